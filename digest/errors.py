@@ -1,0 +1,83 @@
+"""Every error digest raises on purpose, in one tree.
+
+    DigestError                    base: a message the operator can act on
+    ├── ConfigError                digest.toml / environment: names file, line and key
+    ├── SourceError                one source failed; the run goes on with the others
+    │   ├── FetchError             network, HTTP status, timeout (``url``, ``status``)
+    │   └── ParseError             the payload is not what the source kind expects
+    │       └── LayoutError        a recognised page whose data is missing (layout drift)
+    ├── StoreError                 the SQLite history cannot be opened or migrated
+    ├── RunLockedError             another run holds the database's run lock
+    └── DeliveryError              one message could not be handed over
+        ├── TransientDeliveryError 4xx, dropped connection: retry later
+        └── PermanentDeliveryError 5xx: the relay refused this recipient for good
+
+The CLI has a single ``except DigestError`` that prints the message (and exits
+2 for ConfigError, 1 otherwise). Pipeline stages catch the narrowest class per
+source or per recipient, record it in the run report, and continue.
+"""
+
+from __future__ import annotations
+
+
+class DigestError(Exception):
+    """Base class: ``str(error)`` is a complete sentence for the operator."""
+
+
+class ConfigError(DigestError):
+    """A setting is missing, malformed or out of range."""
+
+    def __init__(self, message: str, *, where: str | None = None) -> None:
+        self.where = where
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class SourceError(DigestError):
+    """A source could not be read; ``source`` is the URL or path as the user gave it."""
+
+    def __init__(self, message: str, *, source: str | None = None) -> None:
+        self.source = source
+        self.reason = message
+        super().__init__(f"{source}: {message}" if source else message)
+
+
+class FetchError(SourceError):
+    """The bytes could not be fetched (network, timeout, HTTP error status)."""
+
+    def __init__(
+        self, message: str, *, source: str | None = None, status: int | None = None
+    ) -> None:
+        self.status = status
+        super().__init__(message, source=source)
+
+
+class ParseError(SourceError):
+    """The bytes are not a page of the kind expected (wrong format, truncated, error page)."""
+
+
+class LayoutError(ParseError):
+    """The page is of a known kind, but the data we read from it is missing: layout drift."""
+
+
+class StoreError(DigestError):
+    """The history database cannot be used."""
+
+
+class RunLockedError(DigestError):
+    """Another run is in progress on the same database."""
+
+
+class DeliveryError(DigestError):
+    """A message could not be delivered to one recipient."""
+
+    def __init__(self, message: str, *, recipient: str | None = None) -> None:
+        self.recipient = recipient
+        super().__init__(f"{recipient}: {message}" if recipient else message)
+
+
+class TransientDeliveryError(DeliveryError):
+    """Try again later: a 4xx answer, a dropped connection, a relay that is down."""
+
+
+class PermanentDeliveryError(DeliveryError):
+    """Do not retry: the relay answered 5xx for this recipient."""

@@ -1,0 +1,88 @@
+"""Paper identity: the one rule that decides whether two sightings are the same paper.
+
+A paper is known by its arXiv id without version when any source gives one
+(``2401.01234``, old style ``hep-th/9901001``), else its DOI, else a key built
+from its normalised title. History merges a title-only sighting with a later
+sighting that carries an id, so a paper is never announced twice.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# New style YYMM.NNNN(N) and old style archive(.SC)/YYMMNNN, optional vN
+# (arxiv-docs help/arxiv_identifier.md). Old-style archives are lower-case,
+# subject classes upper-case (math.GT/0309136).
+_ARXIV_ID = re.compile(
+    r"(?<![\w.])(?:arxiv:)?"
+    r"(?P<id>\d{4}\.\d{4,5}|[a-z][a-z\-]+(?:\.[a-z]{2})?/\d{7})"
+    r"(?:v(?P<version>\d+))?(?![\w.]*\d)",
+    re.IGNORECASE,
+)
+_ARXIV_PREFIXES = re.compile(
+    r"^(?:https?://(?:export\.|www\.)?arxiv\.org/(?:abs|pdf|html)/|oai:arxiv\.org:|arxiv:)",
+    re.IGNORECASE,
+)
+_DOI = re.compile(r"\b(10\.\d{4,9}/\S+)", re.IGNORECASE)
+_PUNCTUATION_AND_SPACE = re.compile(r"[\W_]+")
+
+
+def parse_arxiv_id(text: str) -> tuple[str, int | None] | None:
+    """Return ``(bare_id, version)`` for an arXiv id, abs/pdf URL or OAI id, else None.
+
+    >>> parse_arxiv_id("https://arxiv.org/abs/2401.01234v3")
+    ('2401.01234', 3)
+    >>> parse_arxiv_id("oai:arXiv.org:hep-th/9901001v2")
+    ('hep-th/9901001', 2)
+    """
+    candidate = _ARXIV_PREFIXES.sub("", text.strip())
+    candidate = candidate.removesuffix(".pdf")
+    match = _ARXIV_ID.fullmatch(candidate)
+    if match is None:
+        return None
+    return _normalise_arxiv(match)
+
+
+def find_arxiv_id(text: str) -> tuple[str, int | None] | None:
+    """Find an arXiv id anywhere in ``text`` (a link, a guid, a description)."""
+    for match in _ARXIV_ID.finditer(text):
+        return _normalise_arxiv(match)
+    return None
+
+
+def _normalise_arxiv(match: re.Match[str]) -> tuple[str, int | None]:
+    bare = match.group("id")
+    if "/" in bare:
+        archive, number = bare.split("/", 1)
+        # Lower-case the archive, keep the subject class upper-case: math.GT.
+        name, _, subject = archive.partition(".")
+        bare = name.lower() + (f".{subject.upper()}" if subject else "") + "/" + number
+    version = match.group("version")
+    return bare, int(version) if version else None
+
+
+def normalise_doi(text: str) -> str | None:
+    """Return the DOI in ``text`` in lower case (DOIs are case-insensitive), else None."""
+    match = _DOI.search(text)
+    if match is None:
+        return None
+    return match.group(1).rstrip(".,;)").lower()
+
+
+def clean_text(text: str) -> str:
+    """Unicode NFC and collapsed whitespace: how titles and abstracts are stored."""
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def title_key(title: str) -> str:
+    """A key that survives re-saving a page: NFKC, case-folded, punctuation and spaces collapsed.
+
+    >>> title_key("Pre-Train,  Prompt & Predict!") == title_key("pre train prompt predict")
+    True
+    """
+    folded = unicodedata.normalize("NFKC", title).casefold()
+    # Drop combining marks so "Tomás" and "Tomas" agree, as a re-typed title may.
+    decomposed = unicodedata.normalize("NFKD", folded)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _PUNCTUATION_AND_SPACE.sub(" ", stripped).strip()

@@ -1,0 +1,106 @@
+"""The records that flow between pipeline stages: plain, frozen, comparable.
+
+Parsers produce :class:`Paper` (what one source said about one paper). History
+turns sightings into :class:`StoredPaper` rows (what we know, with first-seen
+time and a permanent id). The digest stage groups stored papers into a
+:class:`Digest`; render and deliver only read these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from .identity import title_key
+
+AnnounceType = Literal["new", "cross", "replace", "replace-cross"]
+SourceStatus = Literal["ok", "unchanged", "empty", "failed"]
+
+
+@dataclass(frozen=True)
+class Paper:
+    """One paper as one source listed it. Only ``title`` is required.
+
+    ``arxiv_id`` is always version-less; the version, when the source shows it,
+    is in ``version``. Times are timezone-aware UTC. ``url`` is the page the
+    source links to (only http/https is kept by render).
+    """
+
+    title: str
+    abstract: str = ""
+    arxiv_id: str | None = None
+    version: int | None = None
+    doi: str | None = None
+    authors: tuple[str, ...] = ()
+    author_count: int | None = None
+    organization: str | None = None
+    published: datetime | None = None
+    listed_on: str | None = None  # the listing's own date as shown ("Mar 12", "2025-03-12")
+    upvotes: int | None = None
+    comments: int | None = None
+    categories: tuple[str, ...] = ()
+    announce_type: AnnounceType | None = None
+    url: str | None = None
+
+    @property
+    def title_key(self) -> str:
+        return title_key(self.title)
+
+
+@dataclass(frozen=True)
+class Page:
+    """What a parser found in one payload: the papers, or an explicit 'nothing today'.
+
+    ``empty_reason`` is set when the page says plainly that there is nothing
+    (``[]``, "No updates today.", a weekend feed) — a quiet day, not a failure.
+    """
+
+    papers: tuple[Paper, ...]
+    empty_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredPaper:
+    """A paper as history knows it, merged over every sighting."""
+
+    id: int
+    uid: str  # permanent: fixed at first sight, never recomputed (Atom entry ids use it)
+    title: str
+    abstract: str
+    arxiv_id: str | None
+    version: int | None
+    doi: str | None
+    authors: tuple[str, ...]
+    author_count: int | None
+    organization: str | None
+    published: datetime | None
+    upvotes: int | None
+    comments: int | None
+    categories: tuple[str, ...]
+    url: str | None
+    sources: tuple[str, ...]
+    first_seen: datetime
+    updated: datetime
+
+
+@dataclass(frozen=True)
+class SourceReport:
+    """How one source fared in one run (one item of ``digest run --json``)."""
+
+    source: str
+    kind: str
+    status: SourceStatus
+    found: int = 0
+    novel: int = 0
+    error: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Digest:
+    """The papers one newsletter announces, in display order."""
+
+    id: int
+    created: datetime
+    papers: tuple[StoredPaper, ...] = field(default=())
