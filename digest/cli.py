@@ -1,0 +1,186 @@
+"""The command line: a thin shell over the library.
+
+Each command loads settings, opens what it needs, calls one library function
+and prints the outcome. Library errors become exit codes here and nowhere
+else: 0 success, 1 a source or delivery failed, 2 bad usage or configuration.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+import httpx
+
+from . import USER_AGENT, history
+from .config import SourceConfig, Settings, load_settings, sample_config
+from .deliver.transports import open_transport
+from .errors import ConfigError, DigestError
+from .pipeline import RunResult, Runtime, run
+from .sources.fetch import Fetcher
+
+log = logging.getLogger("digest")
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class _ExitCodes(click.Group):
+    """Turn DigestError into a message and an exit code: 2 for configuration, 1 otherwise."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as error:
+            click.echo(f"digest: configuration error: {error}", err=True)
+            ctx.exit(2)
+        except DigestError as error:
+            click.echo(f"digest: {error}", err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=_ExitCodes)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="DIGEST_CONFIG",
+    help="digest.toml to read (default: ./digest.toml when it exists). Env: DIGEST_CONFIG.",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for digest.db, feed.atom and outbox/ (default ./digest-data). Env: DIGEST_DATA_DIR.",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log every stage in detail.")
+@click.version_option(package_name="digest")
+@click.pass_context
+def main(ctx: click.Context, config_path: Path | None, data_dir: Path | None, verbose: bool) -> None:
+    """digest: a daily digest of research papers, as an Atom feed and a newsletter.
+
+    Start with `digest run`: it reads today's Hugging Face Daily Papers and
+    writes digest-data/feed.atom and a newsletter into digest-data/outbox/.
+    """
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if config_path is None and Path("digest.toml").exists():
+        config_path = Path("digest.toml")
+    ctx.obj = {"config_path": config_path, "data_dir": data_dir}
+
+
+def _settings(ctx: click.Context, sources: tuple[str, ...] = ()) -> Settings:
+    overrides = {"data_dir": str(ctx.obj["data_dir"])} if ctx.obj["data_dir"] else {}
+    settings = load_settings(ctx.obj["config_path"], environ=os.environ, overrides=overrides)
+    if sources:
+        settings = Settings(
+            values=settings.values,
+            sources=tuple(SourceConfig(url=source) for source in sources),
+            config_path=settings.config_path,
+        )
+    return settings
+
+
+@contextmanager
+def _runtime(settings: Settings) -> Iterator[Runtime]:
+    db = history.open_history(settings.data_dir / "digest.db")
+    timeout = settings.get("http", "timeout")
+    client = httpx.Client(
+        headers={"User-Agent": USER_AGENT},
+        timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+        follow_redirects=True,
+    )
+    try:
+        fetcher = Fetcher(
+            client,
+            retries=settings.get("http", "retries"),
+            deadline=settings.get("http", "source_deadline"),
+            host_interval=settings.get("http", "host_interval"),
+        )
+        transport = open_transport(settings.get("mail", "smtp_url"), data_dir=settings.data_dir)
+        yield Runtime(db=db, fetcher=fetcher, transport=transport, clock=_utc_now)
+    finally:
+        client.close()
+        db.close()
+
+
+@main.command("run")
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    metavar="URL_OR_PATH",
+    help="Read this source instead of the configured ones (repeatable): a URL, a file, a folder.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object describing the run.")
+@click.option(
+    "--mark-seen",
+    is_flag=True,
+    help="Record what the sources list as seen without mailing it (first run on a new install).",
+)
+@click.pass_context
+def run_command(ctx: click.Context, sources: tuple[str, ...], as_json: bool, mark_seen: bool) -> None:
+    """Fetch every source, find the new papers, write the feed and send the newsletter.
+
+    \b
+    Examples:
+      digest run
+      digest run --source examples/
+      digest run --source https://rss.arxiv.org/rss/cs.LG --json
+    """
+    settings = _settings(ctx, sources)
+    with _runtime(settings) as runtime:
+        result = run(settings, runtime, mark_seen=mark_seen)
+    if as_json:
+        click.echo(json.dumps(result.as_json(), indent=2))
+    else:
+        _print_run(result)
+    ctx.exit(0 if result.ok else 1)
+
+
+def _print_run(result: RunResult) -> None:
+    for report in result.sources:
+        counts = f"{report.found} found, {report.novel} new"
+        detail = report.error or report.reason
+        click.echo(
+            f"  {report.status:<9} {report.source}  ({report.kind}; {counts})"
+            + (f"\n            {detail}" if detail else "")
+        )
+    if result.digest_id is None:
+        click.echo(f"Nothing new: no newsletter this run. Feed: {result.feed}")
+    else:
+        click.echo(
+            f"{result.novel} new paper(s). Feed: {result.feed}. "
+            f"Newsletter: {result.emails} message(s) queued, {result.delivery.sent} delivered."
+        )
+    for error in result.delivery.errors:
+        click.echo(f"  delivery: {error}", err=True)
+
+
+@main.command("init")
+@click.argument(
+    "path", type=click.Path(dir_okay=False, path_type=Path), default=Path("digest.toml")
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def init_command(path: Path, force: bool) -> None:
+    """Write a commented sample configuration (default: ./digest.toml).
+
+    \b
+    Example:
+      digest init && $EDITOR digest.toml
+    """
+    if path.exists() and not force:
+        raise ConfigError(f"{path} exists; use --force to overwrite it")
+    path.write_text(sample_config(), encoding="utf-8")
+    click.echo(f"Wrote {path}. Edit it, then run `digest run`.")

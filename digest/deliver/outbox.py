@@ -1,0 +1,80 @@
+"""Draining the outbox: send every open delivery, recording each outcome as it happens.
+
+A transport raises :class:`~digest.errors.TransientDeliveryError` (try again on
+the next drain) or :class:`~digest.errors.PermanentDeliveryError` (give up on
+this recipient, keep the relay's answer). Each outcome is committed before the
+next message is sent, so a crash mid-drain resends nothing and skips nobody.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+import sqlite_utils
+
+from ..errors import PermanentDeliveryError, TransientDeliveryError
+from ..history.deliveries import Delivery, mark_delivery, open_deliveries
+
+log = logging.getLogger(__name__)
+
+
+class Transport(Protocol):
+    def send(self, message: bytes, *, sender: str, recipient: str, message_id: str) -> str: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class DrainReport:
+    sent: int = 0
+    retry: int = 0
+    failed: int = 0
+    errors: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.retry == 0 and self.failed == 0
+
+
+def drain(
+    db: sqlite_utils.Database,
+    transport: Transport,
+    compose: Callable[[Delivery], bytes],
+    *,
+    sender: str,
+    clock: Callable[[], datetime],
+) -> DrainReport:
+    """Send every pending or retry delivery once; return the counts."""
+    sent = retry = failed = 0
+    errors: list[str] = []
+    try:
+        for delivery in open_deliveries(db):
+            message = compose(delivery)
+            try:
+                answer = transport.send(
+                    message,
+                    sender=sender,
+                    recipient=delivery.recipient,
+                    message_id=delivery.message_id,
+                )
+            except TransientDeliveryError as error:
+                mark_delivery(db, delivery.id, "retry", clock(), str(error))
+                retry += 1
+                errors.append(str(error))
+                log.warning("deliver %s: will retry: %s", delivery.recipient, error)
+            except PermanentDeliveryError as error:
+                mark_delivery(db, delivery.id, "failed", clock(), str(error))
+                failed += 1
+                errors.append(str(error))
+                log.error("deliver %s: failed: %s", delivery.recipient, error)
+            else:
+                mark_delivery(db, delivery.id, "sent", clock(), None)
+                sent += 1
+                log.debug("deliver %s: %s", delivery.recipient, answer)
+    finally:
+        transport.close()
+    return DrainReport(sent, retry, failed, tuple(errors))

@@ -1,0 +1,46 @@
+"""History: the SQLite store, and the only code that knows its schema.
+
+``open_history`` opens (and migrates) ``digest.db``; ``papers`` holds the diff
+that finds what is new (:func:`record_sightings` returns only novel papers, in
+one transaction); ``runs`` keeps the run report and HTTP validators;
+``digests`` and ``deliveries`` are the ledger of what was announced and sent to
+whom. All raw SQL of the project lives in this package.
+"""
+
+from .digests import create_digest, digest_papers, latest_digests
+from .papers import (
+    RecordResult,
+    feed_papers,
+    history_changed_at,
+    paper_count,
+    record_sightings,
+)
+from .runs import (
+    HttpValidators,
+    finish_run,
+    load_validators,
+    record_source_report,
+    save_validators,
+    start_run,
+)
+from .schema import SCHEMA_VERSION, open_history, transaction
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "HttpValidators",
+    "RecordResult",
+    "create_digest",
+    "digest_papers",
+    "feed_papers",
+    "finish_run",
+    "history_changed_at",
+    "latest_digests",
+    "load_validators",
+    "open_history",
+    "paper_count",
+    "record_sightings",
+    "record_source_report",
+    "save_validators",
+    "start_run",
+    "transaction",
+]

@@ -1,0 +1,79 @@
+"""Digests: which pending papers one newsletter announces, chosen in one transaction.
+
+A paper becomes ``digested`` in the same transaction that writes the digest,
+so a run that crashes after ingest leaves its papers ``pending`` and the next
+run announces them: nothing is lost between the diff and the mail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlite_utils
+
+from ..model import Digest, StoredPaper
+from .papers import _iso, _parse, load_papers
+from .schema import transaction
+
+
+@dataclass(frozen=True)
+class DigestSummary:
+    id: int
+    day: str
+    created: datetime
+    paper_count: int
+
+
+def create_digest(
+    db: sqlite_utils.Database, *, run_id: int | None, now: datetime, day: str
+) -> Digest | None:
+    """Gather every pending paper (oldest first) into a new digest; None when nothing is pending."""
+    with transaction(db):
+        ids = [
+            row[0]
+            for row in db.execute(
+                "SELECT id FROM papers WHERE state = 'pending' ORDER BY first_seen, id"
+            ).fetchall()
+        ]
+        if not ids:
+            return None
+        cursor = db.execute(
+            "INSERT INTO digests (run_id, created, day, paper_count) VALUES (?, ?, ?, ?)",
+            (run_id, _iso(now), day, len(ids)),
+        )
+        digest_id = cursor.lastrowid
+        assert digest_id is not None
+        db.conn.executemany(
+            "INSERT INTO digest_papers (digest_id, paper_id, position) VALUES (?, ?, ?)",
+            [(digest_id, paper_id, position) for position, paper_id in enumerate(ids)],
+        )
+        db.execute("UPDATE papers SET state = 'digested' WHERE state = 'pending'")
+    return load_digest(db, digest_id)
+
+
+def load_digest(db: sqlite_utils.Database, digest_id: int) -> Digest:
+    created = db.execute("SELECT created FROM digests WHERE id = ?", (digest_id,)).fetchone()
+    if created is None:
+        raise KeyError(f"no digest {digest_id}")
+    return Digest(
+        id=digest_id, created=_parse(created[0]), papers=tuple(digest_papers(db, digest_id))
+    )
+
+
+def digest_papers(db: sqlite_utils.Database, digest_id: int) -> list[StoredPaper]:
+    ids = [
+        row[0]
+        for row in db.execute(
+            "SELECT paper_id FROM digest_papers WHERE digest_id = ? ORDER BY position",
+            (digest_id,),
+        ).fetchall()
+    ]
+    return load_papers(db, ids)
+
+
+def latest_digests(db: sqlite_utils.Database, limit: int = 30) -> list[DigestSummary]:
+    rows = db.execute(
+        "SELECT id, day, created, paper_count FROM digests ORDER BY id DESC LIMIT ?", (limit,)
+    ).fetchall()
+    return [DigestSummary(row[0], row[1], _parse(row[2]), row[3]) for row in rows]

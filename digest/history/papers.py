@@ -1,0 +1,302 @@
+"""The diff: merge a source's papers into history and return only the ones never seen before.
+
+Identity (see :mod:`digest.identity`): arXiv id, else DOI, else title key. A
+sighting is matched to an existing row by arXiv id, then DOI, then title key —
+the title only links a sighting to a row when one of the two lacks an id, so
+two distinct papers that share a title and carry different ids stay apart.
+A known paper is updated (a newer version, fresh upvotes, an id it lacked) and
+is never novel again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlite_utils
+
+from ..identity import title_key
+from ..model import Paper, StoredPaper
+from .schema import transaction
+
+_COLUMNS = (
+    "id, uid, arxiv_id, doi, title, abstract, authors, author_count, organization, categories, "
+    "version, published, upvotes, comments, url, first_seen, updated, title_key"
+)
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    """What one source's sightings did to history."""
+
+    found: int
+    novel: tuple[StoredPaper, ...]
+    updated: int
+
+
+def record_sightings(
+    db: sqlite_utils.Database,
+    papers: Sequence[Paper],
+    *,
+    source: str,
+    run_id: int | None,
+    now: datetime,
+    tag_authority: str,
+    state: str = "pending",
+) -> RecordResult:
+    """Merge ``papers`` (one source) into history in one transaction; return the novel ones.
+
+    ``state`` is what a novel paper starts as: ``pending`` (to be announced) or
+    ``skipped`` (seen, never mailed: first-run seeding and backfill).
+    """
+    stamp = _iso(now)
+    novel_ids: list[int] = []
+    updated = 0
+    with transaction(db):
+        for paper in _unique(papers):
+            row = _find(db, paper)
+            if row is None:
+                novel_ids.append(_insert(db, paper, stamp, run_id, tag_authority, state))
+                paper_id = novel_ids[-1]
+            else:
+                paper_id = row["id"]
+                updated += _merge(db, row, paper, stamp)
+            _record_sighting(db, paper_id, paper, source, stamp)
+    novel = tuple(_load(db, novel_ids))
+    return RecordResult(found=len(papers), novel=novel, updated=updated)
+
+
+def _unique(papers: Iterable[Paper]) -> list[Paper]:
+    """Drop repeats inside one payload (HF pages can list a paper twice across pages)."""
+    seen: set[str] = set()
+    unique: list[Paper] = []
+    for paper in papers:
+        key = paper.arxiv_id or paper.doi or paper.title_key
+        if key and key not in seen:
+            seen.add(key)
+            unique.append(paper)
+    return unique
+
+
+def _find(db: sqlite_utils.Database, paper: Paper) -> dict[str, Any] | None:
+    if paper.arxiv_id and (row := _one(db, "arxiv_id = ?", paper.arxiv_id)):
+        return row
+    if paper.doi and (row := _one(db, "doi = ?", paper.doi)):
+        return row
+    # By title only when the ids cannot contradict each other.
+    return _one(
+        db,
+        "title_key = ? AND (? IS NULL OR arxiv_id IS NULL) AND (? IS NULL OR doi IS NULL)",
+        paper.title_key,
+        paper.arxiv_id,
+        paper.doi,
+    )
+
+
+def _one(db: sqlite_utils.Database, where: str, *params: Any) -> dict[str, Any] | None:
+    cursor = db.execute(f"SELECT * FROM papers WHERE {where} ORDER BY id LIMIT 1", params)
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    return dict(zip([column[0] for column in cursor.description], row, strict=True))
+
+
+def _uid(paper: Paper, now: str, tag_authority: str) -> str:
+    """The permanent public id, fixed at first sight (RFC 4287 §4.2.6: ids never change)."""
+    if paper.arxiv_id:
+        return f"https://arxiv.org/abs/{paper.arxiv_id}"
+    if paper.doi:
+        return f"https://doi.org/{paper.doi}"
+    digest = hashlib.sha256(paper.title_key.encode()).hexdigest()[:20]
+    return f"tag:{tag_authority},{now[:10]}:paper/{digest}"
+
+
+def _insert(
+    db: sqlite_utils.Database,
+    paper: Paper,
+    now: str,
+    run_id: int | None,
+    tag_authority: str,
+    state: str,
+) -> int:
+    cursor = db.execute(
+        """
+        INSERT INTO papers (uid, arxiv_id, doi, title_key, title, abstract, authors, author_count,
+            organization, categories, version, published, listed_on, upvotes, comments, url,
+            first_seen, updated, first_run_id, state)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """,
+        (
+            _uid(paper, now, tag_authority),
+            paper.arxiv_id,
+            paper.doi,
+            paper.title_key,
+            paper.title,
+            paper.abstract,
+            json.dumps(list(paper.authors), ensure_ascii=False),
+            paper.author_count if paper.author_count is not None else len(paper.authors) or None,
+            paper.organization,
+            json.dumps(list(paper.categories)),
+            paper.version,
+            _iso(paper.published) if paper.published else None,
+            paper.listed_on,
+            paper.upvotes,
+            paper.comments,
+            paper.url,
+            now,
+            now,
+            run_id,
+            state,
+        ),
+    )
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+def _merge(db: sqlite_utils.Database, row: dict[str, Any], paper: Paper, now: str) -> int:
+    """Update a known paper from a new sighting; return 1 if anything changed, else 0."""
+    changes = _gap_fills(row, paper) | _signals(row, paper)
+    newer = paper.version is not None and (row["version"] or 0) < paper.version
+    if newer:
+        # A replacement (vN+1) is a significant change: refresh the text, bump
+        # `updated` so feed readers see a revision; never make it novel again.
+        changes.update(version=paper.version, title=paper.title, updated=now)
+        if paper.abstract:
+            changes["abstract"] = paper.abstract
+        changes["title_key"] = paper.title_key
+    changes = {key: value for key, value in changes.items() if row.get(key) != value}
+    if not changes:
+        return 0
+    assignments = ", ".join(f"{column} = ?" for column in changes)
+    db.execute(f"UPDATE papers SET {assignments} WHERE id = ?", [*changes.values(), row["id"]])
+    return 1
+
+
+def _gap_fills(row: dict[str, Any], paper: Paper) -> dict[str, Any]:
+    """Fields the row lacks and this sighting has: an id learnt later, an abstract, authors."""
+    fills: dict[str, Any] = {}
+    if paper.arxiv_id and not row["arxiv_id"]:
+        fills["arxiv_id"] = paper.arxiv_id
+    if paper.doi and not row["doi"]:
+        fills["doi"] = paper.doi
+    if paper.abstract and not row["abstract"]:
+        fills["abstract"] = paper.abstract
+    if paper.authors and row["authors"] == "[]":
+        fills["authors"] = json.dumps(list(paper.authors), ensure_ascii=False)
+    if paper.categories and row["categories"] == "[]":
+        fills["categories"] = json.dumps(list(paper.categories))
+    for column, value in (
+        ("author_count", paper.author_count or (len(paper.authors) or None)),
+        ("organization", paper.organization),
+        ("published", _iso(paper.published) if paper.published else None),
+        ("url", paper.url),
+        ("version", paper.version),
+    ):
+        if value is not None and row[column] is None:
+            fills[column] = value
+    return fills
+
+
+def _signals(row: dict[str, Any], paper: Paper) -> dict[str, Any]:
+    """Upvotes and comments change every day on HF: keep the latest, without bumping `updated`."""
+    signals: dict[str, Any] = {}
+    if paper.upvotes is not None:
+        signals["upvotes"] = paper.upvotes
+    if paper.comments is not None:
+        signals["comments"] = paper.comments
+    return signals
+
+
+def _record_sighting(
+    db: sqlite_utils.Database, paper_id: int, paper: Paper, source: str, now: str
+) -> None:
+    db.execute(
+        """
+        INSERT INTO sightings (paper_id, source, first_seen, last_seen, announce_type)
+        VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT (paper_id, source) DO UPDATE SET
+            last_seen = excluded.last_seen,
+            announce_type = coalesce(excluded.announce_type, announce_type)
+        """,
+        (paper_id, source, now, now, paper.announce_type),
+    )
+
+
+def feed_papers(
+    db: sqlite_utils.Database, *, since: datetime, limit: int
+) -> list[StoredPaper]:
+    """Papers first seen at or after ``since``, newest first, ties broken by id (deterministic)."""
+    cursor = db.execute(
+        f"SELECT {_COLUMNS} FROM papers WHERE first_seen >= ? "
+        "ORDER BY first_seen DESC, id DESC LIMIT ?",
+        (_iso(since), limit),
+    )
+    return [_stored(db, row) for row in cursor.fetchall()]
+
+
+def _load(db: sqlite_utils.Database, ids: Sequence[int]) -> list[StoredPaper]:
+    papers: list[StoredPaper] = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = db.execute(f"SELECT {_COLUMNS} FROM papers WHERE id IN ({marks})", chunk)
+        by_id = {row[0]: row for row in rows.fetchall()}
+        papers.extend(_stored(db, by_id[paper_id]) for paper_id in chunk)
+    return papers
+
+
+def load_papers(db: sqlite_utils.Database, ids: Sequence[int]) -> list[StoredPaper]:
+    """Stored papers by row id, in the order given."""
+    return _load(db, ids)
+
+
+def _stored(db: sqlite_utils.Database, row: Sequence[Any]) -> StoredPaper:
+    sources = tuple(
+        source
+        for (source,) in db.execute(
+            "SELECT source FROM sightings WHERE paper_id = ? ORDER BY first_seen, source", (row[0],)
+        ).fetchall()
+    )
+    return StoredPaper(
+        id=row[0],
+        uid=row[1],
+        arxiv_id=row[2],
+        doi=row[3],
+        title=row[4],
+        abstract=row[5],
+        authors=tuple(json.loads(row[6])),
+        author_count=row[7],
+        organization=row[8],
+        categories=tuple(json.loads(row[9])),
+        version=row[10],
+        published=_parse(row[11]) if row[11] else None,
+        upvotes=row[12],
+        comments=row[13],
+        url=row[14],
+        sources=sources,
+        first_seen=_parse(row[15]),
+        updated=_parse(row[16]),
+    )
+
+
+def history_changed_at(db: sqlite_utils.Database) -> datetime | None:
+    """When history last changed significantly (the newest ``updated``), or None when empty."""
+    value = db.execute("SELECT max(updated) FROM papers").fetchone()[0]
+    return _parse(value) if value else None
+
+
+def paper_count(db: sqlite_utils.Database) -> int:
+    return int(db.execute("SELECT count(*) FROM papers").fetchone()[0])
+
+
+def _iso(moment: datetime) -> str:
+    """UTC, second precision, fixed width: sorts as text and renders deterministically."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)

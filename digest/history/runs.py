@@ -1,0 +1,97 @@
+"""Runs and their per-source report; HTTP validators (ETag / Last-Modified) per source URL."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlite_utils
+
+from ..model import SourceReport
+from .papers import _iso
+from .schema import transaction
+
+
+@dataclass(frozen=True)
+class HttpValidators:
+    """What a server told us last time, sent back as If-None-Match / If-Modified-Since."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+def start_run(db: sqlite_utils.Database, now: datetime) -> int:
+    with transaction(db):
+        cursor = db.execute(
+            "INSERT INTO runs (started, pid) VALUES (?, ?)", (_iso(now), os.getpid())
+        )
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+def record_source_report(
+    db: sqlite_utils.Database, run_id: int, position: int, report: SourceReport
+) -> None:
+    with transaction(db):
+        db.execute(
+            """
+            INSERT OR REPLACE INTO run_sources
+                (run_id, position, source, kind, status, found, novel, error, reason)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            (
+                run_id,
+                position,
+                report.source,
+                report.kind,
+                report.status,
+                report.found,
+                report.novel,
+                report.error,
+                report.reason,
+            ),
+        )
+
+
+def finish_run(
+    db: sqlite_utils.Database,
+    run_id: int,
+    *,
+    now: datetime,
+    ok: bool,
+    novel: int,
+    digest_id: int | None,
+    report: dict[str, Any],
+) -> None:
+    with transaction(db):
+        db.execute(
+            "UPDATE runs SET finished = ?, status = ?, novel = ?, digest_id = ?, report = ? "
+            "WHERE id = ?",
+            (_iso(now), "ok" if ok else "failed", novel, digest_id, json.dumps(report), run_id),
+        )
+
+
+def load_validators(db: sqlite_utils.Database, url: str) -> HttpValidators:
+    row = db.execute(
+        "SELECT etag, last_modified FROM http_cache WHERE url = ?", (url,)
+    ).fetchone()
+    return HttpValidators(*row) if row else HttpValidators()
+
+
+def save_validators(
+    db: sqlite_utils.Database, url: str, validators: HttpValidators, now: datetime
+) -> None:
+    """Keep validators only after the page was parsed and recorded, so a failed parse refetches."""
+    with transaction(db):
+        db.execute(
+            "INSERT OR REPLACE INTO http_cache (url, etag, last_modified, checked) "
+            "VALUES (?, ?, ?, ?)",
+            (url, validators.etag, validators.last_modified, _iso(now)),
+        )
+
+
+def report_dict(report: SourceReport) -> dict[str, Any]:
+    return asdict(report)

@@ -1,0 +1,197 @@
+"""Opening the database and migrating it: schema as code, versioned in ``PRAGMA user_version``.
+
+Each migration is a function applied once, in order, inside a transaction;
+opening an up-to-date database applies nothing. WAL mode lets `digest serve`
+read while a run writes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlite_utils
+
+from ..errors import StoreError
+
+Migration = Callable[[sqlite_utils.Database], None]
+
+
+def _create_papers(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE papers (
+            id INTEGER PRIMARY KEY,
+            uid TEXT NOT NULL UNIQUE,          -- permanent public id (Atom entry id)
+            arxiv_id TEXT UNIQUE,              -- version-less
+            doi TEXT UNIQUE,
+            title_key TEXT NOT NULL,
+            title TEXT NOT NULL,
+            abstract TEXT NOT NULL DEFAULT '',
+            authors TEXT NOT NULL DEFAULT '[]',      -- JSON list
+            author_count INTEGER,
+            organization TEXT,
+            categories TEXT NOT NULL DEFAULT '[]',   -- JSON list, primary first
+            version INTEGER,
+            published TEXT,
+            listed_on TEXT,
+            upvotes INTEGER,
+            comments INTEGER,
+            url TEXT,
+            first_seen TEXT NOT NULL,          -- UTC ISO-8601; Atom published
+            updated TEXT NOT NULL,             -- bumped on significant change only
+            first_run_id INTEGER,
+            state TEXT NOT NULL DEFAULT 'pending'  -- pending | digested | skipped
+        )
+        """
+    )
+    db.execute("CREATE INDEX papers_title_key ON papers(title_key)")
+    db.execute("CREATE INDEX papers_first_seen ON papers(first_seen)")
+    db.execute("CREATE INDEX papers_pending ON papers(state) WHERE state = 'pending'")
+    db.execute(
+        """
+        CREATE TABLE sightings (
+            paper_id INTEGER NOT NULL REFERENCES papers(id),
+            source TEXT NOT NULL,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            announce_type TEXT,
+            PRIMARY KEY (paper_id, source)
+        )
+        """
+    )
+
+
+def _create_runs(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            started TEXT NOT NULL,
+            finished TEXT,
+            status TEXT NOT NULL DEFAULT 'running',  -- running | ok | failed
+            novel INTEGER NOT NULL DEFAULT 0,
+            digest_id INTEGER,
+            pid INTEGER,
+            report TEXT                               -- JSON, as `digest run --json`
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE run_sources (
+            run_id INTEGER NOT NULL REFERENCES runs(id),
+            position INTEGER NOT NULL,
+            source TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            status TEXT NOT NULL,
+            found INTEGER NOT NULL DEFAULT 0,
+            novel INTEGER NOT NULL DEFAULT 0,
+            error TEXT,
+            reason TEXT,
+            PRIMARY KEY (run_id, position)
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE http_cache (
+            url TEXT PRIMARY KEY,
+            etag TEXT,              -- verbatim, quotes included
+            last_modified TEXT,
+            checked TEXT NOT NULL
+        )
+        """
+    )
+
+
+def _create_ledger(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE digests (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER,
+            created TEXT NOT NULL,
+            day TEXT NOT NULL,
+            paper_count INTEGER NOT NULL
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE digest_papers (
+            digest_id INTEGER NOT NULL REFERENCES digests(id),
+            paper_id INTEGER NOT NULL REFERENCES papers(id),
+            position INTEGER NOT NULL,
+            PRIMARY KEY (digest_id, paper_id)
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE deliveries (
+            id INTEGER PRIMARY KEY,
+            digest_id INTEGER NOT NULL REFERENCES digests(id),
+            recipient TEXT NOT NULL,
+            message_id TEXT NOT NULL UNIQUE,
+            status TEXT NOT NULL DEFAULT 'pending',  -- pending | sent | retry | failed
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            queued TEXT NOT NULL,
+            updated TEXT NOT NULL,
+            UNIQUE (digest_id, recipient)
+        )
+        """
+    )
+    db.execute("CREATE INDEX deliveries_open ON deliveries(status) WHERE status IN ('pending', 'retry')")
+
+
+MIGRATIONS: tuple[Migration, ...] = (_create_papers, _create_runs, _create_ledger)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def open_history(path: Path) -> sqlite_utils.Database:
+    """Open ``path`` (creating it and its folder), migrate it, and return it in autocommit mode.
+
+    Autocommit lets every write choose its transaction explicitly with
+    :func:`transaction` (``BEGIN IMMEDIATE``), so two processes never interleave
+    a read-modify-write.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, isolation_level=None, timeout=30)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        db = sqlite_utils.Database(conn)
+        _migrate(db, path)
+    except sqlite3.Error as error:
+        raise StoreError(f"{path}: cannot open the history database: {error}") from error
+    return db
+
+
+def _migrate(db: sqlite_utils.Database, path: Path) -> None:
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"{path}: schema version {version} is newer than this digest understands "
+            f"({SCHEMA_VERSION}); upgrade digest"
+        )
+    for number in range(version, SCHEMA_VERSION):
+        with transaction(db):
+            MIGRATIONS[number](db)
+            db.execute(f"PRAGMA user_version = {number + 1}")
+
+
+@contextmanager
+def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any exception."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")

@@ -1,0 +1,214 @@
+"""One run, top to bottom: sources → history → feed → digest → outbox → delivery.
+
+Every stage takes plain data and its I/O is injected (the database, the HTTP
+fetcher, the mail transport, the clock), so the same ``run`` serves the CLI,
+the scheduler and the end-to-end tests. A source that fails is recorded and
+the run goes on; the run is ``ok`` only when every source and delivery is.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from . import history
+from .config import Settings, SourceConfig
+from .deliver.outbox import DrainReport, Transport, drain
+from .errors import SourceError
+from .files import write_atomically
+from .model import Digest, SourceReport
+from .newsletter import Newsletter
+from .render.feed import render_feed
+from .sources.fetch import Fetcher
+from .sources.read import read_source
+from .site import feed_meta, tag_authority
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What ``digest run --json`` prints."""
+
+    run_id: int
+    started: datetime
+    finished: datetime
+    novel: int
+    feed: Path
+    emails: int
+    sources: tuple[SourceReport, ...]
+    digest_id: int | None = None
+    delivery: DrainReport = field(default_factory=DrainReport)
+
+    @property
+    def ok(self) -> bool:
+        return all(s.status != "failed" for s in self.sources) and self.delivery.ok
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "started": self.started.isoformat(),
+            "finished": self.finished.isoformat(),
+            "novel": self.novel,
+            "feed": str(self.feed),
+            "emails": self.emails,
+            "digest_id": self.digest_id,
+            "sources": [
+                {
+                    "source": s.source,
+                    "kind": s.kind,
+                    "status": s.status,
+                    "found": s.found,
+                    "novel": s.novel,
+                    "error": s.error,
+                    "reason": s.reason,
+                }
+                for s in self.sources
+            ],
+            "deliveries": {
+                "sent": self.delivery.sent,
+                "retry": self.delivery.retry,
+                "failed": self.delivery.failed,
+                "errors": list(self.delivery.errors),
+            },
+        }
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """The injected I/O of a run."""
+
+    db: sqlite_utils.Database
+    fetcher: Fetcher
+    transport: Transport
+    clock: Callable[[], datetime]
+
+
+def run(settings: Settings, runtime: Runtime, *, mark_seen: bool = False) -> RunResult:
+    """Fetch every source, diff against history, publish the feed, mail the digest."""
+    db, clock = runtime.db, runtime.clock
+    started = clock()
+    run_id = history.start_run(db, started)
+    log.info("run %d: %d source(s)", run_id, len(settings.sources))
+    reports = tuple(
+        _ingest(settings, runtime, run_id, position, source, mark_seen)
+        for position, source in enumerate(settings.sources)
+    )
+    feed_path = publish_feed(settings, db, clock())
+    newsletter = Newsletter(settings, db)
+    digest = history.create_digest(db, run_id=run_id, now=clock(), day=_day(clock()))
+    emails = newsletter.queue(digest, clock()) if digest else 0
+    delivery = _deliver(newsletter, runtime)
+    novel = sum(report.novel for report in reports)
+    finished = clock()
+    result = RunResult(
+        run_id, started, finished, novel, feed_path, emails, reports,
+        digest.id if digest else None, delivery,
+    )  # fmt: skip
+    history.finish_run(
+        db, run_id, now=finished, ok=result.ok, novel=novel,
+        digest_id=result.digest_id, report=result.as_json(),
+    )  # fmt: skip
+    _log_summary(result, digest)
+    return result
+
+
+def _ingest(
+    settings: Settings,
+    runtime: Runtime,
+    run_id: int,
+    position: int,
+    source: SourceConfig,
+    mark_seen: bool,
+) -> SourceReport:
+    """Read one source and record it; any SourceError is this source's failure alone."""
+    db, clock = runtime.db, runtime.clock
+    began = time.monotonic()
+    try:
+        read = read_source(
+            source,
+            runtime.fetcher,
+            today=clock().date(),
+            validators_for=lambda url: history.load_validators(db, url),
+        )
+    except SourceError as error:
+        report = SourceReport(source.url, source.kind, "failed", error=str(error))
+    else:
+        if read.page is None:
+            report = SourceReport(source.url, read.kind, "unchanged", reason="not modified (304)")
+        else:
+            result = history.record_sightings(
+                db,
+                read.page.papers,
+                source=source.label,
+                run_id=run_id,
+                now=clock(),
+                tag_authority=tag_authority(settings),
+                state="skipped" if mark_seen else "pending",
+            )
+            status = "empty" if not read.page.papers else "ok"
+            report = SourceReport(
+                source.url, read.kind, status, result.found, len(result.novel),
+                reason=read.page.empty_reason,
+            )  # fmt: skip
+            if read.cache_url and read.validators:
+                # Only after the papers are safely recorded: a failed run refetches.
+                history.save_validators(db, read.cache_url, read.validators, clock())
+    history.record_source_report(db, run_id, position, report)
+    _log_source(report, time.monotonic() - began)
+    return report
+
+
+def publish_feed(settings: Settings, db: sqlite_utils.Database, now: datetime) -> Path:
+    """Write ``feed.atom`` from history (atomically; untouched when the bytes are the same)."""
+    window = timedelta(days=settings.get("feed", "window_days"))
+    papers = history.feed_papers(db, since=now - window, limit=settings.get("feed", "max_entries"))
+    path = settings.data_dir / "feed.atom"
+    changed = write_atomically(path, render_feed(papers, feed_meta(settings)))
+    log.info("feed: %d entries, %s", len(papers), "written" if changed else "unchanged")
+    return path
+
+
+def _deliver(newsletter: Newsletter, runtime: Runtime) -> DrainReport:
+    return drain(
+        runtime.db,
+        runtime.transport,
+        newsletter.compose,
+        sender=newsletter.envelope_sender,
+        clock=runtime.clock,
+    )
+
+
+def _day(now: datetime) -> str:
+    return now.date().isoformat()
+
+
+def _log_source(report: SourceReport, seconds: float) -> None:
+    level = logging.WARNING if report.status == "failed" else logging.INFO
+    detail = report.error or report.reason or ""
+    log.log(
+        level,
+        "source %s: %s, %d found, %d novel, %.2f s%s",
+        report.source, report.status, report.found, report.novel, seconds,
+        f" ({detail})" if detail else "",
+    )  # fmt: skip
+
+
+def _log_summary(result: RunResult, digest: Digest | None) -> None:
+    if digest is None:
+        log.info("run %d: nothing new; no mail today", result.run_id)
+    else:
+        log.info(
+            "run %d: digest %d with %d paper(s), %d message(s) queued, %d sent",
+            result.run_id, digest.id, len(digest.papers), result.emails, result.delivery.sent,
+        )  # fmt: skip
+
+
+__all__ = ["RunResult", "Runtime", "publish_feed", "run"]

@@ -1,0 +1,78 @@
+"""Which parser reads a payload: decided by the URL path, then by the content — never the host.
+
+So a mirror, a saved copy on disk, or a recording served from 127.0.0.1 is read
+exactly like the live site.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from ..errors import ParseError
+from ..model import Page
+from . import arxiv, feed, hf, text
+
+Parser = Callable[[bytes, str], Page]
+
+PARSERS: dict[str, Parser] = {
+    "hf-api": hf.parse_api,
+    "hf-page": hf.parse_page,
+    "text": text.parse,
+    "arxiv-list": arxiv.parse_listing,
+    "arxiv-api": arxiv.parse_api,
+    "arxiv-rss": arxiv.parse_rss,
+    "feed": feed.parse,
+}
+
+# Path shapes of the real sites (formats.md §1, §2, §3, §4.1).
+_PATH_KINDS = (
+    (re.compile(r"/api/(daily_papers|papers)(/|$)"), "hf-api"),
+    (re.compile(r"^/papers(/(date|week|month)/|/trending|/?$)"), "hf-page"),
+    (re.compile(r"^/list/[^/]+/(new|recent|pastweek)"), "arxiv-list"),
+    (re.compile(r"^/api/query"), "arxiv-api"),
+)
+
+
+def kind_from_url(url: str) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return None
+    for pattern, kind in _PATH_KINDS:
+        if pattern.search(parts.path):
+            return kind
+    return None
+
+
+def kind_from_content(payload: bytes, url: str) -> str:
+    """Sniff the payload; raise ParseError naming the source when nothing recognises it."""
+    head = payload[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head[:1] in (b"[", b"{"):
+        return "feed" if feed.looks_like_json_feed(payload) else "hf-api"
+    if head[:1] == b"<":
+        return _markup_kind(payload, url)
+    if text.looks_like_text_listing(payload):
+        return "text"
+    raise ParseError(
+        "layout not recognised: not JSON, a feed, an HTML listing, or a saved text listing",
+        source=url,
+    )
+
+
+def _markup_kind(payload: bytes, url: str) -> str:
+    checks: tuple[tuple[Callable[[bytes], bool], str], ...] = (
+        (arxiv.looks_like_api, "arxiv-api"),
+        (arxiv.looks_like_rss, "arxiv-rss"),
+        (feed.looks_like_feed, "feed"),
+        (lambda body: b"data-target=" in body and b"DailyPapers" in body, "hf-page"),
+        (arxiv.looks_like_listing, "arxiv-list"),
+    )
+    for check, kind in checks:
+        if check(payload):
+            return kind
+    title = re.search(rb"<title[^>]*>(.*?)</title>", payload[:20000], re.I | re.S)
+    seen = f" (page title: {title.group(1).decode('utf-8', 'replace').strip()[:80]!r})" if title else ""
+    raise ParseError(
+        f"layout not recognised: an HTML page with no listing data{seen}", source=url
+    )

@@ -1,0 +1,124 @@
+"""Reading one source: resolve its URL, fetch its documents, detect their kind, parse them.
+
+This is the whole ``sources`` stage for one ``[[sources]]`` entry. It returns
+plain data (a :class:`SourceRead`) and raises :class:`~digest.errors.SourceError`
+subclasses that the pipeline records against that source alone.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from ..config import SourceConfig
+from ..history import HttpValidators
+from ..model import Page
+from . import hf
+from .detect import PARSERS, kind_from_content, kind_from_url
+from .fetch import Document, Fetcher, is_local, read_local
+
+log = logging.getLogger(__name__)
+
+HF_PAGE_SIZE = 100  # the API's maximum `limit` (formats.md §1.1)
+HF_MAX_PAGES = 20  # a day holds ~30–80 papers; this bounds a misbehaving server
+
+
+@dataclass(frozen=True)
+class SourceRead:
+    """The outcome of reading one source. ``page`` is None when the server said 304."""
+
+    kind: str
+    page: Page | None
+    cache_url: str | None = None
+    validators: HttpValidators | None = None
+
+
+def read_source(
+    config: SourceConfig,
+    fetcher: Fetcher,
+    *,
+    today: date,
+    validators_for: Callable[[str], HttpValidators],
+) -> SourceRead:
+    if is_local(config.url):
+        documents = read_local(config.url, source=config.label)
+        kind, page = _parse_all(documents, config)
+        return SourceRead(kind=kind, page=page)
+    url = resolve_url(config.url, today)
+    kind = config.kind if config.kind != "auto" else kind_from_url(url)
+    validators = validators_for(url)
+    response = fetcher.get(
+        url,
+        source=config.label,
+        validators=validators,
+        headers=config.headers,
+        timeout=config.timeout,
+    )
+    if response.status == 304:
+        return SourceRead(kind=kind or "auto", page=None, cache_url=url, validators=validators)
+    documents = [Document(response.url, response.payload, response.headers.get("content-type"))]
+    if kind == "hf-api" and _is_daily_api(url):
+        documents += _more_hf_pages(url, documents[0], fetcher, config)
+    kind, page = _parse_all(documents, config, kind)
+    return SourceRead(kind=kind, page=page, cache_url=url, validators=response.validators)
+
+
+def resolve_url(url: str, today: date) -> str:
+    """The Daily Papers API without a date means today's (UTC) list, fetched 100 at a time."""
+    if not _is_daily_api(url):
+        return url
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    if not ({"date", "week", "month"} & query.keys()):
+        query["date"] = today.isoformat()
+    query.setdefault("limit", str(HF_PAGE_SIZE))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def _is_daily_api(url: str) -> bool:
+    return urlsplit(url).path.rstrip("/").endswith("/api/daily_papers")
+
+
+def _more_hf_pages(
+    url: str, first: Document, fetcher: Fetcher, config: SourceConfig
+) -> list[Document]:
+    """Page through `p` until a short page: the API caps `limit` at 100 per request."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    limit = int(query.get("limit", HF_PAGE_SIZE))
+    documents: list[Document] = []
+    last = first
+    for number in range(1, HF_MAX_PAGES):
+        if hf.page_count(last.payload) < limit:
+            break
+        query["p"] = str(number)
+        page_url = urlunsplit(parts._replace(query=urlencode(query)))
+        response = fetcher.get(
+            page_url, source=config.label, headers=config.headers, timeout=config.timeout
+        )
+        last = Document(response.url, response.payload)
+        documents.append(last)
+    return documents
+
+
+def _parse_all(
+    documents: list[Document], config: SourceConfig, kind: str | None = None
+) -> tuple[str, Page]:
+    """Parse every document of a source; a folder may mix kinds, so detect each one."""
+    kinds: list[str] = []
+    papers = []
+    reasons = []
+    for document in documents:
+        this_kind = kind or (config.kind if config.kind != "auto" else None)
+        this_kind = this_kind or kind_from_content(document.payload, document.url)
+        page = PARSERS[this_kind](document.payload, document.url)
+        kinds.append(this_kind)
+        papers.extend(page.papers)
+        if page.empty_reason:
+            reasons.append(page.empty_reason)
+    combined_kind = kinds[0] if len(set(kinds)) == 1 else "mixed"
+    empty_reason = None if papers else (reasons[0] if reasons else "no papers found")
+    return combined_kind, Page(tuple(papers), empty_reason)

@@ -1,0 +1,31 @@
+"""Shared fixtures: a fresh history database per test, a fixed clock, paths to fixtures and seeds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+
+from digest.history import open_history
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REPO = Path(__file__).resolve().parents[1]
+SEEDS = REPO.parent / "shared" / "seeds"
+NOW = datetime(2025, 3, 12, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[sqlite_utils.Database]:
+    database = open_history(tmp_path / "digest.db")
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def seeds() -> list[Path]:
+    if not SEEDS.is_dir():
+        pytest.skip(f"the real listing pages are not here ({SEEDS}); CI has them beside the repo")
+    return sorted(SEEDS.glob("*.txt"))

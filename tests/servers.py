@@ -1,0 +1,190 @@
+"""Real servers on 127.0.0.1 for end-to-end tests: an HTTP server of recorded pages, an SMTP sink.
+
+The HTTP server serves scripted routes: each path has a list of responses
+played in order (the last one repeats), so a test can say "503 with
+Retry-After, then the page". Pages with an ETag answer a matching
+If-None-Match with 304, as real servers do. Every request is logged.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Reply:
+    body: bytes = b""
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    etag: str | None = None
+    stall: float = 0.0  # seconds to wait after the headers before the body (a read that hangs)
+    truncate_to: int | None = None  # promise the full length, send only this many bytes
+
+
+@dataclass
+class Request:
+    path: str
+    headers: dict[str, str]
+
+
+class PageServer:
+    """A threaded HTTP server on 127.0.0.1 with scripted routes."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, list[Reply]] = {}
+        self.requests: list[Request] = []
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def route(self, path: str, *replies: Reply) -> str:
+        with self._lock:
+            self.routes[path] = list(replies)
+        return self.url(path)
+
+    def requests_for(self, path: str) -> list[Request]:
+        return [request for request in self.requests if request.path == path]
+
+    def _next(self, path: str) -> Reply:
+        with self._lock:
+            replies = self.routes.get(path) or self.routes.get(path.split("?", 1)[0])
+            if not replies:
+                return Reply(b"not found", 404)
+            return replies.pop(0) if len(replies) > 1 else replies[0]
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                server.requests.append(Request(self.path, dict(self.headers.items())))
+                reply = server._next(self.path)
+                if reply.etag and self.headers.get("If-None-Match") == reply.etag:
+                    self.send_response(304)
+                    self.send_header("ETag", reply.etag)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                self.send_response(reply.status)
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                if reply.etag:
+                    self.send_header("ETag", reply.etag)
+                self.send_header("Content-Length", str(len(reply.body)))
+                self.end_headers()
+                if reply.stall:
+                    time.sleep(reply.stall)
+                body = reply.body if reply.truncate_to is None else reply.body[: reply.truncate_to]
+                try:
+                    self.wfile.write(body)
+                    if reply.truncate_to is not None:
+                        self.wfile.flush()
+                        self.close_connection = True
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            def log_message(self, format: str, *args: Any) -> None:
+                """Quiet: tests read server.requests instead."""
+
+        return Handler
+
+    def __enter__(self) -> PageServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@contextmanager
+def page_server() -> Iterator[PageServer]:
+    with PageServer() as server:
+        yield server
+
+
+class SmtpSink:
+    """An aiosmtpd server on 127.0.0.1 that keeps every message it accepts.
+
+    ``rcpt_script(address, attempt)`` may return an SMTP reply ("451 ...", "550 ...")
+    instead of 250, so tests can make a relay that says 451 once, or 550 for one
+    address. ``drop_after = N`` makes the relay accept N messages and then cut the
+    connection when the next one starts, as an overloaded relay does.
+    """
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.messages: list[tuple[str, list[str], bytes]] = []
+        self.attempts: dict[str, int] = {}
+        self.rcpt_script: Callable[[str, int], str | None] | None = None
+        self.drop_after: int | None = None
+        sink = self
+
+        class Handler:
+            async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:  # noqa: N802
+                if sink.drop_after is not None and len(sink.messages) >= sink.drop_after:
+                    sink.drop_after = None
+                    server.transport.close()
+                    return "421 closing"
+                envelope.mail_from = address
+                return "250 OK"
+
+            async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:  # noqa: N802
+                count = sink.attempts.get(address, 0) + 1
+                sink.attempts[address] = count
+                answer = sink.rcpt_script(address, count) if sink.rcpt_script else None
+                if answer:
+                    return answer
+                envelope.rcpt_tos.append(address)
+                return "250 OK"
+
+            async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+                sink.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content or envelope.content))
+                return "250 Message accepted for delivery"
+
+        self.port = _free_port()
+        self._controller = Controller(Handler(), hostname="127.0.0.1", port=self.port, decode_data=False)
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}?tls=off"
+
+    def recipients(self) -> list[str]:
+        return [address for _, rcpts, _ in self.messages for address in rcpts]
+
+    def parsed(self) -> list[EmailMessage]:
+        return [message_from_bytes(raw, policy=policy.default) for _, _, raw in self.messages]  # type: ignore[misc]
+
+    def __enter__(self) -> SmtpSink:
+        self._controller.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._controller.stop()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
