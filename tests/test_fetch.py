@@ -1,0 +1,130 @@
+"""The fetcher is polite and persistent: it retries what is worth retrying and says why it gave up."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from digest.errors import FetchError
+from digest.history import HttpValidators
+from digest.sources.fetch import Fetcher, read_local
+
+
+class FakeTime:
+    """A clock that only moves when the fetcher sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def clock(self) -> float:
+        return self.now
+
+
+def fetcher(handler: Callable[[httpx.Request], httpx.Response], **options: float) -> tuple[Fetcher, FakeTime]:
+    fake = FakeTime()
+    client = httpx.Client(transport=httpx.MockTransport(handler))
+    return (
+        Fetcher(client, sleep=fake.sleep, clock=fake.clock, rng=random.Random(1), **options),  # type: ignore[arg-type]
+        fake,
+    )
+
+
+def scripted(*responses: httpx.Response) -> Callable[[httpx.Request], httpx.Response]:
+    queue = list(responses)
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return queue.pop(0) if len(queue) > 1 else queue[0]
+
+    handler.seen = seen  # type: ignore[attr-defined]
+    return handler
+
+
+def test_a_503_with_retry_after_is_retried_after_the_asked_wait() -> None:
+    handler = scripted(httpx.Response(503, headers={"Retry-After": "7"}), httpx.Response(200, content=b"[]"))
+    client, fake = fetcher(handler, host_interval=0)
+    response = client.get("https://example.org/list", source="s")
+    assert response.status == 200
+    assert fake.sleeps == [7.0]
+
+
+def test_hugging_face_ratelimit_reset_is_honoured() -> None:
+    handler = scripted(
+        httpx.Response(429, headers={"RateLimit": '"api";r=0;t=55'}), httpx.Response(200, content=b"[]")
+    )
+    client, fake = fetcher(handler, host_interval=0)
+    client.get("https://hf.example/api/daily_papers", source="s")
+    assert fake.sleeps == [55.0]
+
+
+def test_a_wait_longer_than_the_deadline_fails_the_source_with_the_reason() -> None:
+    client, _ = fetcher(scripted(httpx.Response(429, headers={"Retry-After": "3600"})), deadline=60)
+    with pytest.raises(FetchError, match=r"HTTP 429 .*asked to wait 3600 s"):
+        client.get("https://example.org/x", source="my source")
+
+
+def test_backoff_grows_and_gives_up_after_the_retries() -> None:
+    client, fake = fetcher(scripted(httpx.Response(502)), retries=3, host_interval=0)
+    with pytest.raises(FetchError, match=r"HTTP 502 .* gave up after 4 attempt"):
+        client.get("https://example.org/x", source="s")
+    assert len(fake.sleeps) == 3
+    assert fake.sleeps[0] < fake.sleeps[1] < fake.sleeps[2]
+
+
+def test_a_404_is_not_retried_and_names_the_url() -> None:
+    handler = scripted(httpx.Response(404, content=b"no such list"))
+    client, fake = fetcher(handler)
+    with pytest.raises(FetchError, match=r"HTTP 404 from https://example.org/list/cs.XX/new: no such list"):
+        client.get("https://example.org/list/cs.XX/new", source="s")
+    assert fake.sleeps == []
+
+
+def test_connect_errors_are_retried() -> None:
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        if len(calls) == 1:
+            raise httpx.ConnectError("refused", request=request)
+        return httpx.Response(200, content=b"ok")
+
+    client, _ = fetcher(handler)
+    assert client.get("https://example.org/", source="s").payload == b"ok"
+
+
+def test_conditional_headers_are_sent_verbatim() -> None:
+    handler = scripted(httpx.Response(304))
+    client, _ = fetcher(handler)
+    validators = HttpValidators(etag='W/"abc"', last_modified="Wed, 12 Mar 2025 04:00:21 GMT")
+    assert client.get("https://example.org/", source="s", validators=validators).status == 304
+    request = handler.seen[0]  # type: ignore[attr-defined]
+    assert request.headers["If-None-Match"] == 'W/"abc"'
+    assert request.headers["If-Modified-Since"] == "Wed, 12 Mar 2025 04:00:21 GMT"
+
+
+def test_arxiv_hosts_are_paced_three_seconds_apart() -> None:
+    client, fake = fetcher(scripted(httpx.Response(200)), host_interval=0)
+    client.get("https://export.arxiv.org/api/query?a", source="s")
+    client.get("https://export.arxiv.org/api/query?b", source="s")
+    assert fake.sleeps == [3.0]
+
+
+def test_a_folder_is_read_in_name_order(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "b.txt").write_text("second")
+    (tmp_path / "a.txt").write_text("first")
+    (tmp_path / ".hidden").write_text("ignored")
+    assert [d.payload for d in read_local(str(tmp_path), source="s")] == [b"first", b"second"]
+
+
+def test_a_missing_file_is_a_clear_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(FetchError, match="no such file or folder"):
+        read_local(f"file://{tmp_path}/nope.txt", source="s")
