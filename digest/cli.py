@@ -20,11 +20,14 @@ from typing import Any
 import click
 import httpx
 
-from . import USER_AGENT, history
+from . import USER_AGENT, history, subscribers
 from .config import SourceConfig, Settings, load_settings, sample_config
 from .deliver.transports import open_transport
 from .errors import ConfigError, DigestError
-from .pipeline import RunResult, Runtime, run
+from .history.subscribers import list_subscribers, remove_subscriber
+from .newsletter import Newsletter, preview_message
+from .pipeline import RunResult, Runtime, deliver, run
+from .site import site_tokens
 from .sources.fetch import Fetcher
 
 log = logging.getLogger("digest")
@@ -108,7 +111,7 @@ def _runtime(settings: Settings) -> Iterator[Runtime]:
             deadline=settings.get("http", "source_deadline"),
             host_interval=settings.get("http", "host_interval"),
         )
-        transport = open_transport(settings.get("mail", "smtp_url"), data_dir=settings.data_dir)
+        transport = open_transport(settings)
         yield Runtime(db=db, fetcher=fetcher, transport=transport, clock=_utc_now)
     finally:
         client.close()
@@ -184,3 +187,154 @@ def init_command(path: Path, force: bool) -> None:
         raise ConfigError(f"{path} exists; use --force to overwrite it")
     path.write_text(sample_config(), encoding="utf-8")
     click.echo(f"Wrote {path}. Edit it, then run `digest run`.")
+
+
+@contextmanager
+def _database(settings: Settings) -> Iterator[Any]:
+    db = history.open_history(settings.data_dir / "digest.db")
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+@main.group("subscribers")
+def subscribers_group() -> None:
+    """Manage the readers of the newsletter (your own list: they count as confirmed)."""
+
+
+@subscribers_group.command("add")
+@click.argument("email")
+@click.option("--name", help="The reader's name, used in the To header.")
+@click.option("--topics", default="", help="Comma-separated topic slugs (default: everything).")
+@click.option(
+    "--frequency", type=click.Choice(["daily", "weekly", "paused"]), default="daily", show_default=True
+)
+@click.option("--weekday", default="mon", show_default=True, help="For weekly readers: mon … sun.")
+@click.pass_context
+def subscribers_add(
+    ctx: click.Context, email: str, name: str | None, topics: str, frequency: str, weekday: str
+) -> None:
+    """Add a reader (or update one). They start with today's digest, not the whole history.
+
+    \b
+    Example:
+      digest subscribers add ada@example.org --name "Ada" --frequency weekly --weekday fri
+    """
+    settings = _settings(ctx)
+    preferences = subscribers.parse_preferences(topics, frequency, weekday)
+    with _database(settings) as db:
+        reader, fresh = subscribers.add(db, email, preferences, now=_utc_now(), name=name)
+    click.echo(f"{'Added' if fresh else 'Updated'} {reader.email} ({reader.frequency}).")
+
+
+@subscribers_group.command("remove")
+@click.argument("email")
+@click.pass_context
+def subscribers_remove(ctx: click.Context, email: str) -> None:
+    """Unsubscribe a reader at once (their delivery history is kept).
+
+    \b
+    Example:
+      digest subscribers remove ada@example.org
+    """
+    settings = _settings(ctx)
+    with _database(settings) as db:
+        address = subscribers.normalise_address(email)
+        removed = remove_subscriber(db, address, _utc_now())
+    click.echo(f"Unsubscribed {address}." if removed else f"{address} was not subscribed.")
+
+
+@subscribers_group.command("list")
+@click.option("--all", "include_gone", is_flag=True, help="Include unsubscribed readers.")
+@click.pass_context
+def subscribers_list(ctx: click.Context, include_gone: bool) -> None:
+    """List readers: address, frequency, topics, status.
+
+    \b
+    Example:
+      digest subscribers list --all
+    """
+    settings = _settings(ctx)
+    with _database(settings) as db:
+        readers = list_subscribers(db, include_gone=include_gone)
+    for reader in readers:
+        topics = ",".join(reader.topics) or "all topics"
+        click.echo(f"{reader.email}\t{reader.frequency}\t{topics}\t{reader.status}")
+    click.echo(f"{len(readers)} reader(s).", err=True)
+
+
+@subscribers_group.command("import")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def subscribers_import(ctx: click.Context, csv_file: Path) -> None:
+    """Add readers from a CSV file with a header: email[,name,topics,frequency,weekday].
+
+    \b
+    Example:
+      digest subscribers import readers.csv
+    """
+    settings = _settings(ctx)
+    with _database(settings) as db:
+        count = subscribers.import_csv(
+            db, csv_file.read_text(encoding="utf-8-sig"), now=_utc_now(), source=str(csv_file)
+        )
+    click.echo(f"Imported {count} reader(s) from {csv_file}.")
+
+
+@subscribers_group.command("export")
+@click.pass_context
+def subscribers_export(ctx: click.Context) -> None:
+    """Write every reader as CSV to standard output (the format `import` reads).
+
+    \b
+    Example:
+      digest subscribers export > readers.csv
+    """
+    settings = _settings(ctx)
+    with _database(settings) as db:
+        click.echo(subscribers.export_csv(list_subscribers(db, include_gone=True)), nl=False)
+
+
+@main.command("send")
+@click.pass_context
+def send_command(ctx: click.Context) -> None:
+    """Send what the outbox still holds (after a relay outage, say), and nothing twice.
+
+    \b
+    Example:
+      DIGEST_MAIL_SMTP_URL=smtps://user:pass@smtp.example.org digest send
+    """
+    settings = _settings(ctx)
+    with _runtime(settings) as runtime:
+        newsletter = Newsletter(settings, runtime.db, site_tokens(settings))
+        report = deliver(newsletter, runtime)
+    click.echo(f"Sent {report.sent}; {report.retry} to retry; {report.failed} failed.")
+    for error in report.errors:
+        click.echo(f"  {error}", err=True)
+    ctx.exit(0 if report.ok else 1)
+
+
+@main.command("preview")
+@click.option("--to", "address", help="Preview as this reader (their topics and links).")
+@click.option(
+    "--html", "html_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write the HTML part here."
+)
+@click.pass_context
+def preview_command(ctx: click.Context, address: str | None, html_path: Path | None) -> None:
+    """Show the next newsletter as plain text, without sending or changing anything.
+
+    \b
+    Example:
+      digest preview --html /tmp/next.html
+    """
+    settings = _settings(ctx)
+    with _database(settings) as db:
+        message = preview_message(settings, db, address, now=_utc_now())
+    if message is None:
+        click.echo("Nothing new to send: the next newsletter would be empty.")
+        return
+    click.echo(message.get_body(("plain",)).get_content())
+    if html_path:
+        html_path.write_text(message.get_body(("html",)).get_content(), encoding="utf-8")
+        click.echo(f"HTML part written to {html_path}", err=True)

@@ -108,6 +108,13 @@ SETTINGS: tuple[Setting, ...] = (
         _http_url,
     ),
     Setting(
+        "site",
+        "secret",
+        "",
+        "Signs unsubscribe and confirmation links. Empty: generated into data_dir/secret.key.",
+        _text,
+    ),
+    Setting(
         "feed", "window_days", 14, "Papers first seen in this many days stay in the feed.", _positive_int
     ),
     Setting("feed", "max_entries", 500, "At most this many entries in a feed.", _positive_int),
@@ -134,6 +141,21 @@ SETTINGS: tuple[Setting, ...] = (
         "maildir:outbox",
         "maildir:PATH (relative to data_dir), smtp://user:pass@host:587, smtps://host:465.",
         _text,
+    ),
+    Setting("mail", "smtp_user", "", "SMTP user name, when not in smtp_url.", _text),
+    Setting("mail", "smtp_password", "", "SMTP password, when not in smtp_url.", _text),
+    Setting(
+        "mail", "send_rate", 0.0, "Messages per second to the relay (0: no limit).", _non_negative_float
+    ),
+    Setting(
+        "mail", "batch_size", 200, "Messages per SMTP connection before reconnecting.", _positive_int
+    ),
+    Setting(
+        "mail",
+        "unsubscribe_mailto",
+        "",
+        "An address whose mail you process as unsubscribe requests (List-Unsubscribe mailto:).",
+        _no_newlines,
     ),
     Setting("mail", "max_papers", 30, "Papers shown in one mail; the rest is a link.", _positive_int),
     Setting("http", "timeout", 20.0, "Seconds to wait for a connection or a read.", _positive_float),

@@ -1,61 +1,131 @@
-"""The newsletter of a digest: who gets it, and the bytes each recipient gets.
+"""The newsletter: who is due a mail this run, and the bytes each of them gets.
 
-Queuing writes one ledger row per (digest, recipient) with a deterministic
-Message-ID. Composing renders a digest once (templates and CSS inlining) and
-then only fills in each recipient's part.
+Queuing writes one ledger row per (digest range, reader) with a deterministic
+Message-ID and moves the reader's cursor in the same transaction. Composing
+renders each digest range once (templates, CSS inlining) and then only fills
+in each reader's own links.
 """
 
 from __future__ import annotations
 
 import email.policy
-from datetime import date, datetime
+from datetime import datetime
+from email.message import EmailMessage
 
 import sqlite_utils
 
 from .config import Settings
-from .history.deliveries import Delivery, queue_deliveries
-from .history.digests import load_digest
-from .model import Digest
+from .history.deliveries import (
+    Delivery,
+    has_subscribers,
+    queue_for_subscribers,
+    queue_operator_copy,
+)
+from .history.digests import digest_created, papers_between
+from .history.papers import pending_papers
+from .history.subscribers import (
+    add_subscriber,
+    find_subscriber,
+    get_subscriber,
+    list_subscribers,
+    set_status,
+)
+from .model import Digest, StoredPaper
 from .render.mail import Recipient, RenderedDigest, build_message, message_id_for, render_digest
-from .site import envelope_sender, mail_domain, mail_meta
+from .site import base_url, envelope_sender, mail_domain, mail_meta, site_tokens
+from .tokens import Tokens
 
 
 class Newsletter:
-    def __init__(self, settings: Settings, db: sqlite_utils.Database) -> None:
+    def __init__(self, settings: Settings, db: sqlite_utils.Database, tokens: Tokens) -> None:
         self.settings = settings
         self.db = db
+        self.tokens = tokens
         self.meta = mail_meta(settings)
         self.envelope_sender = envelope_sender(settings)
-        self._rendered: dict[int, tuple[Digest, RenderedDigest]] = {}
+        self.domain = mail_domain(settings)
+        self._rendered: dict[tuple[int, int], RenderedDigest] = {}
 
-    def recipients(self) -> list[str]:
-        """The configured list; with none, the operator, so a fresh install shows the mail."""
-        listed = list(self.settings.get("mail", "recipients"))
-        return listed or [self.settings.get("mail", "operator")]
-
-    def queue(self, digest: Digest, now: datetime) -> int:
-        day = digest.created.date()
-        domain = mail_domain(self.settings)
-        pairs = [
-            (address, message_id_for(digest.id, day, address, domain))
-            for address in self.recipients()
-        ]
-        return queue_deliveries(self.db, digest.id, pairs, now)
+    def queue(self, digest: Digest | None, now: datetime) -> int:
+        """Queue this run's mail: every due reader, or the operator when there are none yet."""
+        self._sync_configured_recipients(now)
+        if has_subscribers(self.db):
+            return queue_for_subscribers(
+                self.db, today=now.date(), now=now, message_id_for=self._message_id
+            )
+        if digest is None:
+            return 0
+        operator = self.settings.get("mail", "operator")
+        message_id = self._message_id(digest.id, operator)
+        return queue_operator_copy(self.db, digest.id, operator, message_id, now)
 
     def compose(self, delivery: Delivery) -> bytes:
-        digest, rendered = self._render(delivery.digest_id)
+        rendered = self._render(delivery.from_digest_id, delivery.digest_id)
         message = build_message(
             rendered,
-            Recipient(address=delivery.recipient),
+            self._recipient(delivery),
             self.meta,
             message_id=delivery.message_id,
-            date=digest.created,
+            date=digest_created(self.db, delivery.digest_id),
         )
         return message.as_bytes(policy=email.policy.SMTP)
 
-    def _render(self, digest_id: int) -> tuple[Digest, RenderedDigest]:
-        if digest_id not in self._rendered:
-            digest = load_digest(self.db, digest_id)
-            day: date = digest.created.date()
-            self._rendered[digest_id] = (digest, render_digest(digest, self.meta, day=day))
-        return self._rendered[digest_id]
+    def _message_id(self, digest_id: int, address: str) -> str:
+        day = digest_created(self.db, digest_id).date()
+        return message_id_for(digest_id, day, address, self.domain)
+
+    def _recipient(self, delivery: Delivery) -> Recipient:
+        day = digest_created(self.db, delivery.digest_id).date().isoformat()
+        view_url = f"{base_url(self.settings)}/digests/{day}"
+        subscriber = get_subscriber(self.db, delivery.subscriber_id) if delivery.subscriber_id else None
+        if subscriber is None:
+            return Recipient(address=delivery.recipient, view_url=view_url)
+        token = self.tokens.for_subscriber(subscriber.id)
+        mailto = self.settings.get("mail", "unsubscribe_mailto")
+        return Recipient(
+            address=delivery.recipient,
+            name=subscriber.name,
+            unsubscribe_url=f"{base_url(self.settings)}/unsubscribe/{token}",
+            unsubscribe_mailto=f"mailto:{mailto}?subject=unsubscribe%20{token}" if mailto else None,
+            view_url=view_url,
+        )
+
+    def _render(self, after: int, through: int) -> RenderedDigest:
+        key = (after, through)
+        if key not in self._rendered:
+            created = digest_created(self.db, through)
+            papers = tuple(papers_between(self.db, after, through))
+            digest = Digest(id=through, created=created, papers=papers)
+            self._rendered[key] = render_digest(digest, self.meta, day=created.date())
+        return self._rendered[key]
+
+    def _sync_configured_recipients(self, now: datetime) -> None:
+        """``[mail] recipients`` are readers too (origin ``config``); dropping one unsubscribes it."""
+        configured = {address.lower() for address in self.settings.get("mail", "recipients")}
+        for address in self.settings.get("mail", "recipients"):
+            add_subscriber(self.db, address, now=now, origin="config")
+        for subscriber in list_subscribers(self.db):
+            if subscriber.origin == "config" and subscriber.email.lower() not in configured:
+                set_status(self.db, subscriber.id, "unsubscribed", now)
+
+
+def preview_message(
+    settings: Settings, db: sqlite_utils.Database, address: str | None, *, now: datetime
+) -> EmailMessage | None:
+    """The mail the next run would send (to ``address``, or the operator), built read-only."""
+    newsletter = Newsletter(settings, db, site_tokens(settings))
+    reader = find_subscriber(db, address) if address else None
+    papers: list[StoredPaper] = []
+    if reader is not None:
+        latest = int(db.execute("SELECT coalesce(max(id), 0) FROM digests").fetchone()[0])
+        papers = papers_between(db, reader.cursor_digest_id, latest)
+    known = {paper.id for paper in papers}
+    papers += [paper for paper in pending_papers(db) if paper.id not in known]
+    if not papers:
+        return None
+    rendered = render_digest(
+        Digest(id=0, created=now, papers=tuple(papers)), newsletter.meta, day=now.date()
+    )
+    recipient = Recipient(address=address or settings.get("mail", "operator"))
+    message_id = message_id_for(0, now.date(), recipient.address, newsletter._domain)
+    return build_message(rendered, recipient, newsletter.meta, message_id=message_id, date=now)

@@ -28,7 +28,7 @@ from .newsletter import Newsletter
 from .render.feed import render_feed
 from .sources.fetch import Fetcher
 from .sources.read import read_source
-from .site import feed_meta, tag_authority
+from .site import feed_meta, site_tokens, tag_authority
 
 log = logging.getLogger(__name__)
 
@@ -102,10 +102,10 @@ def run(settings: Settings, runtime: Runtime, *, mark_seen: bool = False) -> Run
         for position, source in enumerate(settings.sources)
     )
     feed_path = publish_feed(settings, db, clock())
-    newsletter = Newsletter(settings, db)
+    newsletter = Newsletter(settings, db, site_tokens(settings))
     digest = history.create_digest(db, run_id=run_id, now=clock(), day=_day(clock()))
-    emails = newsletter.queue(digest, clock()) if digest else 0
-    delivery = _deliver(newsletter, runtime)
+    emails = newsletter.queue(digest, clock())
+    delivery = deliver(newsletter, runtime)
     novel = sum(report.novel for report in reports)
     finished = clock()
     result = RunResult(
@@ -176,7 +176,8 @@ def publish_feed(settings: Settings, db: sqlite_utils.Database, now: datetime) -
     return path
 
 
-def _deliver(newsletter: Newsletter, runtime: Runtime) -> DrainReport:
+def deliver(newsletter: Newsletter, runtime: Runtime) -> DrainReport:
+    """Drain the outbox: every pending or retry delivery, this run's and any left over."""
     return drain(
         runtime.db,
         runtime.transport,
@@ -211,4 +212,4 @@ def _log_summary(result: RunResult, digest: Digest | None) -> None:
         )  # fmt: skip
 
 
-__all__ = ["RunResult", "Runtime", "publish_feed", "run"]
+__all__ = ["RunResult", "Runtime", "deliver", "publish_feed", "run"]

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from .config import Settings
 from .render.feed import FeedMeta
 from .render.mail import MailMeta
+from .tokens import Tokens, load_secret
 
 
 def base_url(settings: Settings) -> str:
@@ -56,3 +57,8 @@ def mail_meta(settings: Settings) -> MailMeta:
 
 def envelope_sender(settings: Settings) -> str:
     return parseaddr(settings.get("mail", "from_address"))[1]
+
+
+def site_tokens(settings: Settings) -> Tokens:
+    """Token signer with the configured secret, or the one generated into the data folder."""
+    return Tokens(load_secret(settings.get("site", "secret"), settings.data_dir))

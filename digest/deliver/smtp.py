@@ -35,7 +35,14 @@ class SmtpSettings:
     batch_size: int = 200  # reconnect after this many messages (relays cap per-connection counts)
 
 
-def parse_smtp_url(url: str, *, username: str | None = None, password: str | None = None) -> SmtpSettings:
+def parse_smtp_url(
+    url: str,
+    *,
+    username: str | None = None,
+    password: str | None = None,
+    rate: float = 0.0,
+    batch_size: int = 200,
+) -> SmtpSettings:
     parts = urlsplit(url)
     query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
     if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
@@ -57,8 +64,8 @@ def parse_smtp_url(url: str, *, username: str | None = None, password: str | Non
         security=security,
         username=user,
         password=secret,
-        rate=float(query.get("rate", 0) or 0),
-        batch_size=int(query.get("batch", 200) or 200),
+        rate=rate,
+        batch_size=batch_size,
     )
 
 
@@ -89,10 +96,6 @@ class SmtpTransport:
     _connection: smtplib.SMTP | None = field(default=None, init=False)
     _sent_on_connection: int = field(default=0, init=False)
     _last_send: float | None = field(default=None, init=False)
-
-    @classmethod
-    def from_url(cls, url: str, *, username: str | None = None, password: str | None = None) -> SmtpTransport:
-        return cls(parse_smtp_url(url, username=username, password=password))
 
     def send(self, message: bytes, *, sender: str, recipient: str, message_id: str) -> str:
         self._pace()

@@ -3,27 +3,30 @@
 pending → sent (after the relay's 250, or the Maildir file is in place)
         → retry (4xx, connection lost: drained again next time)
         → failed (5xx: kept with the relay's answer, never retried)
-The Message-ID is deterministic per row, so a retry is recognisable downstream.
+A row covers the digests after ``from_digest_id`` up to ``digest_id``: one
+digest for daily readers, a week of them for weekly readers. The Message-ID is
+deterministic per row, so a retry is recognisable downstream.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlite_utils
 
 from .papers import _iso
 from .schema import transaction
-
-OPEN_STATUSES = ("pending", "retry")
+from .subscribers import Subscriber, list_subscribers
 
 
 @dataclass(frozen=True)
 class Delivery:
     id: int
     digest_id: int
+    from_digest_id: int
+    subscriber_id: int | None
     recipient: str
     message_id: str
     status: str
@@ -31,31 +34,73 @@ class Delivery:
     last_error: str | None
 
 
-def queue_deliveries(
+_COLUMNS = (
+    "id, digest_id, from_digest_id, subscriber_id, recipient, message_id, status, attempts, "
+    "last_error"
+)
+
+MessageIdFor = Callable[[int, str], str]  # (digest_id, address) -> Message-ID
+
+
+def queue_for_subscribers(
+    db: sqlite_utils.Database, *, today: date, now: datetime, message_id_for: MessageIdFor
+) -> int:
+    """Queue one delivery for each active reader who is due and has unsent digests."""
+    queued = 0
+    with transaction(db):
+        latest = int(db.execute("SELECT coalesce(max(id), 0) FROM digests").fetchone()[0])
+        for subscriber in list_subscribers(db):
+            if not _is_due(subscriber, today) or subscriber.cursor_digest_id >= latest:
+                continue
+            queued += _insert(
+                db, latest, subscriber.cursor_digest_id, subscriber.id, subscriber.email,
+                message_id_for(latest, subscriber.email), now,
+            )  # fmt: skip
+            db.execute(
+                "UPDATE subscribers SET cursor_digest_id = ? WHERE id = ?", (latest, subscriber.id)
+            )
+    return queued
+
+
+def queue_operator_copy(
+    db: sqlite_utils.Database, digest_id: int, address: str, message_id: str, now: datetime
+) -> int:
+    """With no readers yet, the operator gets each digest, so a fresh install shows the mail."""
+    with transaction(db):
+        return _insert(db, digest_id, digest_id - 1, None, address, message_id, now)
+
+
+def _is_due(subscriber: Subscriber, today: date) -> bool:
+    if subscriber.status != "active":
+        return False
+    if subscriber.frequency == "daily":
+        return True
+    return subscriber.frequency == "weekly" and today.weekday() == subscriber.weekday
+
+
+def _insert(
     db: sqlite_utils.Database,
     digest_id: int,
-    recipients: Iterable[tuple[str, str]],
+    from_digest_id: int,
+    subscriber_id: int | None,
+    address: str,
+    message_id: str,
     now: datetime,
 ) -> int:
-    """Queue ``(address, message_id)`` pairs for a digest; re-queuing is a no-op. Returns new rows."""
     stamp = _iso(now)
-    with transaction(db):
-        before = db.execute("SELECT total_changes()").fetchone()[0]
-        db.conn.executemany(
-            "INSERT OR IGNORE INTO deliveries (digest_id, recipient, message_id, queued, updated) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [(digest_id, address, message_id, stamp, stamp) for address, message_id in recipients],
-        )
-        after = db.execute("SELECT total_changes()").fetchone()[0]
-    return int(after - before)
+    cursor = db.execute(
+        "INSERT OR IGNORE INTO deliveries (digest_id, from_digest_id, subscriber_id, recipient, "
+        "message_id, queued, updated) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (digest_id, from_digest_id, subscriber_id, address, message_id, stamp, stamp),
+    )
+    return cursor.rowcount
 
 
-def open_deliveries(db: sqlite_utils.Database, limit: int | None = None) -> list[Delivery]:
+def open_deliveries(db: sqlite_utils.Database) -> list[Delivery]:
     """Deliveries still to send, oldest digest first, then in queue order."""
     rows = db.execute(
-        "SELECT id, digest_id, recipient, message_id, status, attempts, last_error "
-        "FROM deliveries WHERE status IN ('pending', 'retry') ORDER BY digest_id, id LIMIT ?",
-        (limit if limit is not None else -1,),
+        f"SELECT {_COLUMNS} FROM deliveries WHERE status IN ('pending', 'retry') "
+        "ORDER BY digest_id, id"
     ).fetchall()
     return [Delivery(*row) for row in rows]
 
@@ -79,3 +124,14 @@ def mark_delivery(
 def delivery_counts(db: sqlite_utils.Database) -> dict[str, int]:
     rows = db.execute("SELECT status, count(*) FROM deliveries GROUP BY status").fetchall()
     return {status: count for status, count in rows}
+
+
+def deliveries_with_status(db: sqlite_utils.Database, status: str) -> list[Delivery]:
+    rows = db.execute(
+        f"SELECT {_COLUMNS} FROM deliveries WHERE status = ? ORDER BY id", (status,)
+    ).fetchall()
+    return [Delivery(*row) for row in rows]
+
+
+def has_subscribers(db: sqlite_utils.Database) -> bool:
+    return db.execute("SELECT 1 FROM subscribers LIMIT 1").fetchone() is not None

@@ -77,3 +77,22 @@ def latest_digests(db: sqlite_utils.Database, limit: int = 30) -> list[DigestSum
         "SELECT id, day, created, paper_count FROM digests ORDER BY id DESC LIMIT ?", (limit,)
     ).fetchall()
     return [DigestSummary(row[0], row[1], _parse(row[2]), row[3]) for row in rows]
+
+
+def papers_between(
+    db: sqlite_utils.Database, after_digest_id: int, through_digest_id: int
+) -> list[StoredPaper]:
+    """The papers of every digest after one and up to another, each once, in announcement order."""
+    rows = db.execute(
+        "SELECT paper_id, min(digest_id * 1000000 + position) AS ordering FROM digest_papers "
+        "WHERE digest_id > ? AND digest_id <= ? GROUP BY paper_id ORDER BY ordering",
+        (after_digest_id, through_digest_id),
+    ).fetchall()
+    return load_papers(db, [row[0] for row in rows])
+
+
+def digest_created(db: sqlite_utils.Database, digest_id: int) -> datetime:
+    row = db.execute("SELECT created FROM digests WHERE id = ?", (digest_id,)).fetchone()
+    if row is None:
+        raise KeyError(f"no digest {digest_id}")
+    return _parse(row[0])

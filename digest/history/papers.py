@@ -300,3 +300,14 @@ def _iso(moment: datetime) -> str:
 
 def _parse(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def pending_papers(db: sqlite_utils.Database) -> list[StoredPaper]:
+    """Papers the next digest would announce (for previews), oldest first."""
+    ids = [
+        row[0]
+        for row in db.execute(
+            "SELECT id FROM papers WHERE state = 'pending' ORDER BY first_seen, id"
+        ).fetchall()
+    ]
+    return _load(db, ids)

@@ -131,9 +131,29 @@ def _create_ledger(db: sqlite_utils.Database) -> None:
     )
     db.execute(
         """
+        CREATE TABLE subscribers (
+            id INTEGER PRIMARY KEY,
+            email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            name TEXT,
+            topics TEXT NOT NULL DEFAULT '[]',        -- JSON list of topic slugs; [] = everything
+            frequency TEXT NOT NULL DEFAULT 'daily',  -- daily | weekly | paused
+            weekday INTEGER NOT NULL DEFAULT 0,       -- weekly: 0 = Monday
+            status TEXT NOT NULL DEFAULT 'active',    -- pending (not confirmed) | active | unsubscribed
+            origin TEXT NOT NULL DEFAULT 'cli',       -- cli | import | config | web
+            created TEXT NOT NULL,
+            confirmed TEXT,
+            unsubscribed TEXT,
+            cursor_digest_id INTEGER NOT NULL DEFAULT 0  -- the last digest already queued for them
+        )
+        """
+    )
+    db.execute(
+        """
         CREATE TABLE deliveries (
             id INTEGER PRIMARY KEY,
-            digest_id INTEGER NOT NULL REFERENCES digests(id),
+            digest_id INTEGER NOT NULL REFERENCES digests(id),  -- the newest digest it covers
+            from_digest_id INTEGER NOT NULL,                    -- covers digests after this one
+            subscriber_id INTEGER REFERENCES subscribers(id),   -- NULL: the operator's copy
             recipient TEXT NOT NULL,
             message_id TEXT NOT NULL UNIQUE,
             status TEXT NOT NULL DEFAULT 'pending',  -- pending | sent | retry | failed
