@@ -14,10 +14,11 @@ import unicodedata
 # New style YYMM.NNNN(N) and old style archive(.SC)/YYMMNNN, optional vN
 # (arxiv-docs help/arxiv_identifier.md). Old-style archives are lower-case,
 # subject classes upper-case (math.GT/0309136).
+# Digits are ASCII only: Python's \d also matches fullwidth or Arabic-Indic digits.
 _ARXIV_ID = re.compile(
     r"(?<![\w.])(?:arxiv:)?"
-    r"(?P<id>\d{4}\.\d{4,5}|[a-z][a-z\-]+(?:\.[a-z]{2})?/\d{7})"
-    r"(?:v(?P<version>\d+))?(?![\w.]*\d)",
+    r"(?P<id>[0-9]{4}\.[0-9]{4,5}|[a-z][a-z\-]+(?:\.[a-z]{2})?/[0-9]{7})"
+    r"(?:v(?P<version>[0-9]+))?(?![\w.]*\d)",
     re.IGNORECASE,
 )
 _ARXIV_PREFIXES = re.compile(
@@ -82,7 +83,13 @@ def title_key(title: str) -> str:
     True
     """
     folded = unicodedata.normalize("NFKC", title).casefold()
-    # Drop combining marks so "Tomás" and "Tomas" agree, as a re-typed title may.
+    # Drop combining marks so "Tomás" and "Tomas" agree, as a re-typed title may, and
+    # invisible format characters (soft hyphen, zero-width space, BOM) that a saved
+    # page can carry inside a word: they must not split "Pre\u00adtraining" in two.
     decomposed = unicodedata.normalize("NFKD", folded)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    stripped = "".join(
+        ch
+        for ch in decomposed
+        if not unicodedata.combining(ch) and unicodedata.category(ch) != "Cf"
+    )
     return _PUNCTUATION_AND_SPACE.sub(" ", stripped).strip()
