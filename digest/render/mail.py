@@ -1,0 +1,236 @@
+"""The newsletter: a digest is rendered once, then one message is built per recipient.
+
+:func:`render_digest` does the costly part: both templates from one context and
+the CSS inlined once. The bodies it returns keep *slots* for what differs per
+recipient (name, address, unsubscribe and view-in-browser links; see
+:mod:`.templates`), so :func:`build_message` only fills strings and wraps them in
+MIME. Header safety lives in :mod:`.headers`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+from typing import Any
+
+import css_inline
+
+from ..model import Digest, StoredPaper
+from . import headers, templates
+from .headers import message_id_for
+from .links import config_url, paper_link
+from .text import authors_line, cap_line_octets, plain, plural, shorten
+
+__all__ = [
+    "MailMeta",
+    "Recipient",
+    "RenderedDigest",
+    "build_message",
+    "message_id_for",
+    "render_digest",
+]
+
+_ABSTRACT_CHARS = 600  # about six lines: enough to judge, the rest is one click away
+_AUTHORS_SHOWN = 5
+_PREHEADER_CHARS = 140  # what inbox lists show after the subject
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")  # fmt: skip
+
+# Gmail's non-Google clients and Outlook ignore or drop <style>, so every rule is
+# inlined; keep_at_rules leaves the @media block for the clients that honour it
+# (Apple Mail, the Gmail apps). Nothing remote is ever fetched.
+_INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False, minify_css=True)
+
+
+@dataclass(frozen=True)
+class MailMeta:
+    """Newsletter-wide settings (from ``digest.toml``)."""
+
+    site_title: str
+    site_url: str
+    feed_url: str
+    archive_url: str | None
+    from_address: str  # "Paper digest <digest@example.org>"
+    list_id: str  # "daily.papers.example.org" (RFC 2919)
+    message_domain: str  # right-hand side of every Message-ID
+    max_papers: int = 30
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """One subscriber, with the per-recipient links the sender computed."""
+
+    address: str
+    name: str | None = None
+    unsubscribe_url: str | None = None
+    unsubscribe_mailto: str | None = None
+    view_url: str | None = None
+
+
+@dataclass(frozen=True)
+class RenderedDigest:
+    """A digest rendered once: both bodies, per-recipient slots still unfilled."""
+
+    subject: str
+    text: str
+    html: str
+    shown: int
+    more: int
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """What both templates show for one paper: plain strings, escaped by the template."""
+
+    number: int
+    title: str
+    link: str
+    authors: str
+    kicker: tuple[str, ...]
+    details: tuple[str, ...]
+    reason: str
+    abstract: str
+    shortened: bool
+
+
+def render_digest(
+    digest: Digest,
+    meta: MailMeta,
+    *,
+    day: date,
+    reasons: Mapping[int, str] | None = None,
+) -> RenderedDigest:
+    """Render subject, text and HTML once for every recipient of ``digest``.
+
+    Past ``meta.max_papers`` the rest is one "and N more" link (USERS.md item 7).
+    """
+    shown = digest.papers[: max(meta.max_papers, 0)]
+    more = len(digest.papers) - len(shown)
+    context = _context(shown, more, len(digest.papers), meta, day, reasons or {})
+    html = _INLINER.inline(templates.render("email/digest.html.j2", context))
+    text = templates.render("email/digest.txt.j2", context)
+    return RenderedDigest(context["subject"], text, html, len(shown), more)
+
+
+def _context(
+    papers: Sequence[StoredPaper],
+    more: int,
+    total: int,
+    meta: MailMeta,
+    day: date,
+    reasons: Mapping[int, str],
+) -> dict[str, Any]:
+    headline = plural(total, "new paper") if total else "no new papers"
+    site_title = plain(meta.site_title)
+    entries = [_entry(n, p, reasons.get(p.id)) for n, p in enumerate(papers, start=1)]
+    return {
+        "subject": f"{site_title} \u2014 {headline}, {_short_day(day)}",
+        "site_title": site_title,
+        "site_url": config_url(meta.site_url, "MailMeta.site_url"),
+        "feed_url": config_url(meta.feed_url, "MailMeta.feed_url"),
+        "archive_url": config_url(meta.archive_url, "MailMeta.archive_url")
+        if meta.archive_url
+        else None,
+        "headline": headline,
+        "day": _long_day(day),
+        "papers": entries,
+        "more": more,
+        "preheader": shorten(" \u00b7 ".join(e.title for e in entries[:4]), _PREHEADER_CHARS),
+    }
+
+
+def _entry(number: int, paper: StoredPaper, reason: str | None) -> _Entry:
+    abstract = plain(paper.abstract)
+    short = shorten(abstract, _ABSTRACT_CHARS)
+    return _Entry(
+        number=number,
+        title=plain(paper.title) or "(untitled)",
+        link=paper_link(paper),
+        authors=authors_line(paper.authors, paper.author_count, _AUTHORS_SHOWN),
+        kicker=_kicker(paper),
+        details=_details(paper),
+        reason=plain(reason),
+        abstract=short,
+        shortened=short != abstract,
+    )
+
+
+def _kicker(paper: StoredPaper) -> tuple[str, ...]:
+    arxiv = f"arXiv:{plain(paper.arxiv_id)}" if paper.arxiv_id else ""
+    categories = ", ".join(filter(None, map(plain, paper.categories[:3])))
+    return tuple(filter(None, (arxiv, categories)))
+
+
+def _details(paper: StoredPaper) -> tuple[str, ...]:
+    upvotes = plural(paper.upvotes, "upvote") if paper.upvotes else ""
+    sources = ", ".join(filter(None, map(plain, paper.sources)))
+    via = f"via {sources}" if sources else ""
+    return tuple(filter(None, (plain(paper.organization), upvotes, via)))
+
+
+def _short_day(day: date) -> str:
+    # Our own English names: strftime's %a and %b follow the process locale.
+    return f"{_DAYS[day.weekday()][:3]} {day.day} {_MONTHS[day.month - 1][:3]} {day.year}"
+
+
+def _long_day(day: date) -> str:
+    return f"{_DAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def build_message(
+    rendered: RenderedDigest,
+    recipient: Recipient,
+    meta: MailMeta,
+    *,
+    message_id: str,
+    date: datetime,
+) -> EmailMessage:
+    """One recipient's ``multipart/alternative`` message, headers per STANDARDS.md."""
+    url = headers.unsubscribe_url(recipient.unsubscribe_url)
+    mailto = headers.unsubscribe_mailto(recipient.unsubscribe_mailto)
+    message = EmailMessage()
+    message["From"] = headers.config_header(meta.from_address, "MailMeta.from_address")
+    message["To"] = headers.to_address(recipient.address, recipient.name)
+    message["Subject"] = plain(rendered.subject)  # one line: CR/LF cannot start a header
+    message["Date"] = format_datetime(date if date.tzinfo else date.replace(tzinfo=UTC))
+    message["Message-ID"] = headers.checked_message_id(message_id)
+    message["MIME-Version"] = "1.0"
+    message["List-Id"] = f"<{headers.config_header(meta.list_id, 'MailMeta.list_id')}>"
+    headers.add_list_unsubscribe(message, url, mailto)
+    message["Auto-Submitted"] = "auto-generated"  # RFC 3834 §5: no vacation replies
+    values = _slot_values(recipient, unsubscribe=url or mailto or "")
+    _attach_bodies(message, rendered, values, seed=message_id)
+    return message
+
+
+def _slot_values(recipient: Recipient, *, unsubscribe: str) -> dict[str, str]:
+    view = recipient.view_url
+    return {
+        "name": plain(recipient.name),
+        "address": plain(recipient.address),
+        "unsubscribe": unsubscribe,  # Gmail's bulk rules want a visible link too
+        "view": config_url(view, "Recipient.view_url") if view else "",
+    }
+
+
+def _attach_bodies(
+    message: EmailMessage, rendered: RenderedDigest, values: Mapping[str, str], *, seed: str
+) -> None:
+    # RFC 2046 §5.1.4: the last alternative is the preferred one, so HTML goes last.
+    message.make_alternative()
+    text = cap_line_octets(templates.personalise(rendered.text, values, html=False))
+    html = templates.personalise(rendered.html, values, html=True)
+    for body, subtype in ((text, "plain"), (html, "html")):
+        part = EmailMessage()
+        # Quoted-printable keeps every wire line within 76 octets (RFC 2045 §6.7).
+        part.set_content(body, subtype=subtype, charset="utf-8", cte="quoted-printable")
+        del part["MIME-Version"]  # set_content adds it; only the top level needs it
+        message.attach(part)
+    # "=_" never occurs in quoted-printable (RFC 2045 §6.7 rule 1), so the boundary
+    # cannot collide with a body; derived from the Message-ID, it is reproducible.
+    message.set_boundary("=_digest_" + hashlib.sha256(seed.encode()).hexdigest()[:24])

@@ -1,0 +1,90 @@
+"""The Jinja2 environment for the mail bodies, and the per-recipient slots it leaves.
+
+Both mail templates render from the same context (STYLE.md habit 8); the HTML
+one is autoescaped and the text one is not, chosen by file extension. What
+differs per recipient is not rendered here: ``slot("x")`` leaves a marker, and
+``when("x") … end("x")`` brackets text kept only when ``x`` has a value.
+:func:`personalise` fills them per recipient with plain string work, so the
+templates run once per digest, not once per subscriber.
+
+A marker is a name between two private-use characters. :func:`.text.plain`
+strips those from every source string, so a paper cannot forge a slot.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from collections.abc import Mapping
+from functools import cache
+from html import escape
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+_OPEN, _CLOSE = "\ue000", "\ue001"
+_SLOT = re.compile(f"{_OPEN}slot:(\\w+){_CLOSE}")
+_BLOCK = re.compile(f"{_OPEN}if:(\\w+){_CLOSE}(.*?){_OPEN}end:\\1{_CLOSE}", re.DOTALL)
+
+# Plain-text readers wrap nothing themselves; 72 leaves room for "> " quoting
+# inside RFC 5322's recommended 78 (§2.1.1).
+TEXT_WIDTH = 72
+
+
+def render(name: str, context: Mapping[str, Any]) -> str:
+    """Render ``templates/<name>`` with ``context``; a missing variable is an error."""
+    return _environment().get_template(name).render(context)
+
+
+def personalise(body: str, values: Mapping[str, str], *, html: bool) -> str:
+    """Keep or drop ``when``/``end`` blocks, then fill the slots (HTML-escaped for HTML).
+
+    Every marker in ``body`` must name a key of ``values``: a typo in a template
+    fails loudly here instead of sending a marker to a subscriber.
+    """
+    kept = _BLOCK.sub(lambda m: m.group(2) if values[m.group(1)] else "", body)
+    # escape() quotes " and ', so a value is safe inside an attribute too.
+    return _SLOT.sub(lambda m: escape(values[m.group(1)]) if html else values[m.group(1)], kept)
+
+
+@cache
+def _environment() -> Environment:
+    # Autoescape by extension (the flaskr habit): .html.j2 escaped, .txt.j2 not.
+    environment = Environment(
+        loader=PackageLoader("digest", "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    environment.globals.update(slot=_slot, when=_when, end=_end)
+    environment.filters["fill"] = _fill
+    return environment
+
+
+def _slot(name: str) -> Markup:
+    return Markup(f"{_OPEN}slot:{name}{_CLOSE}")
+
+
+def _when(name: str) -> Markup:
+    return Markup(f"{_OPEN}if:{name}{_CLOSE}")
+
+
+def _end(name: str) -> Markup:
+    return Markup(f"{_OPEN}end:{name}{_CLOSE}")
+
+
+def _fill(text: str, lead: str = "", indent: int = 4) -> str:
+    """Wrap for the text part; ``lead`` ("12.") hangs in the first line's indent."""
+    first = lead.ljust(indent) if len(lead) < indent else f"{lead} "
+    # No breaks inside words or at hyphens: a URL in an abstract stays one piece.
+    return textwrap.fill(
+        text,
+        width=TEXT_WIDTH,
+        initial_indent=first,
+        subsequent_indent=" " * indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
