@@ -21,7 +21,7 @@ import click
 import httpx
 
 from . import USER_AGENT, history, subscribers
-from .config import SourceConfig, Settings, load_settings, sample_config
+from .config import Settings, SourceConfig, load_settings, sample_config
 from .deliver.transports import open_transport
 from .errors import ConfigError, DigestError
 from .history.subscribers import list_subscribers, remove_subscriber
@@ -67,7 +67,9 @@ class _ExitCodes(click.Group):
 @click.option("-v", "--verbose", is_flag=True, help="Log every stage in detail.")
 @click.version_option(package_name="digest")
 @click.pass_context
-def main(ctx: click.Context, config_path: Path | None, data_dir: Path | None, verbose: bool) -> None:
+def main(
+    ctx: click.Context, config_path: Path | None, data_dir: Path | None, verbose: bool
+) -> None:
     """digest: a daily digest of research papers, as an Atom feed and a newsletter.
 
     Start with `digest run`: it reads today's Hugging Face Daily Papers and
@@ -133,7 +135,9 @@ def _runtime(settings: Settings) -> Iterator[Runtime]:
     help="Record what the sources list as seen without mailing it (first run on a new install).",
 )
 @click.pass_context
-def run_command(ctx: click.Context, sources: tuple[str, ...], as_json: bool, mark_seen: bool) -> None:
+def run_command(
+    ctx: click.Context, sources: tuple[str, ...], as_json: bool, mark_seen: bool
+) -> None:
     """Fetch every source, find the new papers, write the feed and send the newsletter.
 
     \b
@@ -208,7 +212,10 @@ def subscribers_group() -> None:
 @click.option("--name", help="The reader's name, used in the To header.")
 @click.option("--topics", default="", help="Comma-separated topic slugs (default: everything).")
 @click.option(
-    "--frequency", type=click.Choice(["daily", "weekly", "paused"]), default="daily", show_default=True
+    "--frequency",
+    type=click.Choice(["daily", "weekly", "paused"]),
+    default="daily",
+    show_default=True,
 )
 @click.option("--weekday", default="mon", show_default=True, help="For weekly readers: mon … sun.")
 @click.pass_context
@@ -318,7 +325,10 @@ def send_command(ctx: click.Context) -> None:
 @main.command("preview")
 @click.option("--to", "address", help="Preview as this reader (their topics and links).")
 @click.option(
-    "--html", "html_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write the HTML part here."
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the HTML part here.",
 )
 @click.pass_context
 def preview_command(ctx: click.Context, address: str | None, html_path: Path | None) -> None:
@@ -334,7 +344,9 @@ def preview_command(ctx: click.Context, address: str | None, html_path: Path | N
     if message is None:
         click.echo("Nothing new to send: the next newsletter would be empty.")
         return
-    click.echo(message.get_body(("plain",)).get_content())
+    text_part, html_part = message.get_body(("plain",)), message.get_body(("html",))
+    assert text_part is not None and html_part is not None  # build_message makes both
+    click.echo(text_part.get_content())
     if html_path:
-        html_path.write_text(message.get_body(("html",)).get_content(), encoding="utf-8")
+        html_path.write_text(html_part.get_content(), encoding="utf-8")
         click.echo(f"HTML part written to {html_path}", err=True)

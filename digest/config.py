@@ -99,7 +99,9 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("", "data_dir", "digest-data", "Folder for digest.db, feed.atom and outbox/.", _text),
-    Setting("site", "title", "Paper digest", "Name shown in the feed, mail and pages.", _no_newlines),
+    Setting(
+        "site", "title", "Paper digest", "Name shown in the feed, mail and pages.", _no_newlines
+    ),
     Setting(
         "site",
         "base_url",
@@ -115,7 +117,11 @@ SETTINGS: tuple[Setting, ...] = (
         _text,
     ),
     Setting(
-        "feed", "window_days", 14, "Papers first seen in this many days stay in the feed.", _positive_int
+        "feed",
+        "window_days",
+        14,
+        "Papers first seen in this many days stay in the feed.",
+        _positive_int,
     ),
     Setting("feed", "max_entries", 500, "At most this many entries in a feed.", _positive_int),
     Setting(
@@ -133,7 +139,11 @@ SETTINGS: tuple[Setting, ...] = (
         _no_newlines,
     ),
     Setting(
-        "mail", "recipients", (), "Addresses that get every digest (operator's list).", _address_list
+        "mail",
+        "recipients",
+        (),
+        "Addresses that get every digest (operator's list).",
+        _address_list,
     ),
     Setting(
         "mail",
@@ -145,10 +155,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("mail", "smtp_user", "", "SMTP user name, when not in smtp_url.", _text),
     Setting("mail", "smtp_password", "", "SMTP password, when not in smtp_url.", _text),
     Setting(
-        "mail", "send_rate", 0.0, "Messages per second to the relay (0: no limit).", _non_negative_float
+        "mail",
+        "send_rate",
+        0.0,
+        "Messages per second to the relay (0: no limit).",
+        _non_negative_float,
     ),
     Setting(
-        "mail", "batch_size", 200, "Messages per SMTP connection before reconnecting.", _positive_int
+        "mail",
+        "batch_size",
+        200,
+        "Messages per SMTP connection before reconnecting.",
+        _positive_int,
     ),
     Setting(
         "mail",
@@ -157,8 +175,12 @@ SETTINGS: tuple[Setting, ...] = (
         "An address whose mail you process as unsubscribe requests (List-Unsubscribe mailto:).",
         _no_newlines,
     ),
-    Setting("mail", "max_papers", 30, "Papers shown in one mail; the rest is a link.", _positive_int),
-    Setting("http", "timeout", 20.0, "Seconds to wait for a connection or a read.", _positive_float),
+    Setting(
+        "mail", "max_papers", 30, "Papers shown in one mail; the rest is a link.", _positive_int
+    ),
+    Setting(
+        "http", "timeout", 20.0, "Seconds to wait for a connection or a read.", _positive_float
+    ),
     Setting("http", "retries", 3, "Retries on connect errors, 429 and 5xx.", _non_negative_int),
     Setting(
         "http",
@@ -241,7 +263,9 @@ def _read_config(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError("config file not found (run `digest init` to write one)", where=str(path))
+        raise ConfigError(
+            "config file not found (run `digest init` to write one)", where=str(path)
+        ) from None
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"cannot read config file: {error}", where=str(path)) from error
 
@@ -307,7 +331,7 @@ def _source_config(entry: Any, where: str) -> SourceConfig:
             where=where,
         )
     if not isinstance(entry.get("url"), str) or not entry["url"].strip():
-        raise ConfigError("[[sources]] entry needs url = \"https://...\" or a path", where=where)
+        raise ConfigError('[[sources]] entry needs url = "https://..." or a path', where=where)
     kind = entry.get("kind", "auto")
     if kind not in SOURCE_KINDS:
         raise ConfigError(f"kind = {kind!r}: must be one of {', '.join(SOURCE_KINDS)}", where=where)

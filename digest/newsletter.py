@@ -77,7 +77,9 @@ class Newsletter:
     def _recipient(self, delivery: Delivery) -> Recipient:
         day = digest_created(self.db, delivery.digest_id).date().isoformat()
         view_url = f"{base_url(self.settings)}/digests/{day}"
-        subscriber = get_subscriber(self.db, delivery.subscriber_id) if delivery.subscriber_id else None
+        subscriber = (
+            get_subscriber(self.db, delivery.subscriber_id) if delivery.subscriber_id else None
+        )
         if subscriber is None:
             return Recipient(address=delivery.recipient, view_url=view_url)
         token = self.tokens.for_subscriber(subscriber.id)
@@ -127,5 +129,5 @@ def preview_message(
         Digest(id=0, created=now, papers=tuple(papers)), newsletter.meta, day=now.date()
     )
     recipient = Recipient(address=address or settings.get("mail", "operator"))
-    message_id = message_id_for(0, now.date(), recipient.address, newsletter._domain)
+    message_id = message_id_for(0, now.date(), recipient.address, newsletter.domain)
     return build_message(rendered, recipient, newsletter.meta, message_id=message_id, date=now)

@@ -23,12 +23,12 @@ from .config import Settings, SourceConfig
 from .deliver.outbox import DrainReport, Transport, drain
 from .errors import SourceError
 from .files import write_atomically
-from .model import Digest, SourceReport
+from .model import Digest, SourceReport, SourceStatus
 from .newsletter import Newsletter
 from .render.feed import render_feed
+from .site import feed_meta, site_tokens, tag_authority
 from .sources.fetch import Fetcher
 from .sources.read import read_source
-from .site import feed_meta, site_tokens, tag_authority
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +153,7 @@ def _ingest(
                 tag_authority=tag_authority(settings),
                 state="skipped" if mark_seen else "pending",
             )
-            status = "empty" if not read.page.papers else "ok"
+            status: SourceStatus = "empty" if not read.page.papers else "ok"
             report = SourceReport(
                 source.url, read.kind, status, result.found, len(result.novel),
                 reason=read.page.empty_reason,

@@ -41,7 +41,9 @@ def normalise_address(address: str, *, check_dns: bool = False) -> str:
         raise SubscriberError(f"{address!r} is not a valid e-mail address: {error}") from error
 
 
-def parse_preferences(topics: str | Sequence[str], frequency: str, weekday: str | int) -> Preferences:
+def parse_preferences(
+    topics: str | Sequence[str], frequency: str, weekday: str | int
+) -> Preferences:
     items = topics.split(",") if isinstance(topics, str) else list(topics)
     slugs = tuple(sorted({item.strip() for item in items if item.strip()}))
     if frequency not in FREQUENCIES:
@@ -92,7 +94,9 @@ def import_csv(db: sqlite_utils.Database, text: str, *, now: datetime, source: s
             preferences = parse_preferences(
                 row.get("topics") or "", row.get("frequency") or "daily", row.get("weekday") or 0
             )
-            rows.append((normalise_address(row["email"] or ""), preferences, row.get("name") or None))
+            rows.append(
+                (normalise_address(row["email"] or ""), preferences, row.get("name") or None)
+            )
         except SubscriberError as error:
             raise SubscriberError(f"{where}: {error}") from error
     for address, preferences, name in rows:

@@ -76,7 +76,7 @@ class PageServer:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            def do_GET(self) -> None:
                 server.requests.append(Request(self.path, dict(self.headers.items())))
                 reply = server._next(self.path)
                 if reply.etag and self.headers.get("If-None-Match") == reply.etag:
@@ -142,7 +142,9 @@ class SmtpSink:
         sink = self
 
         class Handler:
-            async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:  # noqa: N802
+            async def handle_MAIL(
+                self, server: Any, session: Any, envelope: Any, address: str, options: Any
+            ) -> str:
                 if sink.drop_after is not None and len(sink.messages) >= sink.drop_after:
                     sink.drop_after = None
                     server.transport.close()
@@ -150,7 +152,9 @@ class SmtpSink:
                 envelope.mail_from = address
                 return "250 OK"
 
-            async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:  # noqa: N802
+            async def handle_RCPT(
+                self, server: Any, session: Any, envelope: Any, address: str, options: Any
+            ) -> str:
                 count = sink.attempts.get(address, 0) + 1
                 sink.attempts[address] = count
                 answer = sink.rcpt_script(address, count) if sink.rcpt_script else None
@@ -159,12 +163,20 @@ class SmtpSink:
                 envelope.rcpt_tos.append(address)
                 return "250 OK"
 
-            async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-                sink.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content or envelope.content))
+            async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+                sink.messages.append(
+                    (
+                        envelope.mail_from,
+                        list(envelope.rcpt_tos),
+                        envelope.original_content or envelope.content,
+                    )
+                )
                 return "250 Message accepted for delivery"
 
         self.port = _free_port()
-        self._controller = Controller(Handler(), hostname="127.0.0.1", port=self.port, decode_data=False)
+        self._controller = Controller(
+            Handler(), hostname="127.0.0.1", port=self.port, decode_data=False
+        )
 
     @property
     def url(self) -> str:

@@ -26,7 +26,9 @@ def test_defaults_need_no_file() -> None:
 
 def test_the_environment_overrides_the_file(tmp_path: Path) -> None:
     path = write(tmp_path, "[feed]\nwindow_days = 30\n")
-    settings = load_settings(path, environ={"DIGEST_FEED_WINDOW_DAYS": "7", "DIGEST_DATA_DIR": "/srv/d"})
+    settings = load_settings(
+        path, environ={"DIGEST_FEED_WINDOW_DAYS": "7", "DIGEST_DATA_DIR": "/srv/d"}
+    )
     assert settings.get("feed", "window_days") == 7
     assert settings.data_dir == Path("/srv/d")
 
@@ -38,13 +40,19 @@ def test_sources_keep_their_order_and_options(tmp_path: Path) -> None:
         '[[sources]]\nurl = "examples/"\ntimeout = 5\nheaders = { Authorization = "Bearer x" }\n',
     )
     first, second = load_settings(path, environ={}).sources
-    assert (first.url, first.kind, first.label) == ("https://rss.arxiv.org/rss/cs.LG", "arxiv-rss", "cs.LG")
+    assert (first.url, first.kind, first.label) == (
+        "https://rss.arxiv.org/rss/cs.LG",
+        "arxiv-rss",
+        "cs.LG",
+    )
     assert (second.timeout, dict(second.headers)) == (5.0, {"Authorization": "Bearer x"})
 
 
 def test_a_bad_value_names_the_file_line_and_key(tmp_path: Path) -> None:
     path = write(tmp_path, "[site]\ntitle = 'x'\n\n[feed]\nwindow_days = 0\n")
-    with pytest.raises(ConfigError, match=rf"{path}:5: feed.window_days = 0: must be a whole number"):
+    with pytest.raises(
+        ConfigError, match=rf"{path}:5: feed.window_days = 0: must be a whole number"
+    ):
         load_settings(path, environ={})
 
 

@@ -27,7 +27,9 @@ from .servers import PageServer, Reply, page_server
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
-def digest_cli(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def digest_cli(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     tmp_path.mkdir(parents=True, exist_ok=True)
     environment = {key: value for key, value in os.environ.items() if not key.startswith("DIGEST_")}
     environment.update(env or {})
@@ -41,7 +43,9 @@ def digest_cli(tmp_path: Path, *args: str, env: dict[str, str] | None = None) ->
     )
 
 
-def run_json(tmp_path: Path, *args: str, expect: int = 0, env: dict[str, str] | None = None) -> dict[str, Any]:
+def run_json(
+    tmp_path: Path, *args: str, expect: int = 0, env: dict[str, str] | None = None
+) -> dict[str, Any]:
     done = digest_cli(tmp_path, "run", "--json", *args, env=env)
     assert done.returncode == expect, done.stderr
     return json.loads(done.stdout)  # type: ignore[no-any-return]
@@ -62,7 +66,9 @@ def test_the_seeds_served_over_http_are_diffed_in_order(tmp_path: Path, seeds: l
     seen: set[str] = set()
     expected_novel = []
     for seed in seeds:
-        keys = {paper.title_key for paper in text_listing.parse(seed.read_bytes(), seed.name).papers}
+        keys = {
+            paper.title_key for paper in text_listing.parse(seed.read_bytes(), seed.name).papers
+        }
         expected_novel.append(len(keys - seen))
         seen |= keys
     assert [s["source"] for s in report["sources"]] == urls
@@ -89,7 +95,9 @@ def test_the_seeds_served_over_http_are_diffed_in_order(tmp_path: Path, seeds: l
 
 
 @pytest.mark.seeds
-def test_a_second_run_over_the_same_seeds_finds_nothing_and_sends_nothing(tmp_path: Path, seeds: list[Path]) -> None:
+def test_a_second_run_over_the_same_seeds_finds_nothing_and_sends_nothing(
+    tmp_path: Path, seeds: list[Path]
+) -> None:
     args = [arg for seed in seeds for arg in ("--source", str(seed))]
     run_json(tmp_path, *args)
     feed_before = (tmp_path / "data" / "feed.atom").read_bytes()
@@ -121,9 +129,16 @@ def test_the_examples_folder_runs_the_whole_pipeline_offline(tmp_path: Path) -> 
 
 def test_a_failed_source_does_not_stop_the_others_and_exits_1(tmp_path: Path) -> None:
     with page_server() as server:
-        good = server.route("/api/daily_papers", Reply((EXAMPLES / "hf-daily-2025-03-12.json").read_bytes()))
-        bad = server.route("/papers/date/2025-03-12", Reply(b"<html><title>Log in</title><body>Sign in</body></html>"))
-        report = run_json(tmp_path, "--source", bad, "--source", good + "?date=2025-03-12", expect=1)
+        good = server.route(
+            "/api/daily_papers", Reply((EXAMPLES / "hf-daily-2025-03-12.json").read_bytes())
+        )
+        bad = server.route(
+            "/papers/date/2025-03-12",
+            Reply(b"<html><title>Log in</title><body>Sign in</body></html>"),
+        )
+        report = run_json(
+            tmp_path, "--source", bad, "--source", good + "?date=2025-03-12", expect=1
+        )
     failed, ok = report["sources"]
     assert failed["status"] == "failed" and "no data-props" in failed["error"]
     assert ok["status"] == "ok" and ok["novel"] > 0

@@ -28,7 +28,9 @@ class FakeTime:
         return self.now
 
 
-def fetcher(handler: Callable[[httpx.Request], httpx.Response], **options: float) -> tuple[Fetcher, FakeTime]:
+def fetcher(
+    handler: Callable[[httpx.Request], httpx.Response], **options: float
+) -> tuple[Fetcher, FakeTime]:
     fake = FakeTime()
     client = httpx.Client(transport=httpx.MockTransport(handler))
     return (
@@ -50,7 +52,9 @@ def scripted(*responses: httpx.Response) -> Callable[[httpx.Request], httpx.Resp
 
 
 def test_a_503_with_retry_after_is_retried_after_the_asked_wait() -> None:
-    handler = scripted(httpx.Response(503, headers={"Retry-After": "7"}), httpx.Response(200, content=b"[]"))
+    handler = scripted(
+        httpx.Response(503, headers={"Retry-After": "7"}), httpx.Response(200, content=b"[]")
+    )
     client, fake = fetcher(handler, host_interval=0)
     response = client.get("https://example.org/list", source="s")
     assert response.status == 200
@@ -59,7 +63,8 @@ def test_a_503_with_retry_after_is_retried_after_the_asked_wait() -> None:
 
 def test_hugging_face_ratelimit_reset_is_honoured() -> None:
     handler = scripted(
-        httpx.Response(429, headers={"RateLimit": '"api";r=0;t=55'}), httpx.Response(200, content=b"[]")
+        httpx.Response(429, headers={"RateLimit": '"api";r=0;t=55'}),
+        httpx.Response(200, content=b"[]"),
     )
     client, fake = fetcher(handler, host_interval=0)
     client.get("https://hf.example/api/daily_papers", source="s")
@@ -83,7 +88,9 @@ def test_backoff_grows_and_gives_up_after_the_retries() -> None:
 def test_a_404_is_not_retried_and_names_the_url() -> None:
     handler = scripted(httpx.Response(404, content=b"no such list"))
     client, fake = fetcher(handler)
-    with pytest.raises(FetchError, match=r"HTTP 404 from https://example.org/list/cs.XX/new: no such list"):
+    with pytest.raises(
+        FetchError, match=r"HTTP 404 from https://example.org/list/cs.XX/new: no such list"
+    ):
         client.get("https://example.org/list/cs.XX/new", source="s")
     assert fake.sleeps == []
 

@@ -20,7 +20,9 @@ from .conftest import NOW
 
 
 def record(db: sqlite_utils.Database, *papers: Paper, source: str = "test", now=NOW):  # type: ignore[no-untyped-def]
-    return record_sightings(db, list(papers), source=source, run_id=None, now=now, tag_authority="example.org")
+    return record_sightings(
+        db, list(papers), source=source, run_id=None, now=now, tag_authority="example.org"
+    )
 
 
 def test_a_paper_is_novel_the_first_time_only(db: sqlite_utils.Database) -> None:
@@ -33,7 +35,9 @@ def test_a_paper_is_novel_the_first_time_only(db: sqlite_utils.Database) -> None
 def test_a_newer_version_updates_the_paper_and_is_not_novel(db: sqlite_utils.Database) -> None:
     record(db, Paper("Bounds on Attention", arxiv_id="2411.01234", version=1))
     later = NOW + timedelta(days=3)
-    result = record(db, Paper("Tight Bounds on Attention", arxiv_id="2411.01234", version=3), now=later)
+    result = record(
+        db, Paper("Tight Bounds on Attention", arxiv_id="2411.01234", version=3), now=later
+    )
     assert result.novel == ()
     (stored,) = feed_papers(db, since=NOW - timedelta(days=1), limit=10)
     assert (stored.version, stored.title, stored.updated) == (3, "Tight Bounds on Attention", later)
@@ -48,9 +52,13 @@ def test_upvotes_change_without_bumping_updated(db: sqlite_utils.Database) -> No
     assert stored.updated == NOW
 
 
-def test_a_title_only_sighting_merges_with_the_paper_when_its_id_arrives(db: sqlite_utils.Database) -> None:
+def test_a_title_only_sighting_merges_with_the_paper_when_its_id_arrives(
+    db: sqlite_utils.Database,
+) -> None:
     record(db, Paper("Pre-train, Prompt, and Predict"), source="saved page")
-    result = record(db, Paper("Pre-Train,  Prompt and Predict", arxiv_id="2107.13586"), source="api")
+    result = record(
+        db, Paper("Pre-Train,  Prompt and Predict", arxiv_id="2107.13586"), source="api"
+    )
     assert result.novel == ()
     (stored,) = feed_papers(db, since=NOW - timedelta(days=1), limit=10)
     assert stored.arxiv_id == "2107.13586"

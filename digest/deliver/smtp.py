@@ -46,7 +46,9 @@ def parse_smtp_url(
     parts = urlsplit(url)
     query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
     if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-        raise ConfigError(f"mail.smtp_url: {_redact(url)!r} is not smtp://host:port or smtps://host:port")
+        raise ConfigError(
+            f"mail.smtp_url: {_redact(url)!r} is not smtp://host:port or smtps://host:port"
+        )
     user = unquote(parts.username) if parts.username else username
     secret = unquote(parts.password) if parts.password else password
     if parts.scheme == "smtps":
@@ -75,9 +77,13 @@ def _check_plain_allowed(host: str, user: str | None) -> None:
     except ValueError:
         loopback = False
     if not loopback:
-        raise ConfigError(f"mail.smtp_url: tls=off is only allowed for a relay on a loopback address, not {host}")
+        raise ConfigError(
+            f"mail.smtp_url: tls=off is only allowed for a relay on a loopback address, not {host}"
+        )
     if user:
-        raise ConfigError("mail.smtp_url: tls=off cannot be combined with a user name: AUTH is never sent in clear")
+        raise ConfigError(
+            "mail.smtp_url: tls=off cannot be combined with a user name: AUTH is never sent in clear"
+        )
 
 
 def _redact(url: str) -> str:
@@ -107,7 +113,9 @@ class SmtpTransport:
                 # The relay dropped us (idle timeout, per-connection cap): reconnect once.
                 self._drop()
                 if attempt == 2:
-                    raise TransientDeliveryError(f"connection lost: {error}", recipient=recipient) from error
+                    raise TransientDeliveryError(
+                        f"connection lost: {error}", recipient=recipient
+                    ) from error
                 continue
             except smtplib.SMTPRecipientsRefused as error:
                 code, answer = error.recipients.get(recipient, (550, b"refused"))
@@ -116,7 +124,9 @@ class SmtpTransport:
                 raise _classified(error.smtp_code, error.smtp_error, recipient) from error
             except (OSError, smtplib.SMTPException) as error:
                 self._drop()
-                raise TransientDeliveryError(f"{type(error).__name__}: {error}", recipient=recipient) from error
+                raise TransientDeliveryError(
+                    f"{type(error).__name__}: {error}", recipient=recipient
+                ) from error
             if refused:
                 code, answer = refused[recipient]
                 raise _classified(code, answer, recipient)
@@ -172,7 +182,9 @@ def _connect(settings: SmtpSettings) -> smtplib.SMTP:
     context = ssl.create_default_context()
     connection: smtplib.SMTP
     if settings.security == "tls":
-        connection = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout, context=context)
+        connection = smtplib.SMTP_SSL(
+            settings.host, settings.port, timeout=settings.timeout, context=context
+        )
     else:
         connection = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
     connection.ehlo()
@@ -190,7 +202,9 @@ def _connect(settings: SmtpSettings) -> smtplib.SMTP:
     return connection
 
 
-def _classified(code: int, answer: bytes | str, recipient: str) -> TransientDeliveryError | PermanentDeliveryError:
+def _classified(
+    code: int, answer: bytes | str, recipient: str
+) -> TransientDeliveryError | PermanentDeliveryError:
     text = f"{code} {_text(answer)}"
     if 400 <= code < 500:
         return TransientDeliveryError(f"relay answered {text}", recipient=recipient)

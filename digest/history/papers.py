@@ -19,7 +19,6 @@ from typing import Any
 
 import sqlite_utils
 
-from ..identity import title_key
 from ..model import Paper, StoredPaper
 from .schema import transaction
 
@@ -226,9 +225,7 @@ def _record_sighting(
     )
 
 
-def feed_papers(
-    db: sqlite_utils.Database, *, since: datetime, limit: int
-) -> list[StoredPaper]:
+def feed_papers(db: sqlite_utils.Database, *, since: datetime, limit: int) -> list[StoredPaper]:
     """Papers first seen at or after ``since``, newest first, ties broken by id (deterministic)."""
     cursor = db.execute(
         f"SELECT {_COLUMNS} FROM papers WHERE first_seen >= ? "

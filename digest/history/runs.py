@@ -75,9 +75,7 @@ def finish_run(
 
 
 def load_validators(db: sqlite_utils.Database, url: str) -> HttpValidators:
-    row = db.execute(
-        "SELECT etag, last_modified FROM http_cache WHERE url = ?", (url,)
-    ).fetchone()
+    row = db.execute("SELECT etag, last_modified FROM http_cache WHERE url = ?", (url,)).fetchone()
     return HttpValidators(*row) if row else HttpValidators()
 
 

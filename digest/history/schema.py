@@ -165,7 +165,9 @@ def _create_ledger(db: sqlite_utils.Database) -> None:
         )
         """
     )
-    db.execute("CREATE INDEX deliveries_open ON deliveries(status) WHERE status IN ('pending', 'retry')")
+    db.execute(
+        "CREATE INDEX deliveries_open ON deliveries(status) WHERE status IN ('pending', 'retry')"
+    )
 
 
 MIGRATIONS: tuple[Migration, ...] = (_create_papers, _create_runs, _create_ledger)

@@ -104,7 +104,9 @@ def find_subscriber(db: sqlite_utils.Database, email: str) -> Subscriber | None:
 
 
 def get_subscriber(db: sqlite_utils.Database, subscriber_id: int) -> Subscriber | None:
-    row = db.execute(f"SELECT {_COLUMNS} FROM subscribers WHERE id = ?", (subscriber_id,)).fetchone()
+    row = db.execute(
+        f"SELECT {_COLUMNS} FROM subscribers WHERE id = ?", (subscriber_id,)
+    ).fetchone()
     return _subscriber(row) if row else None
 
 

@@ -72,7 +72,9 @@ def _markup_kind(payload: bytes, url: str) -> str:
         if check(payload):
             return kind
     title = re.search(rb"<title[^>]*>(.*?)</title>", payload[:20000], re.I | re.S)
-    seen = f" (page title: {title.group(1).decode('utf-8', 'replace').strip()[:80]!r})" if title else ""
-    raise ParseError(
-        f"layout not recognised: an HTML page with no listing data{seen}", source=url
+    seen = (
+        f" (page title: {title.group(1).decode('utf-8', 'replace').strip()[:80]!r})"
+        if title
+        else ""
     )
+    raise ParseError(f"layout not recognised: an HTML page with no listing data{seen}", source=url)

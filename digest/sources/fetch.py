@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 # arXiv's terms of use: no more than one request every three seconds, on any of its hosts.
 _SLOW_HOSTS = {"arxiv.org": 3.0, "export.arxiv.org": 3.0, "rss.arxiv.org": 3.0}
 _RETRY_STATUSES = {429, 500, 502, 503, 504}
+_NO_VALIDATORS = HttpValidators()
 _MAX_BODY = 50 * 1024 * 1024  # a listing page is never this big; refuse runaway bodies
 
 
@@ -75,7 +76,7 @@ class Fetcher:
         url: str,
         *,
         source: str,
-        validators: HttpValidators = HttpValidators(),
+        validators: HttpValidators = _NO_VALIDATORS,
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
     ) -> Response:
@@ -113,8 +114,10 @@ class Fetcher:
             self.sleep(wait)
 
     def _send(self, url: str, headers: Mapping[str, str], timeout: float | None) -> Response:
-        kwargs = {} if timeout is None else {"timeout": httpx.Timeout(timeout)}
-        with self.client.stream("GET", url, headers=headers, **kwargs) as response:
+        limit: httpx.Timeout | httpx._client.UseClientDefault = (
+            httpx.USE_CLIENT_DEFAULT if timeout is None else httpx.Timeout(timeout)
+        )
+        with self.client.stream("GET", url, headers=headers, timeout=limit) as response:
             body = bytearray()
             for chunk in response.iter_bytes():
                 body += chunk
@@ -185,7 +188,9 @@ def is_local(location: str) -> bool:
 
 def read_local(location: str, *, source: str) -> list[Document]:
     """Read a file, a ``file://`` URL, or every listing file of a folder in name order."""
-    path = Path(unquote(urlsplit(location).path)) if location.startswith("file:") else Path(location)
+    path = (
+        Path(unquote(urlsplit(location).path)) if location.startswith("file:") else Path(location)
+    )
     try:
         if path.is_dir():
             files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))

@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ..config import SourceConfig
 from ..history import HttpValidators
-from ..model import Page
+from ..model import Page, Paper
 from . import hf
 from .detect import PARSERS, kind_from_content, kind_from_url
 from .fetch import Document, Fetcher, is_local, read_local
@@ -23,7 +23,7 @@ from .fetch import Document, Fetcher, is_local, read_local
 log = logging.getLogger(__name__)
 
 HF_PAGE_SIZE = 100  # the API's maximum `limit` (formats.md §1.1)
-HF_MAX_PAGES = 20  # a day holds ~30–80 papers; this bounds a misbehaving server
+HF_MAX_PAGES = 20  # a day holds ~30-80 papers; this bounds a misbehaving server
 
 
 @dataclass(frozen=True)
@@ -45,10 +45,10 @@ def read_source(
 ) -> SourceRead:
     if is_local(config.url):
         documents = read_local(config.url, source=config.label)
-        kind, page = _parse_all(documents, config)
-        return SourceRead(kind=kind, page=page)
+        local_kind, page = _parse_all(documents, config)
+        return SourceRead(kind=local_kind, page=page)
     url = resolve_url(config.url, today)
-    kind = config.kind if config.kind != "auto" else kind_from_url(url)
+    kind: str | None = config.kind if config.kind != "auto" else kind_from_url(url)
     validators = validators_for(url)
     response = fetcher.get(
         url,
@@ -62,8 +62,8 @@ def read_source(
     documents = [Document(response.url, response.payload, response.headers.get("content-type"))]
     if kind == "hf-api" and _is_daily_api(url):
         documents += _more_hf_pages(url, documents[0], fetcher, config)
-    kind, page = _parse_all(documents, config, kind)
-    return SourceRead(kind=kind, page=page, cache_url=url, validators=response.validators)
+    parsed_kind, page = _parse_all(documents, config, kind)
+    return SourceRead(kind=parsed_kind, page=page, cache_url=url, validators=response.validators)
 
 
 def resolve_url(url: str, today: date) -> str:
@@ -109,7 +109,7 @@ def _parse_all(
 ) -> tuple[str, Page]:
     """Parse every document of a source; a folder may mix kinds, so detect each one."""
     kinds: list[str] = []
-    papers = []
+    papers: list[Paper] = []
     reasons = []
     for document in documents:
         this_kind = kind or (config.kind if config.kind != "auto" else None)
