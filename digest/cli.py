@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -89,11 +90,7 @@ def _settings(ctx: click.Context, sources: tuple[str, ...] = ()) -> Settings:
     overrides = {"data_dir": str(ctx.obj["data_dir"])} if ctx.obj["data_dir"] else {}
     settings = load_settings(ctx.obj["config_path"], environ=os.environ, overrides=overrides)
     if sources:
-        settings = Settings(
-            values=settings.values,
-            sources=tuple(SourceConfig(url=source) for source in sources),
-            config_path=settings.config_path,
-        )
+        settings = replace(settings, sources=tuple(SourceConfig(url=source) for source in sources))
     return settings
 
 

@@ -1,0 +1,196 @@
+"""Settings: declared once, read from ``digest.toml`` and ``DIGEST_*`` variables, validated at start.
+
+Every setting is one :class:`Setting` in :data:`SETTINGS` (section, key, default,
+help, parser). ``digest init`` writes the sample file from this table and a test
+keeps ``deploy/digest.toml`` complete, so documentation cannot drift from code.
+
+Precedence, lowest first: defaults, the TOML file, ``DIGEST_<SECTION>_<KEY>``
+environment variables (``DIGEST_FEED_WINDOW_DAYS=7``; top-level keys are
+``DIGEST_<KEY>``, e.g. ``DIGEST_DATA_DIR``), then command-line options.
+Nothing here reads the environment at import time: callers pass ``environ``.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError
+from .settings import DEFAULT_SOURCE, SETTINGS, SOURCE_KINDS, Setting
+from .tables import SourceConfig, TopicConfig, _sources_from_document, _topics_from_document
+
+__all__ = [
+    "DEFAULT_SOURCE",
+    "SETTINGS",
+    "SOURCE_KINDS",
+    "Setting",
+    "Settings",
+    "SourceConfig",
+    "TopicConfig",
+    "load_settings",
+    "sample_config",
+]
+
+
+@dataclass(frozen=True)
+class Settings:
+    values: Mapping[str, Any]
+    sources: tuple[SourceConfig, ...]
+    config_path: Path | None = None
+    topics: tuple[TopicConfig, ...] = ()
+
+    def get(self, section: str, key: str) -> Any:
+        return self.values[f"{section}.{key}" if section else key]
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.values["data_dir"])
+
+
+_BY_NAME = {(s.section, s.key): s for s in SETTINGS}
+_SOURCE_KEYS = {"url", "kind", "name", "timeout", "headers"}
+
+
+def load_settings(
+    path: Path | None = None,
+    *,
+    environ: Mapping[str, str],
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Defaults ← TOML file ← environment ← ``overrides`` (``{"data_dir": ...}``, CLI options)."""
+    values: dict[str, Any] = {_dotted(s): s.default for s in SETTINGS}
+    sources: tuple[SourceConfig, ...] = ()
+    topics: tuple[TopicConfig, ...] = ()
+    if path is not None:
+        text = _read_config(path)
+        document = _parse_toml(text, path)
+        values.update(_values_from_document(document, text, path))
+        sources = _sources_from_document(document, text, path)
+        topics = _topics_from_document(document, text, path)
+    values.update(_values_from_environment(environ))
+    for name, value in (overrides or {}).items():
+        section, _, key = name.rpartition(".")
+        values[name] = _apply(_BY_NAME[(section, key)], value, f"option {name}")
+    if not sources:
+        sources = (SourceConfig(DEFAULT_SOURCE),)
+    return Settings(values=values, sources=sources, config_path=path, topics=topics)
+
+
+def _dotted(setting: Setting) -> str:
+    return f"{setting.section}.{setting.key}" if setting.section else setting.key
+
+
+def _read_config(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            "config file not found (run `digest init` to write one)", where=str(path)
+        ) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"cannot read config file: {error}", where=str(path)) from error
+
+
+def _parse_toml(text: str, path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        # tomllib's message already ends "(at line L, column C)".
+        raise ConfigError(f"not valid TOML: {error}", where=str(path)) from error
+
+
+def _apply(setting: Setting, raw: Any, where: str) -> Any:
+    try:
+        return setting.parse(raw)
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"{_dotted(setting)} = {raw!r}: {error}", where=where) from error
+
+
+def _values_from_document(document: dict[str, Any], text: str, path: Path) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name, raw in document.items():
+        if name in ("sources", "topics"):
+            continue
+        if isinstance(raw, dict):
+            for key, item in raw.items():
+                values.update(_one_value(name, key, item, text, path))
+        else:
+            values.update(_one_value("", name, raw, text, path))
+    return values
+
+
+def _one_value(section: str, key: str, raw: Any, text: str, path: Path) -> dict[str, Any]:
+    where = f"{path}:{_line_of(text, section, key)}"
+    setting = _BY_NAME.get((section, key))
+    if setting is None:
+        known = ", ".join(sorted(_dotted(s) for s in SETTINGS))
+        name = f"{section}.{key}" if section else key
+        raise ConfigError(f"unknown setting {name!r} (known: {known})", where=where)
+    return {_dotted(setting): _apply(setting, raw, where)}
+
+
+def _values_from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        raw = environ.get(setting.env_name)
+        if raw is not None and raw != "":
+            values[_dotted(setting)] = _apply(setting, raw, f"environment {setting.env_name}")
+    return values
+
+
+def _line_of(text: str, section: str, key: str) -> int | str:
+    """The line where ``key`` is set inside ``[section]``: for messages that say where to look."""
+    current = ""
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        header = re.fullmatch(r"\[\s*([^\[\]]+?)\s*\]", stripped)
+        if header:
+            current = header.group(1)
+        elif current == section and re.match(rf"{re.escape(key)}\s*=", stripped):
+            return number
+    return "?"
+
+
+def sample_config() -> str:
+    """The commented sample ``digest init`` writes: every setting with its default and help."""
+    lines = [
+        "# digest configuration. Every setting is shown with its default.",
+        "# Any setting can also be given as an environment variable, e.g. DIGEST_FEED_WINDOW_DAYS.",
+        "",
+    ]
+    section = None
+    for setting in SETTINGS:
+        if setting.section != section:
+            section = setting.section
+            if section:
+                lines += ["", f"[{section}]"]
+        lines += [f"# {setting.help}  (env: {setting.env_name})", f"# {_toml_line(setting)}"]
+    lines += [
+        "",
+        "# Sources, fetched in this order. Without any, digest reads today's Hugging Face",
+        "# Daily Papers. kind is detected from the URL path and content; set it to override.",
+        "[[sources]]",
+        f'url = "{DEFAULT_SOURCE}"',
+        "",
+        "# [[sources]]",
+        '# url = "https://rss.arxiv.org/rss/cs.LG"',
+        '# name = "arXiv cs.LG"',
+        '# kind = "arxiv-rss"',
+        "# timeout = 30",
+        '# headers = { Authorization = "Bearer hf_..." }',
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _toml_line(setting: Setting) -> str:
+    default = setting.default
+    if isinstance(default, str):
+        return f'{setting.key} = "{default}"'
+    if isinstance(default, tuple):
+        return f"{setting.key} = [{', '.join(repr(v) for v in default)}]"
+    return f"{setting.key} = {default}"

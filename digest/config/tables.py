@@ -1,0 +1,174 @@
+"""The array tables of digest.toml: ``[[sources]]`` and ``[[topics]]``, validated with their line."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError
+from .settings import SOURCE_KINDS, _positive_float
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """One ``[[sources]]`` entry (or one ``--source``)."""
+
+    url: str
+    kind: str = "auto"
+    name: str | None = None
+    timeout: float | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return self.name or self.url
+
+
+_SOURCE_KEYS = {"url", "kind", "name", "timeout", "headers"}
+
+
+def _sources_from_document(
+    document: dict[str, Any], text: str, path: Path
+) -> tuple[SourceConfig, ...]:
+    entries = document.get("sources", [])
+    if not isinstance(entries, list):
+        raise ConfigError("`sources` must be written as [[sources]] tables", where=str(path))
+    lines = _table_lines(text, "sources")
+    return tuple(
+        _source_config(entry, f"{path}:{lines[i] if i < len(lines) else '?'}")
+        for i, entry in enumerate(entries)
+    )
+
+
+def _source_config(entry: Any, where: str) -> SourceConfig:
+    if not isinstance(entry, dict):
+        raise ConfigError("each [[sources]] entry must be a table", where=where)
+    unknown = set(entry) - _SOURCE_KEYS
+    if unknown:
+        raise ConfigError(
+            f"unknown key(s) {sorted(unknown)} in [[sources]] (known: {sorted(_SOURCE_KEYS)})",
+            where=where,
+        )
+    if not isinstance(entry.get("url"), str) or not entry["url"].strip():
+        raise ConfigError('[[sources]] entry needs url = "https://..." or a path', where=where)
+    kind = entry.get("kind", "auto")
+    if kind not in SOURCE_KINDS:
+        raise ConfigError(f"kind = {kind!r}: must be one of {', '.join(SOURCE_KINDS)}", where=where)
+    headers = entry.get("headers", {})
+    if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
+        raise ConfigError("headers must be a table of strings", where=where)
+    timeout = entry.get("timeout")
+    try:
+        timeout = None if timeout is None else _positive_float(timeout)
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"timeout = {timeout!r}: {error}", where=where) from error
+    name = entry.get("name")
+    return SourceConfig(
+        url=entry["url"].strip(),
+        kind=kind,
+        name=str(name) if name else None,
+        timeout=timeout,
+        headers=dict(headers),
+    )
+
+
+@dataclass(frozen=True)
+class TopicConfig:
+    """One ``[[topics]]`` entry: a full-text query (SQLite FTS5 syntax) plus optional filters."""
+
+    slug: str
+    title: str
+    query: str | None = None
+    categories: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+    organizations: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    min_upvotes: int | None = None
+
+
+_TOPIC_KEYS = {
+    "slug",
+    "title",
+    "query",
+    "categories",
+    "authors",
+    "organizations",
+    "sources",
+    "min_upvotes",
+}
+_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
+
+
+def _topics_from_document(
+    document: dict[str, Any], text: str, path: Path
+) -> tuple[TopicConfig, ...]:
+    entries = document.get("topics", [])
+    if not isinstance(entries, list):
+        raise ConfigError("`topics` must be written as [[topics]] tables", where=str(path))
+    lines = _table_lines(text, "topics")
+    topics = tuple(
+        _topic_config(entry, f"{path}:{lines[i] if i < len(lines) else '?'}")
+        for i, entry in enumerate(entries)
+    )
+    slugs = [topic.slug for topic in topics]
+    duplicates = sorted({slug for slug in slugs if slugs.count(slug) > 1})
+    if duplicates:
+        raise ConfigError(f"topic slug(s) used twice: {', '.join(duplicates)}", where=str(path))
+    return topics
+
+
+def _topic_config(entry: Any, where: str) -> TopicConfig:
+    if not isinstance(entry, dict):
+        raise ConfigError("each [[topics]] entry must be a table", where=where)
+    unknown = set(entry) - _TOPIC_KEYS
+    if unknown:
+        raise ConfigError(
+            f"unknown key(s) {sorted(unknown)} in [[topics]] (known: {sorted(_TOPIC_KEYS)})",
+            where=where,
+        )
+    slug = entry.get("slug")
+    if not isinstance(slug, str) or not _SLUG.fullmatch(slug):
+        raise ConfigError(
+            f"slug = {slug!r}: use lower-case letters, digits and dashes (it names a feed file)",
+            where=where,
+        )
+    query = entry.get("query")
+    if query is not None and (not isinstance(query, str) or not query.strip()):
+        raise ConfigError(
+            "query must be a non-empty string (or left out to take everything)", where=where
+        )
+    min_upvotes = entry.get("min_upvotes")
+    if min_upvotes is not None and (not isinstance(min_upvotes, int) or min_upvotes < 0):
+        raise ConfigError(
+            f"min_upvotes = {min_upvotes!r}: must be a whole number, 0 or more", where=where
+        )
+    return TopicConfig(
+        slug=slug,
+        title=str(entry.get("title") or slug),
+        query=query.strip() if query else None,
+        categories=_strings(entry, "categories", where),
+        authors=_strings(entry, "authors", where),
+        organizations=_strings(entry, "organizations", where),
+        sources=_strings(entry, "sources", where),
+        min_upvotes=min_upvotes,
+    )
+
+
+def _strings(entry: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
+    value = entry.get(key, [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ConfigError(f"{key} must be a list of strings", where=where)
+    return tuple(item.strip() for item in value if item.strip())
+
+
+def _table_lines(text: str, name: str) -> list[int]:
+    return [
+        number
+        for number, line in enumerate(text.splitlines(), start=1)
+        if re.fullmatch(rf"\[\[\s*{name}\s*\]\]", line.strip())
+    ]
