@@ -199,6 +199,13 @@ SETTINGS: tuple[Setting, ...] = (
         "mail", "max_papers", 30, "Papers shown in one mail; the rest is a link.", _positive_int
     ),
     Setting(
+        "mail",
+        "min_papers",
+        1,
+        "A reader's mail is sent only with at least this many papers for them (0: send empty days too).",
+        _non_negative_int,
+    ),
+    Setting(
         "http", "timeout", 20.0, "Seconds to wait for a connection or a read.", _positive_float
     ),
     Setting("http", "retries", 3, "Retries on connect errors, 429 and 5xx.", _non_negative_int),
@@ -215,13 +222,6 @@ SETTINGS: tuple[Setting, ...] = (
         1.0,
         "Seconds between requests to one host (arXiv hosts always get 3).",
         _non_negative_float,
-    ),
-    Setting(
-        "mail",
-        "min_papers",
-        1,
-        "A reader's mail is sent only with at least this many papers for them (0: send empty days too).",
-        _non_negative_int,
     ),
     Setting(
         "ranking",
