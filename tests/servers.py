@@ -8,6 +8,7 @@ If-None-Match with 304, as real servers do. Every request is logged.
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -130,6 +131,9 @@ class SmtpSink:
     instead of 250, so tests can make a relay that says 451 once, or 550 for one
     address. ``drop_after = N`` makes the relay accept N messages and then cut the
     connection when the next one starts, as an overloaded relay does.
+    ``hold_at = N`` makes the relay sit on the N-th message's data without
+    answering (and without keeping it) and sets ``held``, so a test can kill the
+    sender while it waits for the 250.
     """
 
     def __init__(self) -> None:
@@ -139,6 +143,8 @@ class SmtpSink:
         self.attempts: dict[str, int] = {}
         self.rcpt_script: Callable[[str, int], str | None] | None = None
         self.drop_after: int | None = None
+        self.hold_at: int | None = None
+        self.held = threading.Event()
         sink = self
 
         class Handler:
@@ -164,6 +170,11 @@ class SmtpSink:
                 return "250 OK"
 
             async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+                if sink.hold_at is not None and len(sink.messages) + 1 == sink.hold_at:
+                    sink.hold_at = None
+                    sink.held.set()
+                    await asyncio.sleep(10)  # the sender is killed meanwhile
+                    return "451 timed out waiting"
                 sink.messages.append(
                     (
                         envelope.mail_from,
