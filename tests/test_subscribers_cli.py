@@ -86,10 +86,6 @@ def test_preview_shows_the_next_mail_and_changes_nothing(tmp_path: Path) -> None
     html = tmp_path / "next.html"
     database = tmp_path / "data" / "digest.db"
     # New papers arrive but are not yet announced: preview renders them read-only.
-    from datetime import UTC, datetime
-
-    from digest import history
-    from digest.model import Paper
 
     db = history.open_history(database)
     history.record_sightings(
