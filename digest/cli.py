@@ -28,6 +28,7 @@ from .errors import ConfigError, DigestError
 from .history.subscribers import list_subscribers, remove_subscriber
 from .newsletter import Newsletter, preview_message
 from .pipeline import RunResult, Runtime, deliver, run
+from .runlock import exclusive
 from .site import site_tokens
 from .sources.fetch import Fetcher
 
@@ -131,9 +132,10 @@ def _runtime(settings: Settings) -> Iterator[Runtime]:
     is_flag=True,
     help="Record what the sources list as seen without mailing it (first run on a new install).",
 )
+@click.option("--wait", is_flag=True, help="If another run is in progress, wait for it to end.")
 @click.pass_context
 def run_command(
-    ctx: click.Context, sources: tuple[str, ...], as_json: bool, mark_seen: bool
+    ctx: click.Context, sources: tuple[str, ...], as_json: bool, mark_seen: bool, wait: bool
 ) -> None:
     """Fetch every source, find the new papers, write the feed and send the newsletter.
 
@@ -144,7 +146,7 @@ def run_command(
       digest run --source https://rss.arxiv.org/rss/cs.LG --json
     """
     settings = _settings(ctx, sources)
-    with _runtime(settings) as runtime:
+    with _runtime(settings) as runtime, exclusive(runtime.db, "run", runtime.clock, wait=wait):
         result = run(settings, runtime, mark_seen=mark_seen)
     if as_json:
         click.echo(json.dumps(result.as_json(), indent=2))
@@ -301,8 +303,9 @@ def subscribers_export(ctx: click.Context) -> None:
 
 
 @main.command("send")
+@click.option("--wait", is_flag=True, help="If a run is in progress, wait for it to end.")
 @click.pass_context
-def send_command(ctx: click.Context) -> None:
+def send_command(ctx: click.Context, wait: bool) -> None:
     """Send what the outbox still holds (after a relay outage, say), and nothing twice.
 
     \b
@@ -310,7 +313,7 @@ def send_command(ctx: click.Context) -> None:
       DIGEST_MAIL_SMTP_URL=smtps://user:pass@smtp.example.org digest send
     """
     settings = _settings(ctx)
-    with _runtime(settings) as runtime:
+    with _runtime(settings) as runtime, exclusive(runtime.db, "run", runtime.clock, wait=wait):
         newsletter = Newsletter(settings, runtime.db, site_tokens(settings))
         report = deliver(newsletter, runtime)
     click.echo(f"Sent {report.sent}; {report.retry} to retry; {report.failed} failed.")

@@ -93,3 +93,13 @@ def save_validators(
 
 def report_dict(report: SourceReport) -> dict[str, Any]:
     return asdict(report)
+
+
+def mark_interrupted_runs(db: sqlite_utils.Database, pid: int, now: datetime) -> int:
+    """Runs left 'running' by a process that died are 'interrupted', not running forever."""
+    with transaction(db):
+        cursor = db.execute(
+            "UPDATE runs SET status = 'interrupted', finished = ? WHERE status = 'running' AND pid = ?",
+            (_iso(now), pid),
+        )
+    return cursor.rowcount

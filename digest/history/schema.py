@@ -91,6 +91,7 @@ def _create_runs(db: sqlite_utils.Database) -> None:
             novel INTEGER NOT NULL DEFAULT 0,
             error TEXT,
             reason TEXT,
+            batch TEXT,              -- what the page held (for staleness): date or a hash of its ids
             PRIMARY KEY (run_id, position)
         )
         """
@@ -170,7 +171,36 @@ def _create_ledger(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (_create_papers, _create_runs, _create_ledger)
+def _create_operations(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE locks (
+            name TEXT PRIMARY KEY,   -- 'run' or 'scheduler'
+            token TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            host TEXT NOT NULL,
+            acquired TEXT NOT NULL,
+            heartbeat TEXT NOT NULL
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE source_alerts (
+            source TEXT PRIMARY KEY,
+            state TEXT NOT NULL,     -- 'failing' after an alert mail, 'ok' after a recovered mail
+            changed TEXT NOT NULL
+        )
+        """
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    _create_papers,
+    _create_runs,
+    _create_ledger,
+    _create_operations,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
