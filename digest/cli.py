@@ -14,29 +14,22 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
-import httpx
 
-from . import USER_AGENT, history, subscribers
+from . import history, subscribers
 from .config import Settings, SourceConfig, load_settings, sample_config
-from .deliver.transports import open_transport
 from .errors import ConfigError, DigestError
 from .history.subscribers import list_subscribers, remove_subscriber
 from .newsletter import Newsletter, preview_message
-from .pipeline import RunResult, Runtime, deliver, run
+from .pipeline import RunResult, deliver, run
 from .runlock import exclusive
+from .runtime import open_runtime, utc_now
 from .site import site_tokens
-from .sources.fetch import Fetcher
 
 log = logging.getLogger("digest")
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class _ExitCodes(click.Group):
@@ -95,29 +88,6 @@ def _settings(ctx: click.Context, sources: tuple[str, ...] = ()) -> Settings:
     return settings
 
 
-@contextmanager
-def _runtime(settings: Settings) -> Iterator[Runtime]:
-    db = history.open_history(settings.data_dir / "digest.db")
-    timeout = settings.get("http", "timeout")
-    client = httpx.Client(
-        headers={"User-Agent": USER_AGENT},
-        timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-        follow_redirects=True,
-    )
-    try:
-        fetcher = Fetcher(
-            client,
-            retries=settings.get("http", "retries"),
-            deadline=settings.get("http", "source_deadline"),
-            host_interval=settings.get("http", "host_interval"),
-        )
-        transport = open_transport(settings)
-        yield Runtime(db=db, fetcher=fetcher, transport=transport, clock=_utc_now)
-    finally:
-        client.close()
-        db.close()
-
-
 @main.command("run")
 @click.option(
     "--source",
@@ -146,7 +116,7 @@ def run_command(
       digest run --source https://rss.arxiv.org/rss/cs.LG --json
     """
     settings = _settings(ctx, sources)
-    with _runtime(settings) as runtime, exclusive(runtime.db, "run", runtime.clock, wait=wait):
+    with open_runtime(settings) as runtime, exclusive(runtime.db, "run", runtime.clock, wait=wait):
         result = run(settings, runtime, mark_seen=mark_seen)
     if as_json:
         click.echo(json.dumps(result.as_json(), indent=2))
@@ -230,7 +200,7 @@ def subscribers_add(
     settings = _settings(ctx)
     preferences = subscribers.parse_preferences(topics, frequency, weekday)
     with _database(settings) as db:
-        reader, fresh = subscribers.add(db, email, preferences, now=_utc_now(), name=name)
+        reader, fresh = subscribers.add(db, email, preferences, now=utc_now(), name=name)
     click.echo(f"{'Added' if fresh else 'Updated'} {reader.email} ({reader.frequency}).")
 
 
@@ -247,7 +217,7 @@ def subscribers_remove(ctx: click.Context, email: str) -> None:
     settings = _settings(ctx)
     with _database(settings) as db:
         address = subscribers.normalise_address(email)
-        removed = remove_subscriber(db, address, _utc_now())
+        removed = remove_subscriber(db, address, utc_now())
     click.echo(f"Unsubscribed {address}." if removed else f"{address} was not subscribed.")
 
 
@@ -283,7 +253,7 @@ def subscribers_import(ctx: click.Context, csv_file: Path) -> None:
     settings = _settings(ctx)
     with _database(settings) as db:
         count = subscribers.import_csv(
-            db, csv_file.read_text(encoding="utf-8-sig"), now=_utc_now(), source=str(csv_file)
+            db, csv_file.read_text(encoding="utf-8-sig"), now=utc_now(), source=str(csv_file)
         )
     click.echo(f"Imported {count} reader(s) from {csv_file}.")
 
@@ -313,7 +283,7 @@ def send_command(ctx: click.Context, wait: bool) -> None:
       DIGEST_MAIL_SMTP_URL=smtps://user:pass@smtp.example.org digest send
     """
     settings = _settings(ctx)
-    with _runtime(settings) as runtime, exclusive(runtime.db, "run", runtime.clock, wait=wait):
+    with open_runtime(settings) as runtime, exclusive(runtime.db, "run", runtime.clock, wait=wait):
         newsletter = Newsletter(settings, runtime.db, site_tokens(settings))
         report = deliver(newsletter, runtime)
     click.echo(f"Sent {report.sent}; {report.retry} to retry; {report.failed} failed.")
@@ -340,7 +310,7 @@ def preview_command(ctx: click.Context, address: str | None, html_path: Path | N
     """
     settings = _settings(ctx)
     with _database(settings) as db:
-        message = preview_message(settings, db, address, now=_utc_now())
+        message = preview_message(settings, db, address, now=utc_now())
     if message is None:
         click.echo("Nothing new to send: the next newsletter would be empty.")
         return
