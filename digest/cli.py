@@ -320,3 +320,6 @@ def preview_command(ctx: click.Context, address: str | None, html_path: Path | N
     if html_path:
         html_path.write_text(html_part.get_content(), encoding="utf-8")
         click.echo(f"HTML part written to {html_path}", err=True)
+
+
+from . import cli_ops  # noqa: E402, F401  (registers status, schedule, backfill)

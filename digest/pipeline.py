@@ -11,14 +11,16 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import sqlite_utils
 
 from . import history
+from .archives import archive_url, live_prev_archive
 from .config import Settings, SourceConfig
 from .deliver.outbox import DrainReport, Transport, drain
 from .errors import SourceError
@@ -29,6 +31,7 @@ from .render.feed import render_feed
 from .site import feed_meta, site_tokens, tag_authority
 from .sources.fetch import Fetcher
 from .sources.read import read_source
+from .websub import ping_hub
 
 log = logging.getLogger(__name__)
 
@@ -98,10 +101,10 @@ def run(settings: Settings, runtime: Runtime, *, mark_seen: bool = False) -> Run
     run_id = history.start_run(db, started)
     log.info("run %d: %d source(s)", run_id, len(settings.sources))
     reports = tuple(
-        _ingest(settings, runtime, run_id, position, source, mark_seen)
+        ingest(settings, runtime, run_id, position, source, mark_seen)
         for position, source in enumerate(settings.sources)
     )
-    feed_path = publish_feed(settings, db, clock())
+    feed_path = publish_feed(settings, db, clock(), client=runtime.fetcher.client)
     newsletter = Newsletter(settings, db, site_tokens(settings))
     digest = history.create_digest(db, run_id=run_id, now=clock(), day=_day(clock()))
     emails = newsletter.queue(digest, clock())
@@ -120,7 +123,7 @@ def run(settings: Settings, runtime: Runtime, *, mark_seen: bool = False) -> Run
     return result
 
 
-def _ingest(
+def ingest(
     settings: Settings,
     runtime: Runtime,
     run_id: int,
@@ -139,7 +142,10 @@ def _ingest(
             validators_for=lambda url: history.load_validators(db, url),
         )
     except SourceError as error:
-        report = SourceReport(source.url, source.kind, "failed", error=str(error))
+        # Name the document only when it is not the source itself (a file in a folder).
+        same = error.source in (source.url, source.label)
+        message = error.reason if same else str(error)
+        report = SourceReport(source.url, source.kind, "failed", error=message)
     else:
         if read.page is None:
             report = SourceReport(source.url, read.kind, "unchanged", reason="not modified (304)")
@@ -166,13 +172,37 @@ def _ingest(
     return report
 
 
-def publish_feed(settings: Settings, db: sqlite_utils.Database, now: datetime) -> Path:
-    """Write ``feed.atom`` from history (atomically; untouched when the bytes are the same)."""
+def publish_feed(
+    settings: Settings,
+    db: sqlite_utils.Database,
+    now: datetime,
+    *,
+    client: httpx.Client | None = None,
+) -> Path:
+    """Write ``feed.atom`` from history (atomically; untouched when the bytes are the same).
+
+    The feed links ``rel="prev-archive"`` to the newest day it does not fully
+    hold (RFC 5005, see :mod:`.archives`). When the bytes changed and
+    ``[site] websub_hub`` is set, the hub is pinged through ``client``.
+    """
     window = timedelta(days=settings.get("feed", "window_days"))
-    papers = history.feed_papers(db, since=now - window, limit=settings.get("feed", "max_entries"))
+    limit = settings.get("feed", "max_entries")
+    papers = history.feed_papers(db, since=now - window, limit=limit)
+    today = now.astimezone(UTC).date()
+    previous = live_prev_archive(db, papers, since=now - window, limit=limit, today=today)
+    meta = replace(
+        feed_meta(settings),
+        prev_archive_url=archive_url(settings, previous) if previous else None,
+    )
     path = settings.data_dir / "feed.atom"
-    changed = write_atomically(path, render_feed(papers, feed_meta(settings)))
+    changed = write_atomically(path, render_feed(papers, meta))
     log.info("feed: %d entries, %s", len(papers), "written" if changed else "unchanged")
+    hub = settings.get("site", "websub_hub")
+    if changed and hub:
+        if client is None:
+            log.warning("websub: no HTTP client given; hub %s not pinged", hub)
+        else:
+            ping_hub(client, hub, [meta.self_url])
     return path
 
 

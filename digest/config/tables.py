@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from .settings import SOURCE_KINDS, _positive_float
+from .settings import SOURCE_KINDS, _positive_float, _schedule_times
 
 
 @dataclass(frozen=True)
@@ -21,13 +21,14 @@ class SourceConfig:
     name: str | None = None
     timeout: float | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
+    schedule: tuple[str, ...] = ()  # its own times (HH:MM or cron lines); empty: [schedule] times
 
     @property
     def label(self) -> str:
         return self.name or self.url
 
 
-_SOURCE_KEYS = {"url", "kind", "name", "timeout", "headers"}
+_SOURCE_KEYS = {"url", "kind", "name", "timeout", "headers", "schedule"}
 
 
 def _sources_from_document(
@@ -66,12 +67,17 @@ def _source_config(entry: Any, where: str) -> SourceConfig:
     except (TypeError, ValueError) as error:
         raise ConfigError(f"timeout = {timeout!r}: {error}", where=where) from error
     name = entry.get("name")
+    try:
+        schedule = _schedule_times(entry["schedule"]) if "schedule" in entry else ()
+    except ValueError as error:
+        raise ConfigError(f"schedule = {entry['schedule']!r}: {error}", where=where) from error
     return SourceConfig(
         url=entry["url"].strip(),
         kind=kind,
         name=str(name) if name else None,
         timeout=timeout,
         headers=dict(headers),
+        schedule=schedule,
     )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import sqlite_utils
 
 from ..model import SourceReport
-from .papers import _iso
+from .papers import _iso, _parse
 from .schema import transaction
 
 
@@ -103,3 +103,9 @@ def mark_interrupted_runs(db: sqlite_utils.Database, pid: int, now: datetime) ->
             (_iso(now), pid),
         )
     return cursor.rowcount
+
+
+def last_run_started(db: sqlite_utils.Database) -> datetime | None:
+    """When the newest run began (any outcome): the schedule's catch-up compares slots to it."""
+    value = db.execute("SELECT max(started) FROM runs").fetchone()[0]
+    return _parse(value) if value else None

@@ -1,0 +1,89 @@
+"""What the operator reads in `digest status`: recent runs, each source's health, the outbox."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlite_utils
+
+from .papers import _parse
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    id: int
+    started: datetime
+    finished: datetime | None
+    status: str
+    novel: int
+    digest_id: int | None
+    sources: tuple[dict[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    source: str
+    kind: str
+    last_status: str
+    last_run: datetime
+    last_success: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+    consecutive_failures: int
+
+
+def recent_runs(db: sqlite_utils.Database, limit: int = 10) -> list[RunSummary]:
+    rows = db.execute(
+        "SELECT id, started, finished, status, novel, digest_id, report FROM runs "
+        "ORDER BY id DESC LIMIT ?",
+        (limit,),
+    ).fetchall()
+    return [
+        RunSummary(
+            row[0],
+            _parse(row[1]),
+            _parse(row[2]) if row[2] else None,
+            row[3],
+            row[4],
+            row[5],
+            tuple(json.loads(row[6])["sources"]) if row[6] else (),
+        )
+        for row in rows
+    ]
+
+
+def source_health(db: sqlite_utils.Database) -> list[SourceHealth]:
+    """Per source (as the user wrote it): last outcome, last success, last error, failure streak."""
+    rows = db.execute(
+        "SELECT rs.source, rs.kind, rs.status, rs.error, r.started FROM run_sources rs "
+        "JOIN runs r ON r.id = rs.run_id ORDER BY r.id DESC, rs.position"
+    ).fetchall()
+    by_source: dict[str, list[tuple[str, str, str | None, str]]] = {}
+    for source, kind, status, error, started in rows:
+        by_source.setdefault(source, []).append((kind, status, error, started))
+    return [_health(source, history) for source, history in sorted(by_source.items())]
+
+
+def _health(source: str, history: list[tuple[str, str, str | None, str]]) -> SourceHealth:
+    """``history`` is newest first."""
+    streak = 0
+    for _, status, _, _ in history:
+        if status not in ("failed", "stale"):
+            break
+        streak += 1
+    success = next((row for row in history if row[1] in ("ok", "unchanged", "empty")), None)
+    failure = next((row for row in history if row[1] in ("failed", "stale")), None)
+    kind, status, _, started = history[0]
+    return SourceHealth(
+        source=source,
+        kind=kind,
+        last_status=status,
+        last_run=_parse(started),
+        last_success=_parse(success[3]) if success else None,
+        last_error=failure[2] if failure else None,
+        last_error_at=_parse(failure[3]) if failure else None,
+        consecutive_failures=streak,
+    )
