@@ -15,7 +15,7 @@ from typing import Literal
 from .identity import title_key
 
 AnnounceType = Literal["new", "cross", "replace", "replace-cross"]
-SourceStatus = Literal["ok", "unchanged", "empty", "failed"]
+SourceStatus = Literal["ok", "unchanged", "empty", "stale", "failed"]
 
 
 @dataclass(frozen=True)
@@ -95,6 +95,7 @@ class SourceReport:
     novel: int = 0
     error: str | None = None
     reason: str | None = None
+    batch: str | None = None  # what the page held (a date or an id hash), for staleness
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,8 @@ from .newsletter import Newsletter
 from .render.feed import render_feed
 from .site import feed_meta, site_tokens, tag_authority
 from .sources.fetch import Fetcher
-from .sources.read import read_source
+from .sources.read import SourceRead, read_source
+from .staleness import ARXIV_KINDS, batch_key, stale_reason
 from .websub import ping_hub
 
 log = logging.getLogger(__name__)
@@ -147,29 +148,58 @@ def ingest(
         message = error.reason if same else str(error)
         report = SourceReport(source.url, source.kind, "failed", error=message)
     else:
-        if read.page is None:
-            report = SourceReport(source.url, read.kind, "unchanged", reason="not modified (304)")
-        else:
-            result = history.record_sightings(
-                db,
-                read.page.papers,
-                source=source.label,
-                run_id=run_id,
-                now=clock(),
-                tag_authority=tag_authority(settings),
-                state="skipped" if mark_seen else "pending",
-            )
-            status: SourceStatus = "empty" if not read.page.papers else "ok"
-            report = SourceReport(
-                source.url, read.kind, status, result.found, len(result.novel),
-                reason=read.page.empty_reason,
-            )  # fmt: skip
-            if read.cache_url and read.validators:
-                # Only after the papers are safely recorded: a failed run refetches.
-                history.save_validators(db, read.cache_url, read.validators, clock())
+        report = _record(settings, runtime, run_id, source, read, mark_seen)
+        report = _check_stale(db, run_id, report, clock())
     history.record_source_report(db, run_id, position, report)
     _log_source(report, time.monotonic() - began)
     return report
+
+
+def _record(
+    settings: Settings,
+    runtime: Runtime,
+    run_id: int,
+    source: SourceConfig,
+    read: SourceRead,
+    mark_seen: bool,
+) -> SourceReport:
+    db, clock = runtime.db, runtime.clock
+    if read.page is None:
+        return SourceReport(source.url, read.kind, "unchanged", reason="not modified (304)")
+    result = history.record_sightings(
+        db,
+        read.page.papers,
+        source=source.label,
+        run_id=run_id,
+        now=clock(),
+        tag_authority=tag_authority(settings),
+        state="skipped" if mark_seen else "pending",
+    )
+    if read.cache_url and read.validators:
+        # Only after the papers are safely recorded: a failed run refetches.
+        history.save_validators(db, read.cache_url, read.validators, clock())
+    status: SourceStatus = "empty" if not read.page.papers else "ok"
+    return SourceReport(
+        source.url, read.kind, status, result.found, len(result.novel),
+        reason=read.page.empty_reason, batch=batch_key(read.page.papers),
+    )  # fmt: skip
+
+
+def _check_stale(
+    db: sqlite_utils.Database, run_id: int, report: SourceReport, now: datetime
+) -> SourceReport:
+    """Same batch as last time although a new one was due: say so (USERS.md item 3)."""
+    previous = history.previous_good_fetch(db, report.source, run_id)
+    if previous is None:
+        return report
+    batch, at, kind = previous
+    same_batch = report.batch if report.status != "unchanged" else batch
+    reason = stale_reason(
+        report.kind if report.kind in ARXIV_KINDS else kind, same_batch, (batch, at), now
+    )
+    if reason is None:
+        return report
+    return replace(report, status="stale", reason=reason, batch=same_batch)
 
 
 def publish_feed(

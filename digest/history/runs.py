@@ -39,8 +39,8 @@ def record_source_report(
         db.execute(
             """
             INSERT OR REPLACE INTO run_sources
-                (run_id, position, source, kind, status, found, novel, error, reason)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                (run_id, position, source, kind, status, found, novel, error, reason, batch)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             (
                 run_id,
@@ -52,6 +52,7 @@ def record_source_report(
                 report.novel,
                 report.error,
                 report.reason,
+                report.batch,
             ),
         )
 
@@ -109,3 +110,16 @@ def last_run_started(db: sqlite_utils.Database) -> datetime | None:
     """When the newest run began (any outcome): the schedule's catch-up compares slots to it."""
     value = db.execute("SELECT max(started) FROM runs").fetchone()[0]
     return _parse(value) if value else None
+
+
+def previous_good_fetch(
+    db: sqlite_utils.Database, source: str, before_run: int
+) -> tuple[str | None, datetime, str] | None:
+    """(batch, run start, kind) of the newest earlier run where this source was read fine."""
+    row = db.execute(
+        "SELECT rs.batch, r.started, rs.kind FROM run_sources rs JOIN runs r ON r.id = rs.run_id "
+        "WHERE rs.source = ? AND rs.run_id < ? AND rs.status IN ('ok', 'empty') "
+        "ORDER BY rs.run_id DESC LIMIT 1",
+        (source, before_run),
+    ).fetchone()
+    return (row[0], _parse(row[1]), row[2]) if row else None
