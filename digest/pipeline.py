@@ -20,6 +20,7 @@ import httpx
 import sqlite_utils
 
 from . import history
+from .alerts import send_alerts
 from .archives import archive_url, live_prev_archive
 from .config import Settings, SourceConfig
 from .deliver.outbox import DrainReport, Transport, drain
@@ -109,6 +110,7 @@ def run(settings: Settings, runtime: Runtime, *, mark_seen: bool = False) -> Run
     newsletter = Newsletter(settings, db, site_tokens(settings))
     digest = history.create_digest(db, run_id=run_id, now=clock(), day=_day(clock()))
     emails = newsletter.queue(digest, clock())
+    send_alerts(settings, runtime, reports)  # before the drain, which closes the transport
     delivery = deliver(newsletter, runtime)
     novel = sum(report.novel for report in reports)
     finished = clock()

@@ -1,0 +1,23 @@
+"""Per-source alert state, so an operator gets one mail per change, not one per run."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlite_utils
+
+from .papers import _iso
+from .schema import transaction
+
+
+def alert_state(db: sqlite_utils.Database, source: str) -> str | None:
+    row = db.execute("SELECT state FROM source_alerts WHERE source = ?", (source,)).fetchone()
+    return str(row[0]) if row else None
+
+
+def set_alert_state(db: sqlite_utils.Database, source: str, state: str, now: datetime) -> None:
+    with transaction(db):
+        db.execute(
+            "INSERT OR REPLACE INTO source_alerts (source, state, changed) VALUES (?, ?, ?)",
+            (source, state, _iso(now)),
+        )
