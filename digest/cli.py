@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -158,7 +159,10 @@ def init_command(path: Path, force: bool) -> None:
     """
     if path.exists() and not force:
         raise ConfigError(f"{path} exists; use --force to overwrite it")
-    path.write_text(sample_config(), encoding="utf-8")
+    # A fresh signing secret for unsubscribe and confirmation links, unique to this install.
+    text = sample_config().replace('# secret = ""', f'secret = "{secrets.token_urlsafe(32)}"', 1)
+    path.write_text(text, encoding="utf-8")
+    path.chmod(0o600)  # it holds the secret
     click.echo(f"Wrote {path}. Edit it, then run `digest run`.")
 
 

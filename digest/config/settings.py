@@ -58,6 +58,10 @@ def _http_url(value: Any) -> str:
     return text
 
 
+def _optional_http_url(value: Any) -> str:
+    return _http_url(value) if _text(value).strip() else ""
+
+
 def _address_list(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [part for part in re.split(r"[,\s]+", value) if part]
@@ -67,7 +71,7 @@ def _address_list(value: Any) -> tuple[str, ...]:
 
 
 def _schedule_times(value: Any) -> tuple[str, ...]:
-    items = [value] if isinstance(value, str) else value
+    items = _split_times(value) if isinstance(value, str) else value
     if (
         not isinstance(items, list | tuple)
         or not items
@@ -80,6 +84,15 @@ def _schedule_times(value: Any) -> tuple[str, ...]:
         if not (re.fullmatch(r"\d{1,2}:\d{2}", item.strip()) or len(item.split()) == 5):
             raise ValueError(f"{item!r} is neither HH:MM nor a 5-field cron line")
     return tuple(item.strip() for item in items)
+
+
+def _split_times(text: str) -> list[str]:
+    """An environment value: "07:00,19:30", or cron lines separated by ";"."""
+    parts = [part.strip() for part in text.split(";") if part.strip()]
+    pieces = [piece.strip() for piece in text.split(",")]
+    if len(parts) == 1 and all(re.fullmatch(r"\d{1,2}:\d{2}", piece) for piece in pieces):
+        return pieces
+    return parts
 
 
 def _timezone_name(value: Any) -> str:
@@ -135,6 +148,13 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "Signs unsubscribe and confirmation links. Empty: generated into data_dir/secret.key.",
         _text,
+    ),
+    Setting(
+        "site",
+        "websub_hub",
+        "",
+        "WebSub hub to ping when a feed changes, e.g. https://pubsubhubbub.appspot.com/ (empty: off).",
+        _optional_http_url,
     ),
     Setting(
         "feed",
