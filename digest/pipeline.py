@@ -29,7 +29,9 @@ from .files import write_atomically
 from .model import Digest, SourceReport, SourceStatus
 from .newsletter import Newsletter
 from .render.feed import render_feed
+from .selection import check_topics, feed_reasons, publish_topic_feeds
 from .site import feed_meta, site_tokens, tag_authority
+from .sources.detect import kind_from_url
 from .sources.fetch import Fetcher
 from .sources.read import SourceRead, read_source
 from .staleness import ARXIV_KINDS, batch_key, stale_reason
@@ -81,6 +83,7 @@ class RunResult:
                 "sent": self.delivery.sent,
                 "retry": self.delivery.retry,
                 "failed": self.delivery.failed,
+                "skipped": self.delivery.skipped,
                 "errors": list(self.delivery.errors),
             },
         }
@@ -100,6 +103,7 @@ def run(settings: Settings, runtime: Runtime, *, mark_seen: bool = False) -> Run
     """Fetch every source, diff against history, publish the feed, mail the digest."""
     db, clock = runtime.db, runtime.clock
     started = clock()
+    check_topics(settings, db)  # a bad query fails the run before anything is fetched
     run_id = history.start_run(db, started)
     log.info("run %d: %d source(s)", run_id, len(settings.sources))
     reports = tuple(
@@ -148,7 +152,8 @@ def ingest(
         # Name the document only when it is not the source itself (a file in a folder).
         same = error.source in (source.url, source.label)
         message = error.reason if same else str(error)
-        report = SourceReport(source.url, source.kind, "failed", error=message)
+        kind = source.kind if source.kind != "auto" else kind_from_url(source.url) or "auto"
+        report = SourceReport(source.url, kind, "failed", error=message)
     else:
         report = _record(settings, runtime, run_id, source, read, mark_seen)
         report = _check_stale(db, run_id, report, clock())
@@ -227,7 +232,7 @@ def publish_feed(
         prev_archive_url=archive_url(settings, previous) if previous else None,
     )
     path = settings.data_dir / "feed.atom"
-    changed = write_atomically(path, render_feed(papers, meta))
+    changed = write_atomically(path, render_feed(papers, meta, feed_reasons(db, papers)))
     log.info("feed: %d entries, %s", len(papers), "written" if changed else "unchanged")
     hub = settings.get("site", "websub_hub")
     if changed and hub:
@@ -235,6 +240,7 @@ def publish_feed(
             log.warning("websub: no HTTP client given; hub %s not pinged", hub)
         else:
             ping_hub(client, hub, [meta.self_url])
+    publish_topic_feeds(settings, db, now, client=client)
     return path
 
 

@@ -35,6 +35,9 @@ class Reply:
 class Request:
     path: str
     headers: dict[str, str]
+    at: float = field(default_factory=time.monotonic)  # when it arrived, for pacing checks
+    method: str = "GET"
+    body: bytes = b""
 
 
 class PageServer:
@@ -103,6 +106,21 @@ class PageServer:
                         self.close_connection = True
                 except (BrokenPipeError, ConnectionResetError):
                     pass
+
+            def do_POST(self) -> None:
+                """Scripted like GET (a WebSub hub, say); the request body is kept."""
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                server.requests.append(
+                    Request(self.path, dict(self.headers.items()), method="POST", body=body)
+                )
+                reply = server._next(self.path)
+                self.send_response(reply.status)
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(reply.body)))
+                self.end_headers()
+                self.wfile.write(reply.body)
 
             def log_message(self, format: str, *args: Any) -> None:
                 """Quiet: tests read server.requests instead."""

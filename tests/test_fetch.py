@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -123,6 +123,57 @@ def test_arxiv_hosts_are_paced_three_seconds_apart() -> None:
     client.get("https://export.arxiv.org/api/query?a", source="s")
     client.get("https://export.arxiv.org/api/query?b", source="s")
     assert fake.sleeps == [3.0]
+
+
+def test_all_arxiv_hosts_share_one_pace() -> None:
+    client, fake = fetcher(scripted(httpx.Response(200)), host_interval=0)
+    client.get("https://export.arxiv.org/api/query?a", source="api")
+    client.get("https://rss.arxiv.org/rss/cs.LG", source="rss")
+    client.get("https://huggingface.co/api/daily_papers", source="hf")
+    assert fake.sleeps == [3.0]
+
+
+def test_a_backoff_past_the_deadline_gives_up_without_blaming_the_server() -> None:
+    client, _ = fetcher(scripted(httpx.Response(502)), retries=5, deadline=1.5, host_interval=0)
+    with pytest.raises(FetchError) as caught:
+        client.get("https://example.org/x", source="s")
+    assert "gave up after 2 attempt(s)" in str(caught.value)
+    assert "asked to wait" not in str(caught.value)
+
+
+def test_a_body_still_trickling_in_when_the_deadline_passes_fails_the_source() -> None:
+    fake = FakeTime()
+
+    def trickle() -> Iterator[bytes]:
+        for _ in range(10):
+            # Every chunk comes within the read timeout; all of them take far beyond the deadline.
+            fake.now += 1.0
+            yield b"<rss>"
+
+    client = httpx.Client(
+        transport=httpx.MockTransport(lambda request: httpx.Response(200, content=trickle()))
+    )
+    slow = Fetcher(client, deadline=3, sleep=fake.sleep, clock=fake.clock)
+    with pytest.raises(
+        FetchError, match=r"still reading https://example.org/slow when the source's 3 s ran out"
+    ):
+        slow.get("https://example.org/slow", source="s")
+
+
+def test_a_body_that_cannot_be_decoded_is_a_fetch_error_not_a_crash() -> None:
+    not_gzip = httpx.Response(200, headers={"Content-Encoding": "gzip"}, content=iter([b"plain"]))
+    client, _ = fetcher(scripted(not_gzip))
+    with pytest.raises(FetchError, match=r"cannot decode the gzip body from https://example.org/x"):
+        client.get("https://example.org/x", source="s")
+
+
+def test_a_redirect_loop_is_a_fetch_error_not_a_crash() -> None:
+    loop = httpx.MockTransport(
+        lambda request: httpx.Response(302, headers={"Location": str(request.url)})
+    )
+    client = Fetcher(httpx.Client(transport=loop, follow_redirects=True, max_redirects=3))
+    with pytest.raises(FetchError, match=r"TooManyRedirects.* fetching https://example.org/a"):
+        client.get("https://example.org/a", source="s")
 
 
 def test_a_folder_is_read_in_name_order(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -121,3 +121,16 @@ def test_the_feed_window_is_newest_first_and_bounded(db: sqlite_utils.Database) 
         record(db, Paper(f"Paper {day}", arxiv_id=f"2503.0000{day}"), now=NOW + timedelta(days=day))
     papers = feed_papers(db, since=NOW + timedelta(days=2), limit=2)
     assert [p.title for p in papers] == ["Paper 4", "Paper 3"]
+
+
+def test_a_first_version_seen_after_a_versionless_sighting_is_not_a_revision(
+    db: sqlite_utils.Database,
+) -> None:
+    record(db, Paper("Listed without a version", arxiv_id="2503.00005"))
+    record(
+        db,
+        Paper("Listed without a version", arxiv_id="2503.00005", version=1),
+        now=NOW + timedelta(days=1),
+    )
+    (stored,) = feed_papers(db, since=NOW - timedelta(days=1), limit=10)
+    assert (stored.version, stored.updated) == (1, NOW)

@@ -159,7 +159,9 @@ def _insert(
 def _merge(db: sqlite_utils.Database, row: dict[str, Any], paper: Paper, now: str) -> int:
     """Update a known paper from a new sighting; return 1 if anything changed, else 0."""
     changes = _gap_fills(row, paper) | _signals(row, paper)
-    newer = paper.version is not None and (row["version"] or 0) < paper.version
+    # A row without a version was seen on a page that shows none (a listing, HF):
+    # that was v1 at least, so only v2 and later are revisions.
+    newer = paper.version is not None and (row["version"] or 1) < paper.version
     if newer:
         # A replacement (vN+1) is a significant change: refresh the text, bump
         # `updated` so feed readers see a revision; never make it novel again.

@@ -28,8 +28,9 @@ from ..history import HttpValidators
 
 log = logging.getLogger(__name__)
 
-# arXiv's terms of use: no more than one request every three seconds, on any of its hosts.
-_SLOW_HOSTS = {"arxiv.org": 3.0, "export.arxiv.org": 3.0, "rss.arxiv.org": 3.0}
+# arXiv's terms of use: one request every three seconds across the API, RSS and the site
+# together, so all of its hosts share one pace.
+_SLOW_HOSTS = {"arxiv.org": 3.0}
 _RETRY_STATUSES = {429, 500, 502, 503, 504}
 _NO_VALIDATORS = HttpValidators()
 _MAX_BODY = 50 * 1024 * 1024  # a listing page is never this big; refuse runaway bodies
@@ -80,17 +81,26 @@ class Fetcher:
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
     ) -> Response:
-        """GET ``url``; 200 and 304 return, anything else raises :class:`FetchError`."""
+        """GET ``url``; 200 and 304 return, anything else raises :class:`FetchError`.
+
+        Connect errors, timeouts, bodies cut short, 429 and 5xx are retried up to
+        ``retries`` times, waiting what the server asked for or backing off, as
+        long as ``deadline`` seconds since the first attempt allow.
+        """
         started = self.clock()
         request_headers = {**_conditional_headers(validators), **(headers or {})}
+        limit = self.client.timeout if timeout is None else httpx.Timeout(timeout)
         attempt = 0
         while True:
             self._pace(url)
+            asked: float | None = None
             try:
-                response = self._send(url, request_headers, timeout)
+                response = self._send(url, request_headers, limit, source, started + self.deadline)
             except httpx.TransportError as error:
-                problem = _describe_transport_error(error, timeout)
+                problem = _describe_transport_error(error, url, limit)
                 wait = self._backoff(attempt)
+            except httpx.HTTPError as error:  # TooManyRedirects and the like: retrying won't help
+                raise FetchError(f"{_describe(error)} fetching {url}", source=source) from error
             else:
                 if response.status in (200, 304):
                     return response
@@ -101,32 +111,59 @@ class Fetcher:
                         status=response.status,
                     )
                 problem = f"HTTP {response.status} from {url}"
-                wait = _server_wait(response.headers) or self._backoff(attempt)
+                asked = _server_wait(response.headers)
+                wait = asked or self._backoff(attempt)
             attempt += 1
             remaining = self.deadline - (self.clock() - started)
             if attempt > self.retries or wait > remaining:
+                too_long = asked is not None and asked > remaining
                 raise FetchError(
                     f"{problem}; gave up after {attempt} attempt(s)"
-                    + (f" (the server asked to wait {wait:.0f} s)" if wait > remaining else ""),
+                    + (f" (the server asked to wait {asked:.0f} s)" if too_long else ""),
                     source=source,
                 )
             log.info("%s: %s; retrying in %.1f s", source, problem, wait)
             self.sleep(wait)
 
-    def _send(self, url: str, headers: Mapping[str, str], timeout: float | None) -> Response:
-        limit: httpx.Timeout | httpx._client.UseClientDefault = (
-            httpx.USE_CLIENT_DEFAULT if timeout is None else httpx.Timeout(timeout)
-        )
+    def _send(
+        self,
+        url: str,
+        headers: Mapping[str, str],
+        limit: httpx.Timeout,
+        source: str,
+        deadline_at: float,
+    ) -> Response:
         with self.client.stream("GET", url, headers=headers, timeout=limit) as response:
-            body = bytearray()
+            body = self._read_body(response, url, source, deadline_at)
+            return Response(str(response.url), response.status_code, body, response.headers)
+
+    def _read_body(
+        self, response: httpx.Response, url: str, source: str, deadline_at: float
+    ) -> bytes:
+        """The decoded body, read within the source's deadline even if the server trickles it."""
+        body = bytearray()
+        try:
             for chunk in response.iter_bytes():
                 body += chunk
                 if len(body) > _MAX_BODY:
-                    raise httpx.DecodingError(f"response larger than {_MAX_BODY} bytes")
-            return Response(str(response.url), response.status_code, bytes(body), response.headers)
+                    raise FetchError(
+                        f"the body from {url} is larger than {_MAX_BODY} bytes", source=source
+                    )
+                if self.clock() > deadline_at:
+                    raise FetchError(
+                        f"still reading {url} when the source's {self.deadline:g} s ran out "
+                        f"({len(body)} bytes so far)",
+                        source=source,
+                    )
+        except httpx.DecodingError as error:
+            encoding = response.headers.get("content-encoding", "encoded")
+            raise FetchError(
+                f"cannot decode the {encoding} body from {url} ({error})", source=source
+            ) from error
+        return bytes(body)
 
     def _pace(self, url: str) -> None:
-        host = urlsplit(url).hostname or ""
+        host = _pace_key(urlsplit(url).hostname or "")
         interval = max(self.host_interval, _SLOW_HOSTS.get(host, 0.0))
         last = self._last_request.get(host)
         if last is not None:
@@ -138,6 +175,11 @@ class Fetcher:
     def _backoff(self, attempt: int) -> float:
         """Exponential backoff with full jitter: 1, 2, 4 … seconds, scaled by a random factor."""
         return float(min(60.0, 2.0**attempt) * (0.5 + self.rng.random() / 2))
+
+
+def _pace_key(host: str) -> str:
+    """The host whose pace a request counts against: every *.arxiv.org host is arxiv.org."""
+    return "arxiv.org" if host == "arxiv.org" or host.endswith(".arxiv.org") else host
 
 
 def _conditional_headers(validators: HttpValidators) -> dict[str, str]:
@@ -168,12 +210,32 @@ def _server_wait(headers: Mapping[str, str]) -> float | None:
     return None
 
 
-def _describe_transport_error(error: httpx.TransportError, timeout: float | None) -> str:
+_INCOMPLETE = re.compile(r"received (\d+) bytes, expected (\d+)")
+
+
+def _describe_transport_error(error: httpx.TransportError, url: str, limit: httpx.Timeout) -> str:
+    if isinstance(error, httpx.ReadTimeout):
+        return f"read timed out after {_seconds(limit.read)} fetching {url}"
+    if isinstance(error, httpx.ConnectTimeout):
+        return f"connect timed out after {_seconds(limit.connect)} fetching {url}"
     if isinstance(error, httpx.TimeoutException):
-        return f"timed out ({type(error).__name__}) fetching {error.request.url}"
+        return f"timed out ({type(error).__name__}) fetching {url}"
     if isinstance(error, httpx.ConnectError):
-        return f"cannot connect to {error.request.url}: {error}"
-    return f"{type(error).__name__} fetching {error.request.url}: {error}"
+        return f"cannot connect to {url}: {error}"
+    if isinstance(error, httpx.RemoteProtocolError) and "complete message body" in str(error):
+        # The server promised Content-Length (or chunks) and closed early: a truncated body.
+        counts = _INCOMPLETE.search(str(error))
+        detail = f" after {counts[1]} of {counts[2]} bytes" if counts else ""
+        return f"incomplete body from {url}: the connection closed{detail} (truncated)"
+    return f"{_describe(error)} fetching {url}"
+
+
+def _describe(error: httpx.HTTPError) -> str:
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+
+
+def _seconds(value: float | None) -> str:
+    return "no limit" if value is None else f"{value:g} s"
 
 
 def _snippet(payload: bytes) -> str:

@@ -78,7 +78,8 @@ def _load_json(payload: bytes, url: str | None) -> object:
     if payload.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
         # HF answers some blocked or unauthenticated requests with an HTML page and 200.
         raise ParseError(
-            "not JSON: the answer is an HTML page (a login or captcha page?)", source=url
+            f"not JSON: the answer is an HTML page{_title_of(payload)} (a login or captcha page?)",
+            source=url,
         )
     if not payload.strip():
         raise ParseError("empty answer where a JSON array of papers was expected", source=url)
@@ -89,6 +90,13 @@ def _load_json(payload: bytes, url: str | None) -> object:
         raise ParseError(f"truncated or invalid JSON ({exc.msg} at {where})", source=url) from exc
     except ValueError as exc:  # UnicodeDecodeError: bytes in no UTF encoding
         raise ParseError(f"not JSON text: {exc}", source=url) from exc
+
+
+def _title_of(page: bytes) -> str:
+    """`` titled '...'`` for an HTML page with a <title>, so the operator sees what answered."""
+    title = LexborHTMLParser(page.decode("utf-8", errors="replace")).css_first("title")
+    text = clean_text(title.text()) if title is not None else ""
+    return f" titled {text[:80]!r}" if text else ""
 
 
 def _api_items(data: object, url: str) -> list[object]:

@@ -14,6 +14,7 @@ from datetime import date
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ..config import SourceConfig
+from ..errors import ParseError
 from ..history import HttpValidators
 from ..model import Page, Paper
 from . import hf
@@ -92,7 +93,11 @@ def _more_hf_pages(
     documents: list[Document] = []
     last = first
     for number in range(1, HF_MAX_PAGES):
-        if hf.page_count(last.payload) < limit:
+        try:
+            short = hf.page_count(last.payload) < limit
+        except ParseError:
+            break  # not JSON at all (a login page?): the parser reports it, naming the URL
+        if short:
             break
         query["p"] = str(number)
         page_url = urlunsplit(parts._replace(query=urlencode(query)))

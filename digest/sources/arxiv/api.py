@@ -1,0 +1,106 @@
+"""The arXiv export API (``export.arxiv.org/api/query``): Atom with OpenSearch counts.
+
+Errors come back as HTTP 200 with one entry whose id is under
+``arxiv.org/api/errors``; an answer with no entries is told apart from an
+empty result by ``opensearch:totalResults`` (formats.md section 4.1).
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
+
+from ...errors import LayoutError, ParseError
+from ...identity import clean_text, normalise_doi, parse_arxiv_id
+from ...model import Page, Paper
+from .common import ARXIV, ATOM, OPENSEARCH, abs_url, child_text, is_xml, xml_root
+from .tex import clean_tex
+
+__all__ = ["looks_like_api", "parse_api"]
+
+
+def looks_like_api(payload: bytes) -> bool:
+    """True for export.arxiv.org API Atom: OpenSearch counts plus arXiv's schema or error ids."""
+    if not is_xml(payload) or b"http://a9.com/-/spec/opensearch/1.1/" not in payload:
+        return False
+    # The API's error answer declares no arxiv namespace, but its entry id is arxiv.org/api/errors.
+    return b"http://arxiv.org/schemas/atom" in payload or b"arxiv.org/api/errors" in payload
+
+
+_API_ERROR_ID = re.compile(r"^https?://arxiv\.org/api/errors")
+
+
+def parse_api(payload: bytes, url: str) -> Page:
+    """Parse an arXiv API Atom answer; the API's own error entry becomes a ParseError."""
+    root = xml_root(payload, url, "arXiv API Atom")
+    if root.tag != f"{ATOM}feed":
+        raise ParseError(f"root element is {root.tag}, expected an Atom feed", source=url)
+    entries = root.findall(f"{ATOM}entry")
+    for entry in entries:
+        # Errors come back as HTTP 200 with one entry titled "Error" and an errors# id.
+        if _API_ERROR_ID.match(child_text(entry, f"{ATOM}id").strip()):
+            message = clean_text(child_text(entry, f"{ATOM}summary")) or "no message"
+            raise ParseError(f"the arXiv API answered with an error: {message}", source=url)
+    if not entries:
+        return _api_empty(root, url)
+    return Page(tuple(_api_paper(entry, n, url) for n, entry in enumerate(entries, 1)))
+
+
+def _api_empty(root: ET.Element, url: str) -> Page:
+    total = _int(child_text(root, f"{OPENSEARCH}totalResults"))
+    start = _int(child_text(root, f"{OPENSEARCH}startIndex")) or 0
+    if total == 0:
+        return Page((), empty_reason="the arXiv API found no results for this query")
+    if total is None:
+        raise LayoutError("no entries and no opensearch:totalResults in the API answer", source=url)
+    if start >= total:
+        return Page((), empty_reason=f"start index {start} is past the last of {total} results")
+    # arXiv sends short, entry-less answers when called more often than every 3 s.
+    raise ParseError(
+        f"no entries although opensearch:totalResults is {total}; retry later", source=url
+    )
+
+
+def _int(text: str) -> int | None:
+    try:
+        return int(text.strip())
+    except ValueError:
+        return None
+
+
+def _api_paper(entry: ET.Element, number: int, url: str) -> Paper:
+    parsed = parse_arxiv_id(child_text(entry, f"{ATOM}id"))  # http://arxiv.org/abs/2503.08123v1
+    if parsed is None:
+        raise LayoutError(f"entry {number}: no arXiv id in <id>", source=url)
+    title = clean_tex(child_text(entry, f"{ATOM}title"))
+    if not title:
+        raise LayoutError(f"entry {number} ({parsed[0]}): no <title>", source=url)
+    primary = entry.find(f"{ARXIV}primary_category")
+    terms = [primary.get("term", "")] if primary is not None else []
+    terms += [category.get("term", "") for category in entry.findall(f"{ATOM}category")]
+    return Paper(
+        title=title,
+        abstract=clean_tex(child_text(entry, f"{ATOM}summary")),
+        arxiv_id=parsed[0],
+        version=parsed[1],
+        doi=normalise_doi(child_text(entry, f"{ARXIV}doi")),
+        authors=tuple(
+            name
+            for author in entry.findall(f"{ATOM}author")
+            if (name := clean_tex(child_text(author, f"{ATOM}name")))
+        ),
+        published=_iso_utc(child_text(entry, f"{ATOM}published")),
+        categories=tuple(dict.fromkeys(term.strip() for term in terms if term.strip())),
+        url=abs_url(parsed[0]),
+    )
+
+
+def _iso_utc(text: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
