@@ -200,9 +200,11 @@ def subscribers_add(
     \b
     Example:
       digest subscribers add ada@example.org --name "Ada" --frequency weekly --weekday fri
+      digest subscribers add bob@example.org --topics pretraining,agents
     """
     settings = _settings(ctx)
-    preferences = subscribers.parse_preferences(topics, frequency, weekday)
+    known = [topic.slug for topic in settings.topics]
+    preferences = subscribers.parse_preferences(topics, frequency, weekday, known_topics=known)
     with _database(settings) as db:
         reader, fresh = subscribers.add(db, email, preferences, now=utc_now(), name=name)
     click.echo(f"{'Added' if fresh else 'Updated'} {reader.email} ({reader.frequency}).")
@@ -257,7 +259,11 @@ def subscribers_import(ctx: click.Context, csv_file: Path) -> None:
     settings = _settings(ctx)
     with _database(settings) as db:
         count = subscribers.import_csv(
-            db, csv_file.read_text(encoding="utf-8-sig"), now=utc_now(), source=str(csv_file)
+            db,
+            csv_file.read_text(encoding="utf-8-sig"),
+            now=utc_now(),
+            source=str(csv_file),
+            known_topics=[topic.slug for topic in settings.topics],
         )
     click.echo(f"Imported {count} reader(s) from {csv_file}.")
 
@@ -326,4 +332,5 @@ def preview_command(ctx: click.Context, address: str | None, html_path: Path | N
         click.echo(f"HTML part written to {html_path}", err=True)
 
 
-from . import cli_ops  # noqa: E402, F401  (registers status, schedule, backfill)
+# Registers status, schedule, backfill, serve, search and topics.
+from . import cli_ops, cli_serve, cli_topics  # noqa: E402, F401

@@ -7,6 +7,7 @@
     │   └── ParseError             the payload is not what the source kind expects
     │       └── LayoutError        a recognised page whose data is missing (layout drift)
     ├── StoreError                 the SQLite history cannot be opened or migrated
+    ├── QueryError                 a full-text query is not valid FTS5 syntax (``query``)
     ├── RunLockedError             another run holds the database's run lock
     └── DeliveryError              one message could not be handed over
         ├── TransientDeliveryError 4xx, dropped connection: retry later
@@ -61,6 +62,14 @@ class LayoutError(ParseError):
 
 class StoreError(DigestError):
     """The history database cannot be used."""
+
+
+class QueryError(DigestError):
+    """A full-text query (``digest search``, a topic's ``query``) that SQLite FTS5 cannot parse."""
+
+    def __init__(self, message: str, *, query: str) -> None:
+        self.query = query
+        super().__init__(message)
 
 
 class RunLockedError(DigestError):

@@ -2,19 +2,25 @@
 
 Queuing writes one ledger row per (digest range, reader) with a deterministic
 Message-ID and moves the reader's cursor in the same transaction. Composing
-renders each digest range once (templates, CSS inlining) and then only fills
-in each reader's own links.
+renders each digest range once per set of topics (templates, CSS inlining) and
+then only fills in each reader's own links. A reader's papers are what their
+topics pick, ranked, in one section per topic (:func:`.topics.for_reader`); a
+reader without topics gets every paper, ranked. With fewer papers than
+``mail.min_papers`` the mail is not sent: compose answers :class:`Skip`.
 """
 
 from __future__ import annotations
 
 import email.policy
+import logging
+from collections.abc import Sequence
 from datetime import datetime
 from email.message import EmailMessage
 
 import sqlite_utils
 
-from .config import Settings
+from .config import Settings, TopicConfig
+from .deliver.outbox import Skip
 from .history.deliveries import (
     Delivery,
     has_subscribers,
@@ -23,6 +29,7 @@ from .history.deliveries import (
 )
 from .history.digests import digest_created, papers_between
 from .history.papers import pending_papers
+from .history.search import SearchIndex
 from .history.subscribers import (
     add_subscriber,
     find_subscriber,
@@ -31,9 +38,20 @@ from .history.subscribers import (
     set_status,
 )
 from .model import Digest, StoredPaper
-from .render.mail import Recipient, RenderedDigest, build_message, message_id_for, render_digest
+from .render.mail import (
+    Recipient,
+    RenderedDigest,
+    Section,
+    build_message,
+    message_id_for,
+    render_digest,
+)
+from .selection import topic_feed_url
 from .site import base_url, envelope_sender, mail_domain, mail_meta, site_tokens
 from .tokens import Tokens
+from .topics import Weights, best_first, explain, for_reader
+
+log = logging.getLogger(__name__)
 
 
 class Newsletter:
@@ -44,7 +62,7 @@ class Newsletter:
         self.meta = mail_meta(settings)
         self.envelope_sender = envelope_sender(settings)
         self.domain = mail_domain(settings)
-        self._rendered: dict[tuple[int, int], RenderedDigest] = {}
+        self._rendered: dict[tuple[int, int, tuple[str, ...]], tuple[RenderedDigest, int]] = {}
 
     def queue(self, digest: Digest | None, now: datetime) -> int:
         """Queue this run's mail: every due reader, or the operator when there are none yet."""
@@ -59,8 +77,14 @@ class Newsletter:
         message_id = self._message_id(digest.id, operator)
         return queue_operator_copy(self.db, digest.id, operator, message_id, now)
 
-    def compose(self, delivery: Delivery) -> bytes:
-        rendered = self._render(delivery.from_digest_id, delivery.digest_id)
+    def compose(self, delivery: Delivery) -> bytes | Skip:
+        """The bytes for one ledger row, or :class:`Skip` when the reader has too few papers."""
+        reader = get_subscriber(self.db, delivery.subscriber_id) if delivery.subscriber_id else None
+        topics = self.topics_of(reader.topics if reader else (), who=delivery.recipient)
+        rendered, count = self._render(delivery.from_digest_id, delivery.digest_id, topics)
+        minimum = self.settings.get("mail", "min_papers")
+        if count < minimum:
+            return Skip(f"{count} paper(s) for this reader, fewer than mail.min_papers = {minimum}")
         message = build_message(
             rendered,
             self._recipient(delivery),
@@ -92,13 +116,50 @@ class Newsletter:
             view_url=view_url,
         )
 
-    def _render(self, after: int, through: int) -> RenderedDigest:
-        key = (after, through)
+    def topics_of(self, slugs: Sequence[str], *, who: str) -> tuple[TopicConfig, ...]:
+        """A reader's configured topics, in config order; none left means everything."""
+        topics = tuple(topic for topic in self.settings.topics if topic.slug in slugs)
+        gone = sorted(set(slugs) - {topic.slug for topic in topics})
+        if gone:
+            # A topic removed from digest.toml must not silence its readers.
+            log.warning("%s: topic(s) %s no longer configured", who, ", ".join(gone))
+        return topics
+
+    def render_selection(
+        self, papers: Sequence[StoredPaper], topics: Sequence[TopicConfig], digest: Digest
+    ) -> tuple[RenderedDigest, int]:
+        """Rank ``papers`` for a reader of ``topics`` and render them; also return how many."""
+        index = SearchIndex(self.db)
+        weights = Weights.from_settings(self.settings)
+        sections = for_reader(papers, topics, index, weights, digest.created)
+        picks = best_first(sections)
+        titled = [
+            Section(s.topic.title, tuple(p.paper.id for p in s.picks), self._feed(s.topic))
+            for s in sections
+            if s.topic is not None
+        ]
+        rendered = render_digest(
+            Digest(id=digest.id, created=digest.created, papers=tuple(p.paper for p in picks)),
+            self.meta,
+            day=digest.created.date(),
+            # Only the papers the cap lets through are shown, so only they need a reason.
+            reasons=explain(picks[: self.meta.max_papers], index),
+            sections=titled if topics else None,
+        )
+        return rendered, len(picks)
+
+    def _feed(self, topic: TopicConfig) -> str:
+        return topic_feed_url(self.settings, topic)
+
+    def _render(
+        self, after: int, through: int, topics: tuple[TopicConfig, ...]
+    ) -> tuple[RenderedDigest, int]:
+        key = (after, through, tuple(topic.slug for topic in topics))
         if key not in self._rendered:
             created = digest_created(self.db, through)
-            papers = tuple(papers_between(self.db, after, through))
-            digest = Digest(id=through, created=created, papers=papers)
-            self._rendered[key] = render_digest(digest, self.meta, day=created.date())
+            papers = papers_between(self.db, after, through)
+            digest = Digest(id=through, created=created)
+            self._rendered[key] = self.render_selection(papers, topics, digest)
         return self._rendered[key]
 
     def _sync_configured_recipients(self, now: datetime) -> None:
@@ -125,9 +186,8 @@ def preview_message(
     papers += [paper for paper in pending_papers(db) if paper.id not in known]
     if not papers:
         return None
-    rendered = render_digest(
-        Digest(id=0, created=now, papers=tuple(papers)), newsletter.meta, day=now.date()
-    )
+    topics = newsletter.topics_of(reader.topics if reader else (), who=address or "operator")
+    rendered, _ = newsletter.render_selection(papers, topics, Digest(id=0, created=now))
     recipient = Recipient(address=address or settings.get("mail", "operator"))
     message_id = message_id_for(0, now.date(), recipient.address, newsletter.domain)
     return build_message(rendered, recipient, newsletter.meta, message_id=message_id, date=now)

@@ -33,6 +33,7 @@ def feed_meta(settings: Settings) -> FeedMeta:
         site_url=f"{url}/",
         author_name=settings.get("site", "title"),
         subtitle="New research papers, each announced once.",
+        hub_url=settings.get("site", "websub_hub") or None,
     )
 
 

@@ -42,13 +42,33 @@ def normalise_address(address: str, *, check_dns: bool = False) -> str:
 
 
 def parse_preferences(
-    topics: str | Sequence[str], frequency: str, weekday: str | int
+    topics: str | Sequence[str],
+    frequency: str,
+    weekday: str | int,
+    *,
+    known_topics: Sequence[str] | None = None,
 ) -> Preferences:
+    """Validate a reader's choices; with ``known_topics``, every slug must be one of them."""
     items = topics.split(",") if isinstance(topics, str) else list(topics)
     slugs = tuple(sorted({item.strip() for item in items if item.strip()}))
+    if known_topics is not None:
+        check_topics(slugs, known_topics)
     if frequency not in FREQUENCIES:
         raise SubscriberError(f"frequency {frequency!r}: use one of {', '.join(FREQUENCIES)}")
     return Preferences(slugs, frequency, _weekday(weekday))
+
+
+def check_topics(slugs: Sequence[str], known: Sequence[str]) -> None:
+    """A SubscriberError naming the unknown slugs and listing the configured ones."""
+    unknown = [slug for slug in slugs if slug not in known]
+    if not unknown:
+        return
+    choices = (
+        f"configured topics: {', '.join(known)}"
+        if known
+        else "digest.toml configures no [[topics]] yet"
+    )
+    raise SubscriberError(f"unknown topic(s) {', '.join(unknown)} ({choices})")
 
 
 def _weekday(value: str | int) -> int:
@@ -82,7 +102,14 @@ def add(
     )
 
 
-def import_csv(db: sqlite_utils.Database, text: str, *, now: datetime, source: str) -> int:
+def import_csv(
+    db: sqlite_utils.Database,
+    text: str,
+    *,
+    now: datetime,
+    source: str,
+    known_topics: Sequence[str] | None = None,
+) -> int:
     """Add every row of a CSV with an ``email`` column; errors name the file and line."""
     reader = csv.DictReader(io.StringIO(text))
     if reader.fieldnames is None or "email" not in reader.fieldnames:
@@ -92,7 +119,10 @@ def import_csv(db: sqlite_utils.Database, text: str, *, now: datetime, source: s
         where = f"{source}:{reader.line_num}"
         try:
             preferences = parse_preferences(
-                row.get("topics") or "", row.get("frequency") or "daily", row.get("weekday") or 0
+                row.get("topics") or "",
+                row.get("frequency") or "daily",
+                row.get("weekday") or 0,
+                known_topics=known_topics,
             )
             rows.append(
                 (normalise_address(row["email"] or ""), preferences, row.get("name") or None)

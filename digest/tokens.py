@@ -1,4 +1,4 @@
-"""Signed tokens for links in mail and pages: unsubscribe, preferences, confirm a sign-up.
+"""Signed tokens for links in mail and pages (unsubscribe, preferences, confirm a sign-up) and forms.
 
 Tokens are HMAC-signed with the site secret (itsdangerous), so a reader can
 only act on their own subscription; a forged or altered token fails the
@@ -11,9 +11,17 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
+from collections.abc import Callable
 from pathlib import Path
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
+from itsdangerous import (
+    BadSignature,
+    SignatureExpired,
+    TimestampSigner,
+    URLSafeSerializer,
+    URLSafeTimedSerializer,
+)
 
 from .errors import DigestError
 
@@ -42,9 +50,15 @@ def load_secret(configured: str, data_dir: Path) -> str:
 
 
 class Tokens:
-    def __init__(self, secret: str) -> None:
+    def __init__(self, secret: str, *, clock: Callable[[], float] = time.time) -> None:
+        """``clock`` (seconds since the epoch) stamps and ages confirmation tokens."""
         self._subscriber = URLSafeSerializer(secret, salt="digest.subscriber")
-        self._confirm = URLSafeTimedSerializer(secret, salt="digest.confirm")
+        self._confirm = URLSafeTimedSerializer(
+            secret, salt="digest.confirm", signer=_clocked_signer(clock)
+        )
+        self._form = URLSafeTimedSerializer(
+            secret, salt="digest.form", signer=_clocked_signer(clock)
+        )
 
     def for_subscriber(self, subscriber_id: int) -> str:
         """Unsubscribe and preferences: opaque, per reader, no expiry."""
@@ -72,3 +86,27 @@ class Tokens:
         if not isinstance(value, int):
             raise TokenError("this confirmation link is not valid")
         return value
+
+    def for_form(self, nonce: str) -> str:
+        """A form's CSRF token: the browser's cookie nonce, signed and time-stamped."""
+        return str(self._form.dumps(nonce))
+
+    def form_nonce(self, token: str, max_age: int) -> str:
+        """The nonce a form token was made for; TokenError when forged or older than max_age."""
+        try:
+            value = self._form.loads(token, max_age=max_age)
+        except BadSignature as error:  # SignatureExpired is a BadSignature too
+            raise TokenError("this form has expired or is not ours") from error
+        if not isinstance(value, str):
+            raise TokenError("this form is not ours")
+        return value
+
+
+def _clocked_signer(clock: Callable[[], float]) -> type[TimestampSigner]:
+    """itsdangerous reads ``time.time()`` itself; this signer asks the injected clock instead."""
+
+    class ClockedSigner(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(clock())
+
+    return ClockedSigner

@@ -91,7 +91,10 @@ def test_the_seeds_served_over_http_are_diffed_in_order(tmp_path: Path, seeds: l
     assert message.get_content_type() == "multipart/alternative"
     text_part = message.get_body(("plain",)).get_content()
     assert f"{len(seen)} new papers" in message["Subject"]
-    assert "Pre-train, Prompt, and Predict" in text_part
+    # Ranked by digest.topics: more Hugging Face upvotes first; past 30 papers, a link.
+    positions = [text_part.index(f"Why: {n} upvotes on HF") for n in (4, 3, 2)]
+    assert positions == sorted(positions)
+    assert f"and {len(seen) - 30} more" in text_part
 
 
 @pytest.mark.seeds

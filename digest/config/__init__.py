@@ -183,6 +183,19 @@ def sample_config() -> str:
         "# timeout = 30",
         '# headers = { Authorization = "Bearer hf_..." }',
         "",
+        "# Topics: each is a feed (topics/<slug>.atom) and a newsletter section that",
+        "# readers pick (`digest subscribers add EMAIL --topics pretraining`). query is",
+        "# SQLite FTS5 syntax over title and abstract (try it: `digest search QUERY`,",
+        "# `digest topics test SLUG`); without a query a topic takes every paper its",
+        "# filters let through. Filters: categories, authors, organizations, sources,",
+        "# min_upvotes.",
+        "# [[topics]]",
+        '# slug = "pretraining"',
+        '# title = "Pre-training"',
+        "# query = 'pretrain* OR \"pre train\"*'",
+        '# categories = ["cs.LG", "cs.CL"]',
+        "# min_upvotes = 5",
+        "",
     ]
     return "\n".join(lines)
 

@@ -268,7 +268,7 @@ SETTINGS: tuple[Setting, ...] = (
         "ranking",
         "freshness",
         0.3,
-        "Weight of how recently the paper was first seen.",
+        "Weight of how recent the paper is (its publication date, else when first seen; half-life 7 days).",
         _non_negative_float,
     ),
     Setting(

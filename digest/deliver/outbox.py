@@ -4,6 +4,10 @@ A transport raises :class:`~digest.errors.TransientDeliveryError` (try again on
 the next drain) or :class:`~digest.errors.PermanentDeliveryError` (give up on
 this recipient, keep the relay's answer). Each outcome is committed before the
 next message is sent, so a crash mid-drain resends nothing and skips nobody.
+
+``compose`` may answer :class:`Skip` instead of bytes: too few papers for this
+reader (``mail.min_papers``). The row becomes ``skipped`` — done, not a failure —
+and its papers go into the reader's next mail (see ``skip_delivery``).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Protocol
 import sqlite_utils
 
 from ..errors import PermanentDeliveryError, TransientDeliveryError
-from ..history.deliveries import Delivery, mark_delivery, open_deliveries
+from ..history.deliveries import Delivery, mark_delivery, open_deliveries, skip_delivery
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +33,19 @@ class Transport(Protocol):
 
 
 @dataclass(frozen=True)
+class Skip:
+    """What ``compose`` returns for a mail not worth sending; ``reason`` goes into the ledger."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
 class DrainReport:
     sent: int = 0
     retry: int = 0
     failed: int = 0
     errors: tuple[str, ...] = ()
+    skipped: int = 0
 
     @property
     def ok(self) -> bool:
@@ -43,17 +55,22 @@ class DrainReport:
 def drain(
     db: sqlite_utils.Database,
     transport: Transport,
-    compose: Callable[[Delivery], bytes],
+    compose: Callable[[Delivery], bytes | Skip],
     *,
     sender: str,
     clock: Callable[[], datetime],
 ) -> DrainReport:
     """Send every pending or retry delivery once; return the counts."""
-    sent = retry = failed = 0
+    sent = retry = failed = skipped = 0
     errors: list[str] = []
     try:
         for delivery in open_deliveries(db):
             message = compose(delivery)
+            if isinstance(message, Skip):
+                skip_delivery(db, delivery.id, message.reason, clock())
+                skipped += 1
+                log.info("deliver %s: skipped: %s", delivery.recipient, message.reason)
+                continue
             try:
                 answer = transport.send(
                     message,
@@ -77,4 +94,4 @@ def drain(
                 log.debug("deliver %s: %s", delivery.recipient, answer)
     finally:
         transport.close()
-    return DrainReport(sent, retry, failed, tuple(errors))
+    return DrainReport(sent, retry, failed, tuple(errors), skipped)

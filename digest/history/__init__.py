@@ -4,7 +4,8 @@
 that finds what is new (:func:`record_sightings` returns only novel papers, in
 one transaction); ``runs`` keeps the run report and HTTP validators;
 ``digests`` and ``deliveries`` are the ledger of what was announced and sent to
-whom. All raw SQL of the project lives in this package.
+whom; ``search`` keeps the FTS5 index of titles and abstracts and answers
+full-text queries. All raw SQL of the project lives in this package.
 """
 
 from .digests import create_digest, digest_papers, latest_digests

@@ -3,6 +3,9 @@
 pending → sent (after the relay's 250, or the Maildir file is in place)
         → retry (4xx, connection lost: drained again next time)
         → failed (5xx: kept with the relay's answer, never retried)
+        → skipped (fewer papers for this reader than ``mail.min_papers``: not
+          sent, the reason kept; the reader's cursor goes back, so these
+          digests ride along with their next mail instead of being lost)
 A row covers the digests after ``from_digest_id`` up to ``digest_id``: one
 digest for daily readers, a week of them for weekly readers. The Message-ID is
 deterministic per row, so a retry is recognisable downstream.
@@ -52,6 +55,8 @@ def queue_for_subscribers(
         for subscriber in list_subscribers(db):
             if not _is_due(subscriber, today) or subscriber.cursor_digest_id >= latest:
                 continue
+            if _was_skipped(db, latest, subscriber.id):
+                continue  # wait for a newer digest to carry these papers
             queued += _insert(
                 db, latest, subscriber.cursor_digest_id, subscriber.id, subscriber.email,
                 message_id_for(latest, subscriber.email), now,
@@ -60,6 +65,39 @@ def queue_for_subscribers(
                 "UPDATE subscribers SET cursor_digest_id = ? WHERE id = ?", (latest, subscriber.id)
             )
     return queued
+
+
+def skip_delivery(db: sqlite_utils.Database, delivery_id: int, reason: str, now: datetime) -> None:
+    """Mark a delivery ``skipped`` and hand its digests back to the reader's next mail.
+
+    The cursor goes back only while it still points at this delivery's digest,
+    so a newer delivery already queued for the reader is never doubled.
+    """
+    with transaction(db):
+        row = db.execute(
+            "SELECT digest_id, from_digest_id, subscriber_id FROM deliveries WHERE id = ?",
+            (delivery_id,),
+        ).fetchone()
+        db.execute(
+            "UPDATE deliveries SET status = 'skipped', last_error = ?, updated = ? WHERE id = ?",
+            (reason, _iso(now), delivery_id),
+        )
+        if row is not None and row[2] is not None:
+            db.execute(
+                "UPDATE subscribers SET cursor_digest_id = ? WHERE id = ? AND cursor_digest_id = ?",
+                (row[1], row[2], row[0]),
+            )
+
+
+def _was_skipped(db: sqlite_utils.Database, digest_id: int, subscriber_id: int) -> bool:
+    return (
+        db.execute(
+            "SELECT 1 FROM deliveries WHERE digest_id = ? AND subscriber_id = ? "
+            "AND status = 'skipped'",
+            (digest_id, subscriber_id),
+        ).fetchone()
+        is not None
+    )
 
 
 def queue_operator_copy(

@@ -298,7 +298,9 @@ def _iso(moment: datetime) -> str:
 
 
 def _parse(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    # fromisoformat reads our fixed "…Z" form (Python 3.11+) ten times faster than
+    # strptime, which dominated loading a feed window of thousands of papers.
+    return datetime.fromisoformat(text).astimezone(UTC)
 
 
 def pending_papers(db: sqlite_utils.Database) -> list[StoredPaper]:

@@ -195,11 +195,19 @@ def _create_operations(db: sqlite_utils.Database) -> None:
     )
 
 
+def _create_search_index(db: sqlite_utils.Database) -> None:
+    # Deferred import: search reads papers, which imports this module.
+    from .search import create_search_index
+
+    create_search_index(db)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _create_papers,
     _create_runs,
     _create_ledger,
     _create_operations,
+    _create_search_index,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

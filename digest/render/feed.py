@@ -25,6 +25,7 @@ from .text import authors_line, plain, plural
 # it deterministic instead of "now".
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _GENERATOR_URI = "https://github.com/digest-papers/digest"
+_HISTORY_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005 "fh"
 # Author elements carry every name; the summary line stops here (collaborations
 # list thousands of authors).
 _SUMMARY_AUTHORS = 20
@@ -40,6 +41,14 @@ class FeedMeta:
     site_url: str
     author_name: str
     subtitle: str = ""
+    # RFC 5005 archived feeds: the live feed links rel="prev-archive" to the newest
+    # archive document; an archive document (``archive=True``) links rel="current"
+    # to the live feed and to its neighbours.
+    prev_archive_url: str | None = None
+    next_archive_url: str | None = None
+    current_url: str | None = None
+    archive: bool = False
+    hub_url: str | None = None  # WebSub hub, advertised as rel="hub"
 
 
 def render_feed(
@@ -60,8 +69,11 @@ class _AtomGenerator(FeedGenerator):  # type: ignore[misc]  # feedgen ships no t
     """feedgen with two fixes applied to the finished tree.
 
     feedgen builds un-namespaced lxml elements under a literal ``xmlns``
-    attribute, so plain tag names find them.
+    attribute, so plain tag names find them. An RFC 5005 archive document
+    also gets its ``<fh:archive/>`` marker here.
     """
+
+    archive_document = False
 
     def _create_atom(self, extensions: bool = True) -> tuple[Any, Any]:
         feed, document = super()._create_atom(extensions=extensions)
@@ -74,11 +86,16 @@ class _AtomGenerator(FeedGenerator):  # type: ignore[misc]  # feedgen ships no t
         for link in feed.iterfind("entry/link"):
             link.set("rel", "alternate")
             link.set("type", "text/html")
+        if self.archive_document:
+            # RFC 5005 §4: an archive document carries <fh:archive/>.
+            marker = feed.makeelement(f"{{{_HISTORY_NS}}}archive", nsmap={"fh": _HISTORY_NS})
+            feed.insert(list(feed).index(feed.find("updated")) + 1, marker)
         return feed, document
 
 
 def _feed_generator(papers: Sequence[StoredPaper], meta: FeedMeta) -> FeedGenerator:
     generator = _AtomGenerator()
+    generator.archive_document = meta.archive
     generator.id(meta.feed_id)
     generator.title(plain(meta.title))
     if meta.subtitle:
@@ -93,6 +110,15 @@ def _feed_generator(papers: Sequence[StoredPaper], meta: FeedMeta) -> FeedGenera
     generator.link(
         href=config_url(meta.site_url, "FeedMeta.site_url"), rel="alternate", type="text/html"
     )
+    for rel, url in (
+        ("hub", meta.hub_url),
+        ("current", meta.current_url),
+        ("prev-archive", meta.prev_archive_url),
+        ("next-archive", meta.next_archive_url),
+    ):
+        if url:
+            kind = {} if rel == "hub" else {"type": "application/atom+xml"}
+            generator.link(href=config_url(url, f"FeedMeta.{rel}"), rel=rel, **kind)
     generator.generator("digest", uri=_GENERATOR_URI)  # no version: upgrades keep the ETag
     generator.updated(max((_utc(p.updated) for p in papers), default=_EPOCH))
     return generator

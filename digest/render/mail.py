@@ -29,6 +29,7 @@ __all__ = [
     "MailMeta",
     "Recipient",
     "RenderedDigest",
+    "Section",
     "build_message",
     "message_id_for",
     "render_digest",
@@ -84,6 +85,15 @@ class RenderedDigest:
 
 
 @dataclass(frozen=True)
+class Section:
+    """A titled part of a digest (one topic): its papers by id, in display order."""
+
+    title: str
+    paper_ids: tuple[int, ...]
+    link: str | None = None  # the topic's own feed
+
+
+@dataclass(frozen=True)
 class _Entry:
     """What both templates show for one paper: plain strings, escaped by the template."""
 
@@ -104,14 +114,18 @@ def render_digest(
     *,
     day: date,
     reasons: Mapping[int, str] | None = None,
+    sections: Sequence[Section] | None = None,
 ) -> RenderedDigest:
     """Render subject, text and HTML once for every recipient of ``digest``.
 
     Past ``meta.max_papers`` the rest is one "and N more" link (USERS.md item 7).
+    With ``sections`` (a reader's topics) the papers appear under their
+    section's heading; the cap still keeps the first papers of ``digest.papers``
+    (best first), whichever section they are in.
     """
     shown = digest.papers[: max(meta.max_papers, 0)]
     more = len(digest.papers) - len(shown)
-    context = _context(shown, more, len(digest.papers), meta, day, reasons or {})
+    context = _context(shown, more, len(digest.papers), meta, day, reasons or {}, sections)
     html = _INLINER.inline(templates.render("email/digest.html.j2", context))
     text = templates.render("email/digest.txt.j2", context)
     return RenderedDigest(context["subject"], text, html, len(shown), more)
@@ -124,10 +138,12 @@ def _context(
     meta: MailMeta,
     day: date,
     reasons: Mapping[int, str],
+    sections: Sequence[Section] | None,
 ) -> dict[str, Any]:
     headline = plural(total, "new paper") if total else "no new papers"
     site_title = plain(meta.site_title)
-    entries = [_entry(n, p, reasons.get(p.id)) for n, p in enumerate(papers, start=1)]
+    parts = _sections(papers, reasons, sections)
+    entries = [entry for part in parts for entry in part["papers"]]
     return {
         "subject": f"{site_title} \u2014 {headline}, {_short_day(day)}",
         "site_title": site_title,
@@ -139,9 +155,36 @@ def _context(
         "headline": headline,
         "day": _long_day(day),
         "papers": entries,
+        "sections": parts,
         "more": more,
         "preheader": shorten(" \u00b7 ".join(e.title for e in entries[:4]), _PREHEADER_CHARS),
     }
+
+
+def _sections(
+    papers: Sequence[StoredPaper],
+    reasons: Mapping[int, str],
+    sections: Sequence[Section] | None,
+) -> list[dict[str, Any]]:
+    """The shown papers grouped for the templates, numbered 1… in display order."""
+    if sections is None:
+        groups: list[tuple[str, str | None, list[StoredPaper]]] = [("", None, list(papers))]
+    else:
+        by_id = {paper.id: paper for paper in papers}
+        groups = [
+            (plain(s.title), s.link, [by_id[i] for i in s.paper_ids if i in by_id])
+            for s in sections
+        ]
+    parts: list[dict[str, Any]] = []
+    number = 0
+    for title, link, members in groups:
+        if not members:
+            continue
+        entries = [_entry(number + n, p, reasons.get(p.id)) for n, p in enumerate(members, 1)]
+        number += len(entries)
+        link = config_url(link, "Section.link") if link else None
+        parts.append({"title": title, "link": link, "papers": entries})
+    return parts
 
 
 def _entry(number: int, paper: StoredPaper, reason: str | None) -> _Entry:

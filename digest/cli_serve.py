@@ -1,0 +1,63 @@
+"""`digest serve`: the web app (feeds, archive, sign-up, unsubscribe) under uvicorn."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import click
+
+from .cli import _settings, main
+from .config import Settings
+
+Hook = Callable[[], object]
+
+
+def background_services(settings: Settings) -> tuple[list[Hook], list[Hook]]:
+    """Work that runs beside the web app: (called at startup, called at shutdown).
+
+    The scheduler plugs in here: return its start and stop functions, and
+    `digest serve` runs the schedule and the web app in one process. Hooks run
+    in a worker thread, in order, before the first request is served.
+    """
+    return [], []
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--forwarded-allow-ips",
+    default="127.0.0.1",
+    show_default=True,
+    envvar="FORWARDED_ALLOW_IPS",
+    help="Proxies trusted to set X-Forwarded-For/-Proto (rate limits count the real client).",
+)
+@click.pass_context
+def serve_command(ctx: click.Context, host: str, port: int, forwarded_allow_ips: str) -> None:
+    """Serve the feeds, the digests as pages, sign-up and one-click unsubscribe over HTTP.
+
+    Every link in pages, feeds and mail uses [site] base_url: set it to the
+    public https:// address and put nginx or Caddy in front for TLS (deploy/).
+
+    \b
+    Example:
+      DIGEST_SITE_BASE_URL=https://papers.example.org digest serve --port 8000
+    """
+    # Imported here so that the other commands start without the web stack.
+    import uvicorn
+
+    from .web import create_app
+
+    settings = _settings(ctx)
+    starting, stopping = background_services(settings)
+    app = create_app(settings, on_startup=starting, on_shutdown=stopping)
+    click.echo(f"Serving {settings.get('site', 'base_url')} on http://{host}:{port}/", err=True)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        proxy_headers=True,
+        forwarded_allow_ips=forwarded_allow_ips,
+        server_header=False,
+        log_config=None,  # keep the logging `digest` set up
+    )

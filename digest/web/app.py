@@ -1,0 +1,167 @@
+"""``create_app``: the Starlette app behind ``digest serve`` (feeds, pages, sign-up, unsubscribe).
+
+A factory, as in the flask tutorial: each call builds a fresh app from
+settings, with its clock, mail transport and rate limits injected, so each
+test gets its own app on its own data folder. URLs in pages, feeds and mail
+come from ``[site] base_url`` (the public address behind the proxy), never
+from the request's Host header.
+
+``on_startup`` / ``on_shutdown`` hooks run in the app's lifespan: the place
+where ``digest serve`` starts work beside the web app (the scheduler).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+import httpx
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from .. import USER_AGENT
+from ..config import Settings
+from ..deliver.outbox import Transport
+from ..deliver.transports import open_transport
+from ..pipeline import publish_feed
+from ..runtime import utc_now
+from ..site import base_url
+from ..tokens import Tokens, load_secret
+from . import pages, published, subscribe
+from .cadence import Cadence, FireTimes
+from .context import Site, site_of
+from .feeds import FeedFiles
+from .security import (
+    BodyLimit,
+    Csrf,
+    Limits,
+    RateLimiter,
+    SecurityHeaders,
+    security_headers,
+)
+
+log = logging.getLogger(__name__)
+
+Hook = Callable[[], object]  # an on_startup / on_shutdown function
+
+ROUTES = [
+    Route("/", pages.home),
+    Route("/digests/", pages.archive_page),
+    Route("/digests/{day}", pages.digest_page),
+    Route("/feed.atom", published.live_feed),
+    Route("/topics/{slug}.atom", published.topic_feed),
+    Route("/archive/{day}.atom", published.archive_feed),
+    Route("/feeds.opml", published.opml),
+    Route("/healthz", pages.healthz),
+    Route("/static/site.css", pages.stylesheet_file),
+    Route("/static/favicon.svg", pages.favicon),
+    Route("/subscribe", subscribe.subscribe_page, methods=["GET"]),
+    Route("/subscribe", subscribe.subscribe, methods=["POST"]),
+    Route("/confirm/{token}", subscribe.confirm_page, methods=["GET"]),
+    Route("/confirm/{token}", subscribe.confirm, methods=["POST"]),
+    Route("/unsubscribe/{token}", subscribe.unsubscribe_page, methods=["GET"]),
+    Route("/unsubscribe/{token}", subscribe.unsubscribe, methods=["POST"]),
+    Route("/preferences/{token}", subscribe.preferences_page, methods=["GET"]),
+    Route("/preferences/{token}", subscribe.save_preferences, methods=["POST"]),
+]
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    transport_factory: Callable[[Settings], Transport] = open_transport,
+    limits: Limits | None = None,
+    fire_times: FireTimes | None = None,
+    on_startup: Sequence[Hook] = (),
+    on_shutdown: Sequence[Hook] = (),
+) -> Starlette:
+    """The web app for ``settings``; ``clock`` returns aware UTC datetimes."""
+    limits = limits or Limits()
+    url = base_url(settings)
+    tokens = Tokens(load_secret(settings.get("site", "secret"), settings.data_dir),
+                    clock=lambda: clock().timestamp())  # fmt: skip
+    seconds = lambda: clock().timestamp()  # noqa: E731
+    site = Site(
+        settings=settings,
+        base_url=url,
+        clock=clock,
+        tokens=tokens,
+        csrf=Csrf(tokens, secure=url.startswith("https:")),
+        limits=limits,
+        by_address=RateLimiter(limits.subscribe_per_address, limits.address_window, seconds),
+        by_client=RateLimiter(limits.subscribe_per_client, limits.client_window, seconds),
+        transport_factory=transport_factory,
+        files=FeedFiles(),
+        cadence=Cadence(settings, fire_times),
+        started=clock().replace(microsecond=0),
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await run_in_threadpool(_ensure_feed, site)
+        for hook in on_startup:
+            await run_in_threadpool(hook)
+        yield
+        for hook in on_shutdown:
+            await run_in_threadpool(hook)
+
+    app = Starlette(
+        routes=ROUTES,
+        middleware=[
+            Middleware(SecurityHeaders, hsts=url.startswith("https:")),
+            Middleware(BodyLimit, limit=limits.body_bytes),
+        ],
+        exception_handlers={HTTPException: _http_error, Exception: _server_error},
+        lifespan=lifespan,
+    )
+    app.state.site = site
+    return app
+
+
+def _ensure_feed(site: Site) -> None:
+    """A fresh install serves a valid (empty) feed before its first run, not a 503."""
+    if (site.settings.data_dir / "feed.atom").exists():
+        return
+    db = site.open_db()
+    try:
+        with httpx.Client(timeout=10.0, headers={"User-Agent": USER_AGENT}) as client:
+            publish_feed(site.settings, db, site.clock(), client=client)
+    finally:
+        db.close()
+
+
+_REASONS = {
+    404: ("Not found", "There is nothing at this address."),
+    405: ("Not allowed", "This address does not take that kind of request."),
+    413: ("Too large", "This request is larger than any form of ours sends."),
+}
+
+
+async def _http_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, HTTPException)
+    heading, text = _REASONS.get(error.status_code, ("Something is not right", str(error.detail)))
+    extra = dict(error.headers or {})
+    return site_of(request).message(request, error.status_code, heading, text, headers=extra)
+
+
+async def _server_error(request: Request, error: Exception) -> Response:
+    """The client only learns that it failed; uvicorn logs the traceback for the operator."""
+    log.error("%s %s failed: %s", request.method, request.url.path, type(error).__name__)
+    site = site_of(request)
+    # This answer leaves through the outermost middleware, past SecurityHeaders.
+    headers = security_headers(hsts=site.base_url.startswith("https:"))
+    return site.message(
+        request,
+        500,
+        "Something went wrong",
+        "Please try again later. The error has been logged.",
+        headers=headers,
+    )

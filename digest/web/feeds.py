@@ -1,0 +1,144 @@
+"""Feeds over HTTP: strong ETags, Last-Modified, 304s, gzip, and Cache-Control.
+
+A feed file (``feed.atom``, ``topics/<slug>.atom``) is read once per change:
+:class:`FeedFiles` keeps its bytes, gzipped bytes and validators keyed by the
+file's inode, size and mtime, so a conditional GET costs one ``fstat``. The
+ETag is a hash of the bytes (the same bytes always get the same ETag,
+STANDARDS.md §5), Last-Modified is when the file last changed
+(:func:`~digest.files.write_atomically` leaves an identical file untouched).
+The gzip variant is a different representation, so it gets its own strong
+ETag (``"<hash>-gz"``); either one validates a conditional request.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+ATOM = "application/atom+xml; charset=utf-8"
+OPML = "text/x-opml; charset=utf-8"
+_GZIP_SUFFIX = "-gz"
+_MIN_GZIP = 512  # below this gzip's header costs more than it saves
+
+
+@dataclass(frozen=True)
+class Representation:
+    """Bytes ready to serve, with their validators."""
+
+    body: bytes
+    gzipped: bytes | None
+    tag: str  # hex hash of ``body``; the ETag without quotes or suffix
+    last_modified: datetime
+    media_type: str
+
+    @classmethod
+    def of(cls, body: bytes, last_modified: datetime, media_type: str) -> Representation:
+        # mtime=0 keeps the gzip bytes a pure function of the body.
+        packed = gzip.compress(body, compresslevel=6, mtime=0) if len(body) >= _MIN_GZIP else None
+        tag = hashlib.sha256(body).hexdigest()[:32]
+        return cls(body, packed, tag, last_modified.replace(microsecond=0), media_type)
+
+
+class FeedFiles:
+    """Representations of files on disk, re-read only when the file changed."""
+
+    def __init__(self) -> None:
+        self._cache: dict[Path, tuple[tuple[int, int, int], Representation]] = {}
+
+    def get(self, path: Path, media_type: str = ATOM) -> Representation | None:
+        """The file's representation, or None when it does not exist."""
+        try:
+            descriptor = os.open(path, os.O_RDONLY)
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+        with os.fdopen(descriptor, "rb") as handle:
+            # fstat and read the same open file: a rename in between cannot pair
+            # new bytes with old validators.
+            status = os.fstat(handle.fileno())
+            key = (status.st_ino, status.st_size, status.st_mtime_ns)
+            cached = self._cache.get(path)
+            if cached is not None and cached[0] == key:
+                return cached[1]
+            body = handle.read()
+        modified = datetime.fromtimestamp(status.st_mtime, UTC)
+        representation = Representation.of(body, modified, media_type)
+        self._cache[path] = (key, representation)
+        return representation
+
+
+def conditional_response(
+    request: Request, representation: Representation, *, cache_control: str
+) -> Response:
+    """200 with the body (gzipped when the client takes it), or 304 with no body."""
+    use_gzip = representation.gzipped is not None and accepts_gzip(
+        request.headers.get("accept-encoding", "")
+    )
+    tag = representation.tag + (_GZIP_SUFFIX if use_gzip else "")
+    headers = {
+        "ETag": f'"{tag}"',
+        "Last-Modified": format_datetime(representation.last_modified, usegmt=True),
+        "Cache-Control": cache_control,
+        "Vary": "Accept-Encoding",
+        "Access-Control-Allow-Origin": "*",  # web-based feed readers fetch from the browser
+    }
+    if not_modified(request, representation):
+        return Response(status_code=304, headers=headers)
+    body = representation.body
+    if use_gzip:
+        assert representation.gzipped is not None
+        body = representation.gzipped
+        headers["Content-Encoding"] = "gzip"
+    return Response(body, media_type=representation.media_type, headers=headers)
+
+
+def not_modified(request: Request, representation: Representation) -> bool:
+    """RFC 9110 §13.1: If-None-Match decides when present, else If-Modified-Since."""
+    if request.method not in ("GET", "HEAD"):
+        return False
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match is not None:
+        return _matches(if_none_match, representation.tag)
+    if_modified_since = request.headers.get("if-modified-since")
+    if if_modified_since is None:
+        return False
+    try:
+        since = parsedate_to_datetime(if_modified_since)
+    except (TypeError, ValueError, IndexError):
+        return False
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+    return representation.last_modified <= since
+
+
+def _matches(header: str, tag: str) -> bool:
+    """Weak comparison (RFC 9110 §8.8.3.2), as If-None-Match requires, over both variants."""
+    for candidate in header.split(","):
+        candidate = candidate.strip()
+        if candidate == "*":
+            return True
+        opaque = candidate.removeprefix("W/").strip('"').removesuffix(_GZIP_SUFFIX)
+        if opaque == tag:
+            return True
+    return False
+
+
+def accepts_gzip(header: str) -> bool:
+    """``Accept-Encoding`` names gzip (or ``*``) without ``q=0``."""
+    for item in header.lower().split(","):
+        coding, _, parameters = item.strip().partition(";")
+        if coding.strip() not in ("gzip", "x-gzip", "*"):
+            continue
+        quality = parameters.strip().removeprefix("q=")
+        try:
+            return not parameters.strip() or float(quality) > 0
+        except ValueError:
+            return False
+    return False

@@ -1,0 +1,103 @@
+"""The machine-readable side: the live feed, topic feeds, RFC 5005 archives, and the OPML list.
+
+``feed.atom`` and ``topics/<slug>.atom`` are the files runs write into the data
+folder; they are served as they are (a reverse proxy may serve them straight
+from disk instead, see ``deploy/``). Archive documents are rendered from
+history on request. A quiet day is a valid feed with no new entries, never an
+error; a feed that is missing altogether is a 503 with ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..archives import render_archive
+from .context import Site, site_of
+from .feeds import ATOM, OPML, Representation, conditional_response
+from .templating import render
+
+_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")  # the slugs [[topics]] allows
+ARCHIVE_CACHE = "public, max-age=86400"  # closed days; an entry may still be revised
+OPML_CACHE = "public, max-age=3600"
+
+
+def _feed_cache(site: Site) -> str:
+    return f"public, max-age={site.cadence.max_age(site.clock())}"
+
+
+async def live_feed(request: Request) -> Response:
+    site = site_of(request)
+    representation = site.files.get(site.settings.data_dir / "feed.atom")
+    if representation is None:
+        return site.message(
+            request, 503, "The feed is not written yet", "It appears after the first run.",
+            headers={"Retry-After": "300"},
+        )  # fmt: skip
+    return conditional_response(request, representation, cache_control=_feed_cache(site))
+
+
+async def topic_feed(request: Request) -> Response:
+    site = site_of(request)
+    slug = str(request.path_params["slug"])
+    representation = (
+        site.files.get(site.settings.data_dir / "topics" / f"{slug}.atom")
+        if _SLUG.fullmatch(slug)
+        else None
+    )
+    if representation is None:
+        return site.message(request, 404, "No such feed", "This digest has no feed by that name.")
+    return conditional_response(request, representation, cache_control=_feed_cache(site))
+
+
+async def archive_feed(request: Request) -> Response:
+    site = site_of(request)
+    day = str(request.path_params["day"])
+    today = site.clock().astimezone(UTC).date()
+    body = await site.query(lambda db: render_archive(site.settings, db, day, today=today))
+    if body is None:
+        return site.message(
+            request, 404, "No such archive", "Archives exist for past days on which papers arrived."
+        )
+    # Last-Modified: the end of that day is as good as any, and stable.
+    representation = Representation.of(body, _end_of(day), ATOM)
+    return conditional_response(request, representation, cache_control=ARCHIVE_CACHE)
+
+
+def _end_of(day: str) -> datetime:
+    return datetime.fromisoformat(day).replace(tzinfo=UTC) + timedelta(days=1)
+
+
+async def opml(request: Request) -> Response:
+    site = site_of(request)
+    feeds = [(f"{site.title}: all papers", f"{site.base_url}/feed.atom")]
+    feeds += topic_feeds(site)
+    body = render(
+        "feeds.opml.j2",
+        {"title": site.title, "site_url": f"{site.base_url}/", "feeds": feeds},
+    ).encode()
+    representation = Representation.of(body, _opml_changed(site), OPML)
+    return conditional_response(request, representation, cache_control=OPML_CACHE)
+
+
+def _opml_changed(site: Site) -> datetime:
+    """The list changes with the settings (read at start) and with the files in topics/."""
+    try:
+        folder = (site.settings.data_dir / "topics").stat().st_mtime
+    except OSError:
+        return site.started
+    return max(site.started, datetime.fromtimestamp(folder, UTC))
+
+
+def topic_feeds(site: Site) -> list[tuple[str, str]]:
+    """(title, URL) of every topic feed file there is, titled from ``[[topics]]`` when configured."""
+    folder = site.settings.data_dir / "topics"
+    titles = {topic.slug: topic.title for topic in site.settings.topics}
+    slugs = sorted(path.stem for path in folder.glob("*.atom") if _SLUG.fullmatch(path.stem))
+    return [
+        (f"{site.title}: {titles.get(slug, slug)}", f"{site.base_url}/topics/{slug}.atom")
+        for slug in slugs
+    ]
