@@ -100,7 +100,9 @@ def test_the_deploy_sample_is_complete() -> None:
 def test_schedule_times_from_the_environment_accept_a_list_or_cron_lines() -> None:
     listed = load_settings(None, environ={"DIGEST_SCHEDULE_TIMES": "07:00,19:30"})
     assert listed.get("schedule", "times") == ("07:00", "19:30")
-    cron = load_settings(None, environ={"DIGEST_SCHEDULE_TIMES": "0 20 * * sun,mon-thu; 30 7 * * *"})
+    cron = load_settings(
+        None, environ={"DIGEST_SCHEDULE_TIMES": "0 20 * * sun,mon-thu; 30 7 * * *"}
+    )
     assert cron.get("schedule", "times") == ("0 20 * * sun,mon-thu", "30 7 * * *")
-    with pytest.raises(ConfigError, match="DIGEST_SCHEDULE_TIMEZONE.*unknown time zone"):
+    with pytest.raises(ConfigError, match=r"DIGEST_SCHEDULE_TIMEZONE.*unknown time zone"):
         load_settings(None, environ={"DIGEST_SCHEDULE_TIMEZONE": "Mars/Olympus"})
