@@ -32,8 +32,16 @@ def background_services(settings: Settings) -> tuple[list[Hook], list[Hook]]:
     envvar="FORWARDED_ALLOW_IPS",
     help="Proxies trusted to set X-Forwarded-For/-Proto (rate limits count the real client).",
 )
+@click.option(
+    "--access-log/--no-access-log",
+    default=True,
+    show_default=True,
+    help="Log one line per request (off when a reverse proxy in front logs them already).",
+)
 @click.pass_context
-def serve_command(ctx: click.Context, host: str, port: int, forwarded_allow_ips: str) -> None:
+def serve_command(
+    ctx: click.Context, host: str, port: int, forwarded_allow_ips: str, access_log: bool
+) -> None:
     """Serve the feeds, the digests as pages, sign-up and one-click unsubscribe over HTTP.
 
     Every link in pages, feeds and mail uses [site] base_url: set it to the
@@ -59,5 +67,6 @@ def serve_command(ctx: click.Context, host: str, port: int, forwarded_allow_ips:
         proxy_headers=True,
         forwarded_allow_ips=forwarded_allow_ips,
         server_header=False,
+        access_log=access_log,
         log_config=None,  # keep the logging `digest` set up
     )

@@ -14,9 +14,11 @@ def write_atomically(path: Path, data: bytes) -> bool:
     Last-Modified and ETag stay put and readers keep getting 304.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
+    previous: int | None = None
     try:
         if path.read_bytes() == data:
             return False
+        previous = int(path.stat().st_mtime)
     except FileNotFoundError:
         pass
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
@@ -26,6 +28,12 @@ def write_atomically(path: Path, data: bytes) -> bool:
             stream.flush()
             os.fsync(stream.fileno())
         os.chmod(temporary, 0o644)
+        if previous is not None and int(os.stat(temporary).st_mtime) <= previous:
+            # HTTP dates count whole seconds. New bytes within the second of the old
+            # ones would keep Last-Modified (and nginx's mtime-size ETag), and
+            # curl-based readers (newsboat) drop a 200 that is not newer than their
+            # If-Modified-Since. So a changed file is always at least a second newer.
+            os.utime(temporary, (previous + 1, previous + 1))
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -11,7 +11,6 @@ reader without topics gets every paper, ranked. With fewer papers than
 
 from __future__ import annotations
 
-import email.policy
 import logging
 from collections.abc import Sequence
 from datetime import datetime
@@ -31,6 +30,7 @@ from .history.digests import digest_created, papers_between
 from .history.papers import pending_papers
 from .history.search import SearchIndex
 from .history.subscribers import (
+    Subscriber,
     add_subscriber,
     find_subscriber,
     get_subscriber,
@@ -38,6 +38,7 @@ from .history.subscribers import (
     set_status,
 )
 from .model import Digest, StoredPaper
+from .render.bulk import BulkMessage
 from .render.mail import (
     Recipient,
     RenderedDigest,
@@ -62,7 +63,7 @@ class Newsletter:
         self.meta = mail_meta(settings)
         self.envelope_sender = envelope_sender(settings)
         self.domain = mail_domain(settings)
-        self._rendered: dict[tuple[int, int, tuple[str, ...]], tuple[RenderedDigest, int]] = {}
+        self._rendered: dict[tuple[int, int, tuple[str, ...]], tuple[BulkMessage, int]] = {}
 
     def queue(self, digest: Digest | None, now: datetime) -> int:
         """Queue this run's mail: every due reader, or the operator when there are none yet."""
@@ -81,29 +82,23 @@ class Newsletter:
         """The bytes for one ledger row, or :class:`Skip` when the reader has too few papers."""
         reader = get_subscriber(self.db, delivery.subscriber_id) if delivery.subscriber_id else None
         topics = self.topics_of(reader.topics if reader else (), who=delivery.recipient)
-        rendered, count = self._render(delivery.from_digest_id, delivery.digest_id, topics)
+        bulk, count = self._render(delivery.from_digest_id, delivery.digest_id, topics)
         minimum = self.settings.get("mail", "min_papers")
         if count < minimum:
             return Skip(f"{count} paper(s) for this reader, fewer than mail.min_papers = {minimum}")
-        message = build_message(
-            rendered,
-            self._recipient(delivery),
-            self.meta,
-            message_id=delivery.message_id,
-            date=digest_created(self.db, delivery.digest_id),
-        )
-        return message.as_bytes(policy=email.policy.SMTP)
+        # The digest was serialised once; this reader's bytes are a few substitutions
+        # (decoded, the same as build_message(...).as_bytes(policy=SMTP): see render/bulk.py).
+        recipient = self._recipient(delivery, reader, bulk.date)
+        return bulk.bytes_for(recipient, message_id=delivery.message_id)
 
     def _message_id(self, digest_id: int, address: str) -> str:
         day = digest_created(self.db, digest_id).date()
         return message_id_for(digest_id, day, address, self.domain)
 
-    def _recipient(self, delivery: Delivery) -> Recipient:
-        day = digest_created(self.db, delivery.digest_id).date().isoformat()
-        view_url = f"{base_url(self.settings)}/digests/{day}"
-        subscriber = (
-            get_subscriber(self.db, delivery.subscriber_id) if delivery.subscriber_id else None
-        )
+    def _recipient(
+        self, delivery: Delivery, subscriber: Subscriber | None, created: datetime
+    ) -> Recipient:
+        view_url = f"{base_url(self.settings)}/digests/{created.date().isoformat()}"
         if subscriber is None:
             return Recipient(address=delivery.recipient, view_url=view_url)
         token = self.tokens.for_subscriber(subscriber.id)
@@ -153,13 +148,15 @@ class Newsletter:
 
     def _render(
         self, after: int, through: int, topics: tuple[TopicConfig, ...]
-    ) -> tuple[RenderedDigest, int]:
+    ) -> tuple[BulkMessage, int]:
+        """Render a digest range for a set of topics once, and serialise it once."""
         key = (after, through, tuple(topic.slug for topic in topics))
         if key not in self._rendered:
             created = digest_created(self.db, through)
             papers = papers_between(self.db, after, through)
             digest = Digest(id=through, created=created)
-            self._rendered[key] = self.render_selection(papers, topics, digest)
+            rendered, count = self.render_selection(papers, topics, digest)
+            self._rendered[key] = (BulkMessage(rendered, self.meta, date=created), count)
         return self._rendered[key]
 
     def _sync_configured_recipients(self, now: datetime) -> None:

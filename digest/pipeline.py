@@ -172,7 +172,10 @@ def _record(
 ) -> SourceReport:
     db, clock = runtime.db, runtime.clock
     if read.page is None:
-        return SourceReport(source.url, read.kind, "unchanged", reason="not modified (304)")
+        if read.cache_url and read.validators and read.validators.body_sha256:
+            # The same bytes as last time: keep whatever validators the server sends now.
+            history.save_validators(db, read.cache_url, read.validators, clock())
+        return SourceReport(source.url, read.kind, "unchanged", reason=read.unchanged)
     result = history.record_sightings(
         db,
         read.page.papers,

@@ -352,6 +352,34 @@ def test_a_second_run_sends_conditional_requests_and_reports_unchanged(tmp_path:
     assert all_papers(tmp_path) == RSS_IDS
 
 
+def test_the_same_bytes_again_are_unchanged_without_being_parsed(tmp_path: Path) -> None:
+    """A server that keeps no validators: a hash of the body stands in for a 304."""
+    with page_server() as server:
+        feed = server.route("/rss/cs.LG", Reply(fixture("arxiv_rss_cs.LG.xml")))
+        first = run_digest(tmp_path, feed, expect=0)
+        second = run_digest(tmp_path, feed, expect=0)
+        # The page changes (another day's feed at the same address): read it again.
+        server.route("/rss/cs.LG", Reply(fixture("arxiv_atom_cs.LG.xml")))
+        third = run_digest(tmp_path, feed, expect=0)
+
+    assert (first.source(feed)["status"], first.source(feed)["novel"]) == ("ok", 4)
+    assert second.source(feed)["status"] == "unchanged"
+    assert second.source(feed)["reason"] == "same bytes as last time"
+    assert "If-None-Match" not in requests_to(server, "/rss/cs.LG")[1].headers
+    assert (third.source(feed)["status"], third.source(feed)["novel"]) == ("ok", 4)
+    assert all_papers(tmp_path) == RSS_IDS | PARTNER_IDS
+
+
+def test_a_body_that_failed_to_parse_is_parsed_again_next_time(tmp_path: Path) -> None:
+    """Only a body whose papers were recorded counts as seen: a failure is retried in full."""
+    with page_server() as server:
+        feed = server.route("/rss/cs.LG", Reply(b"<html><title>Sign in</title></html>"))
+        run_digest(tmp_path, feed, expect=1)
+        second = run_digest(tmp_path, feed, expect=1)
+
+    assert second.source(feed)["status"] == "failed"
+
+
 # --- empty is not broken --------------------------------------------------------------------
 
 

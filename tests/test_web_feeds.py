@@ -319,3 +319,36 @@ def test_gzip_bytes_are_stable() -> None:
     second = Representation.of(body, NOW + timedelta(days=1), "application/atom+xml")
     assert first.gzipped == second.gzipped and first.tag == second.tag
     assert first.gzipped is not None and gzip.decompress(first.gzipped) == body
+
+
+def test_a_changed_feed_is_always_a_second_newer(tmp_path: Path) -> None:
+    """HTTP dates have whole seconds; curl-based readers drop a 200 not newer than their
+    If-Modified-Since, so two versions written within one second must not share one."""
+    from digest.files import write_atomically
+
+    path = tmp_path / "feed.atom"
+    assert write_atomically(path, b"<feed>one</feed>")
+    first = int(path.stat().st_mtime)
+    assert write_atomically(path, b"<feed>two</feed>")
+    assert int(path.stat().st_mtime) > first
+    before = path.stat().st_mtime_ns
+    assert not write_atomically(path, b"<feed>two</feed>")
+    assert path.stat().st_mtime_ns == before, "the same bytes keep their date (and 304s)"
+
+
+def test_a_304_carries_every_header_of_the_200(tmp_path: Path) -> None:
+    """Polls of the live feed are answered before routing (NotModifiedFastPath); they must
+    still be the endpoint's own 304: validators, caching, CORS and security headers."""
+    with served(tmp_path) as server, httpx.Client(base_url=server.base) as client:
+        fill_history(server.config)
+        full = client.get("/feed.atom", headers={"Accept-Encoding": "identity"})
+        for validators in ({"If-None-Match": full.headers["etag"]},
+                           {"If-Modified-Since": full.headers["last-modified"]}):  # fmt: skip
+            cached = client.get("/feed.atom", headers={**validators, "Accept-Encoding": "identity"})
+            assert cached.status_code == 304
+            content = {"content-type", "content-length", "date"}
+            expected = {k: v for k, v in full.headers.items() if k not in content}
+            assert {k: v for k, v in cached.headers.items() if k not in content} == expected
+        head = client.head("/feed.atom", headers={"If-None-Match": full.headers["etag"]})
+        assert head.status_code == 304 and head.content == b""
+        assert client.post("/feed.atom", headers={"If-None-Match": "*"}).status_code == 405

@@ -13,7 +13,7 @@ deterministic per row, so a retry is recognisable downstream.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -134,13 +134,25 @@ def _insert(
     return cursor.rowcount
 
 
-def open_deliveries(db: sqlite_utils.Database) -> list[Delivery]:
-    """Deliveries still to send, oldest digest first, then in queue order."""
-    rows = db.execute(
-        f"SELECT {_COLUMNS} FROM deliveries WHERE status IN ('pending', 'retry') "
-        "ORDER BY digest_id, id"
-    ).fetchall()
-    return [Delivery(*row) for row in rows]
+def open_deliveries(db: sqlite_utils.Database, *, page: int = 500) -> Iterator[Delivery]:
+    """Deliveries still to send, oldest digest first, then in queue order, ``page`` at a time.
+
+    A list of ten thousand readers is never loaded whole: each page is read
+    after the previous one was sent and recorded (keyset paging, so rows that
+    changed status meanwhile neither repeat nor shift the next page).
+    """
+    after = (-1, -1)
+    while True:
+        rows = db.execute(
+            f"SELECT {_COLUMNS} FROM deliveries WHERE status IN ('pending', 'retry') "
+            "AND (digest_id, id) > (?, ?) ORDER BY digest_id, id LIMIT ?",
+            (*after, page),
+        ).fetchall()
+        for row in rows:
+            yield Delivery(*row)
+        if len(rows) < page:
+            return
+        after = (rows[-1][1], rows[-1][0])
 
 
 def mark_delivery(

@@ -234,7 +234,7 @@ def feed_papers(db: sqlite_utils.Database, *, since: datetime, limit: int) -> li
         "ORDER BY first_seen DESC, id DESC LIMIT ?",
         (_iso(since), limit),
     )
-    return [_stored(db, row) for row in cursor.fetchall()]
+    return stored_papers(db, cursor.fetchall())
 
 
 def _load(db: sqlite_utils.Database, ids: Sequence[int]) -> list[StoredPaper]:
@@ -244,7 +244,7 @@ def _load(db: sqlite_utils.Database, ids: Sequence[int]) -> list[StoredPaper]:
         marks = ",".join("?" * len(chunk))
         rows = db.execute(f"SELECT {_COLUMNS} FROM papers WHERE id IN ({marks})", chunk)
         by_id = {row[0]: row for row in rows.fetchall()}
-        papers.extend(_stored(db, by_id[paper_id]) for paper_id in chunk)
+        papers.extend(stored_papers(db, [by_id[paper_id] for paper_id in chunk]))
     return papers
 
 
@@ -253,13 +253,23 @@ def load_papers(db: sqlite_utils.Database, ids: Sequence[int]) -> list[StoredPap
     return _load(db, ids)
 
 
-def _stored(db: sqlite_utils.Database, row: Sequence[Any]) -> StoredPaper:
-    sources = tuple(
-        source
-        for (source,) in db.execute(
-            "SELECT source FROM sightings WHERE paper_id = ? ORDER BY first_seen, source", (row[0],)
-        ).fetchall()
-    )
+def stored_papers(db: sqlite_utils.Database, rows: Sequence[Sequence[Any]]) -> list[StoredPaper]:
+    """``_COLUMNS`` rows as StoredPapers, their sightings read in one query per 500 papers."""
+    sources: dict[int, list[str]] = {row[0]: [] for row in rows}
+    ids = list(sources)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        found = db.execute(
+            f"SELECT paper_id, source FROM sightings WHERE paper_id IN ({','.join('?' * len(chunk))}) "
+            "ORDER BY paper_id, first_seen, source",
+            chunk,
+        )
+        for paper_id, source in found.fetchall():
+            sources[paper_id].append(source)
+    return [_stored(row, tuple(sources[row[0]])) for row in rows]
+
+
+def _stored(row: Sequence[Any], sources: tuple[str, ...]) -> StoredPaper:
     return StoredPaper(
         id=row[0],
         uid=row[1],

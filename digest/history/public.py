@@ -14,7 +14,7 @@ import sqlite_utils
 
 from ..model import StoredPaper
 from .digests import digest_papers
-from .papers import _COLUMNS, _parse, _stored
+from .papers import _COLUMNS, _parse, stored_papers
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def papers_first_seen_on(db: sqlite_utils.Database, day: str) -> list[StoredPape
         "ORDER BY first_seen DESC, id DESC",
         (f"{day}T00:00:00Z", f"{day}T99"),
     )
-    return [_stored(db, row) for row in cursor.fetchall()]
+    return stored_papers(db, cursor.fetchall())
 
 
 def newest_paper_day(db: sqlite_utils.Database, *, before: str) -> str | None:

@@ -17,10 +17,15 @@ from .schema import transaction
 
 @dataclass(frozen=True)
 class HttpValidators:
-    """What a server told us last time, sent back as If-None-Match / If-Modified-Since."""
+    """What a server told us last time, sent back as If-None-Match / If-Modified-Since.
+
+    ``body_sha256`` is the hash of the last body recorded from the URL: when a
+    200 brings the same bytes again, there is nothing to parse.
+    """
 
     etag: str | None = None
     last_modified: str | None = None
+    body_sha256: str | None = None
 
 
 def start_run(db: sqlite_utils.Database, now: datetime) -> int:
@@ -76,7 +81,9 @@ def finish_run(
 
 
 def load_validators(db: sqlite_utils.Database, url: str) -> HttpValidators:
-    row = db.execute("SELECT etag, last_modified FROM http_cache WHERE url = ?", (url,)).fetchone()
+    row = db.execute(
+        "SELECT etag, last_modified, body_sha256 FROM http_cache WHERE url = ?", (url,)
+    ).fetchone()
     return HttpValidators(*row) if row else HttpValidators()
 
 
@@ -86,9 +93,9 @@ def save_validators(
     """Keep validators only after the page was parsed and recorded, so a failed parse refetches."""
     with transaction(db):
         db.execute(
-            "INSERT OR REPLACE INTO http_cache (url, etag, last_modified, checked) "
-            "VALUES (?, ?, ?, ?)",
-            (url, validators.etag, validators.last_modified, _iso(now)),
+            "INSERT OR REPLACE INTO http_cache (url, etag, last_modified, checked, body_sha256) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (url, validators.etag, validators.last_modified, _iso(now), validators.body_sha256),
         )
 
 

@@ -41,13 +41,20 @@ def to_address(address: str, name: str | None) -> Address:
 
 def add_list_unsubscribe(message: EmailMessage, url: str | None, mailto: str | None) -> None:
     """List-Unsubscribe (RFC 2369 §3.2), and RFC 8058 one-click when ``url`` is https."""
+    for name, value in list_unsubscribe_fields(url, mailto):
+        message[name] = value
+
+
+def list_unsubscribe_fields(url: str | None, mailto: str | None) -> list[tuple[str, str]]:
+    """The List-Unsubscribe header fields for these targets, as (name, value) pairs."""
     targets = tuple(f"<{target}>" for target in (url, mailto) if target)
     if not targets:
-        return
-    message["List-Unsubscribe"] = _PreFolded("List-Unsubscribe", targets)
+        return []
+    fields: list[tuple[str, str]] = [("List-Unsubscribe", _PreFolded("List-Unsubscribe", targets))]
     if url and url.lower().startswith("https:"):
         # RFC 8058 §3.1: one-click is defined for an HTTPS URI only.
-        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        fields.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
+    return fields
 
 
 def unsubscribe_url(url: str | None) -> str | None:

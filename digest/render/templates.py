@@ -43,9 +43,23 @@ def personalise(body: str, values: Mapping[str, str], *, html: bool) -> str:
     Every marker in ``body`` must name a key of ``values``: a typo in a template
     fails loudly here instead of sending a marker to a subscriber.
     """
-    kept = _BLOCK.sub(lambda m: m.group(2) if values[m.group(1)] else "", body)
+    kept = keep_blocks(body, values)
     # escape() quotes " and ', so a value is safe inside an attribute too.
     return _SLOT.sub(lambda m: escape(values[m.group(1)]) if html else values[m.group(1)], kept)
+
+
+def keep_blocks(body: str, values: Mapping[str, str]) -> str:
+    """``body`` with each ``when``/``end`` block kept or dropped; the slots are left in."""
+    return _BLOCK.sub(lambda m: m.group(2) if values[m.group(1)] else "", body)
+
+
+def split_slots(body: str) -> list[str]:
+    """``[text, name, text, name, …, text]``: a body split at its slots (see :mod:`.bulk`)."""
+    return _SLOT.split(body)
+
+
+def has_slots(text: str) -> bool:
+    return _OPEN in text
 
 
 @cache

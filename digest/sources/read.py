@@ -7,9 +7,10 @@ subclasses that the pipeline records against that source alone.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -27,14 +28,23 @@ HF_PAGE_SIZE = 100  # the API's maximum `limit` (formats.md §1.1)
 HF_MAX_PAGES = 20  # a day holds ~30-80 papers; this bounds a misbehaving server
 
 
+NOT_MODIFIED = "not modified (304)"
+SAME_BYTES = "same bytes as last time"
+
+
 @dataclass(frozen=True)
 class SourceRead:
-    """The outcome of reading one source. ``page`` is None when the server said 304."""
+    """The outcome of reading one source.
+
+    ``page`` is None when there was nothing to read: the server said 304, or
+    sent the very bytes recorded last time (``unchanged`` says which).
+    """
 
     kind: str
     page: Page | None
     cache_url: str | None = None
     validators: HttpValidators | None = None
+    unchanged: str = NOT_MODIFIED
 
 
 def read_source(
@@ -61,10 +71,16 @@ def read_source(
     if response.status == 304:
         return SourceRead(kind=kind or "auto", page=None, cache_url=url, validators=validators)
     documents = [Document(response.url, response.payload, response.headers.get("content-type"))]
-    if kind == "hf-api" and _is_daily_api(url):
+    paged = kind == "hf-api" and _is_daily_api(url)
+    # A paged source is more than this body: only a single document can be judged by its hash.
+    body_hash = None if paged else hashlib.sha256(response.payload).hexdigest()
+    fresh = replace(response.validators, body_sha256=body_hash)
+    if body_hash is not None and body_hash == validators.body_sha256:
+        return SourceRead(kind or "auto", None, url, fresh, unchanged=SAME_BYTES)
+    if paged:
         documents += _more_hf_pages(url, documents[0], fetcher, config)
     parsed_kind, page = _parse_all(documents, config, kind)
-    return SourceRead(kind=parsed_kind, page=page, cache_url=url, validators=response.validators)
+    return SourceRead(kind=parsed_kind, page=page, cache_url=url, validators=fresh)
 
 
 def resolve_url(url: str, today: date) -> str:

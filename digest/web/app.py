@@ -118,6 +118,7 @@ def create_app(
         middleware=[
             Middleware(SecurityHeaders, hsts=url.startswith("https:")),
             Middleware(BodyLimit, limit=limits.body_bytes),
+            Middleware(published.NotModifiedFastPath),  # innermost: security headers still apply
         ],
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
         lifespan=lifespan,

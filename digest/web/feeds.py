@@ -55,6 +55,16 @@ class FeedFiles:
 
     def get(self, path: Path, media_type: str = ATOM) -> Representation | None:
         """The file's representation, or None when it does not exist."""
+        cached = self._cache.get(path)
+        if cached is not None:
+            # The common case, a poll of an unchanged feed: one stat, no open. A file
+            # with the inode, size and mtime the cached bytes were read under is them.
+            try:
+                status = os.stat(path)
+            except (FileNotFoundError, NotADirectoryError):
+                return None
+            if (status.st_ino, status.st_size, status.st_mtime_ns) == cached[0]:
+                return cached[1]
         try:
             descriptor = os.open(path, os.O_RDONLY)
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
