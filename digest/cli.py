@@ -76,6 +76,8 @@ def main(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    # APScheduler narrates every job it adds; our own lines say what matters.
+    logging.getLogger("apscheduler").setLevel(logging.DEBUG if verbose else logging.WARNING)
     if config_path is None and Path("digest.toml").exists():
         config_path = Path("digest.toml")
     ctx.obj = {"config_path": config_path, "data_dir": data_dir}

@@ -12,14 +12,20 @@ from .config import Settings
 Hook = Callable[[], object]
 
 
-def background_services(settings: Settings) -> tuple[list[Hook], list[Hook]]:
-    """Work that runs beside the web app: (called at startup, called at shutdown).
+def background_services(settings: Settings, *, schedule: bool) -> tuple[list[Hook], list[Hook]]:
+    """Start what runs beside the web app; return its (startup, shutdown) hooks.
 
-    The scheduler plugs in here: return its start and stop functions, and
-    `digest serve` runs the schedule and the web app in one process. Hooks run
-    in a worker thread, in order, before the first request is served.
+    The scheduler starts here, before the server, so that a second scheduler on
+    the same database refuses at once with a clear message instead of serving
+    without one; its runs happen in APScheduler's own threads.
     """
-    return [], []
+    if not schedule:
+        return [], []
+    from .scheduler import Scheduler
+
+    scheduler = Scheduler.in_background(settings)
+    scheduler.start()
+    return [], [scheduler.stop]
 
 
 @main.command("serve")
@@ -38,9 +44,20 @@ def background_services(settings: Settings) -> tuple[list[Hook], list[Hook]]:
     show_default=True,
     help="Log one line per request (off when a reverse proxy in front logs them already).",
 )
+@click.option(
+    "--schedule/--no-schedule",
+    default=True,
+    show_default=True,
+    help="Run the [schedule] in this process (off when cron or `digest schedule` runs it).",
+)
 @click.pass_context
 def serve_command(
-    ctx: click.Context, host: str, port: int, forwarded_allow_ips: str, access_log: bool
+    ctx: click.Context,
+    host: str,
+    port: int,
+    forwarded_allow_ips: str,
+    access_log: bool,
+    schedule: bool,
 ) -> None:
     """Serve the feeds, the digests as pages, sign-up and one-click unsubscribe over HTTP.
 
@@ -57,7 +74,7 @@ def serve_command(
     from .web import create_app
 
     settings = _settings(ctx)
-    starting, stopping = background_services(settings)
+    starting, stopping = background_services(settings, schedule=schedule)
     app = create_app(settings, on_startup=starting, on_shutdown=stopping)
     click.echo(f"Serving {settings.get('site', 'base_url')} on http://{host}:{port}/", err=True)
     uvicorn.run(

@@ -146,6 +146,13 @@ class Scheduler:
         self.job = job
         self._token: str | None = None
 
+    @classmethod
+    def in_background(cls, settings: Settings) -> Scheduler:
+        """A scheduler whose jobs run in threads beside another main loop (`digest serve`)."""
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        return cls(settings, BackgroundScheduler())
+
     def start(self) -> None:
         """Take the scheduler lock, add the jobs, catch up once, then start APScheduler."""
         self._claim()

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 
 from digest import history
@@ -140,3 +146,34 @@ def test_on_start_a_missed_run_is_queued_once_and_a_second_scheduler_refuses(
     second = Scheduler(config, RecordingScheduler(), clock=lambda: now)  # type: ignore[arg-type]
     second.start()
     second.stop()
+
+
+def test_digest_serve_runs_the_scheduler_so_a_second_one_refuses(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DIGEST_")}
+    env["DIGEST_DATA_DIR"] = str(tmp_path)
+    digest = [sys.executable, "-m", "digest"]
+    server = subprocess.Popen(
+        [*digest, "serve", "--port", str(port)], env=env, cwd=tmp_path,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code in (200, 503):
+                    break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "digest serve did not come up"
+                time.sleep(0.2)
+        second = subprocess.run(
+            [*digest, "schedule"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+        )
+        assert second.returncode == 1
+        assert "another scheduler is running on this database" in second.stderr
+        assert f"pid {server.pid}" in second.stderr
+    finally:
+        server.terminate()
+        server.wait(30)
