@@ -169,7 +169,9 @@ def schedule_command(ctx: click.Context) -> None:
     settings = _settings(ctx)
     scheduler = Scheduler(settings)
     upcoming = next_fire_time(settings, utc_now())
-    click.echo(f"Starting the scheduler; next run {_short(upcoming.isoformat() if upcoming else None)}.")
+    click.echo(
+        f"Starting the scheduler; next run {_short(upcoming.isoformat() if upcoming else None)}."
+    )
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
