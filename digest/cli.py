@@ -136,8 +136,13 @@ def _print_run(result: RunResult) -> None:
             f"  {report.status:<9} {report.source}  ({report.kind}; {counts})"
             + (f"\n            {detail}" if detail else "")
         )
+    failed = sum(report.status == "failed" for report in result.sources)
+    if failed:
+        # Never let a broken run read like a quiet day.
+        click.echo(f"{failed} of {len(result.sources)} source(s) FAILED (see above); exit code 1.")
     if result.digest_id is None:
-        click.echo(f"Nothing new: no newsletter this run. Feed: {result.feed}")
+        quiet = "from the sources that worked" if failed else "today"
+        click.echo(f"Nothing new {quiet}: no newsletter this run. Feed: {result.feed}")
     else:
         click.echo(
             f"{result.novel} new paper(s). Feed: {result.feed}. "
