@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from email import message_from_bytes, policy
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, sync_playwright
@@ -17,19 +16,11 @@ from playwright.sync_api import Browser, sync_playwright
 from digest.model import Digest
 from digest.render.mail import MailMeta, Recipient, build_message, message_id_for, render_digest
 from tests.factories import FIRST_SEEN, make_stored_paper
+from tests.support import CHROMIUM, OUTPUT
+from tests.support import CHROMIUM_ARGS as ARGS
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-OUTPUT = Path(__file__).parent / "output"
 DAY = date(2025, 3, 12)
 META = MailMeta(
     site_title="Paper digest",

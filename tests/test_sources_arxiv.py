@@ -22,17 +22,13 @@ from digest.sources.arxiv import (
     parse_listing,
     parse_rss,
 )
+from tests.support import fixture
 
-FIXTURES = Path(__file__).parent / "fixtures"
 NEW = "https://arxiv.org/list/cs.LG/new"
 PASTWEEK = "https://arxiv.org/list/cs.CL/pastweek"
 API = "https://export.arxiv.org/api/query?id_list=2503.08123,hep-th/9901001"
 RSS = "https://rss.arxiv.org/rss/cs.LG"
 ATOM = "https://rss.arxiv.org/atom/cs.LG"
-
-
-def fixture(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
 
 
 def edited(name: str, old: str, new: str, count: int = -1) -> bytes:

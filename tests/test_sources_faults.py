@@ -21,9 +21,8 @@ import pytest
 import sqlite_utils
 
 from .servers import PageServer, Reply, Request, page_server
+from .support import fixture
 from .test_end_to_end import digest_cli
-
-FIXTURES = Path(__file__).parent / "fixtures"
 
 # One retry, no pacing between requests to 127.0.0.1, short timeouts: faults show up fast.
 QUICK_HTTP = {
@@ -40,10 +39,6 @@ RSS_IDS = {"2503.08123", "2503.07911", "2411.01234", "hep-th/9901001"}
 LISTING_IDS = RSS_IDS
 PARTNER_PATH = "/atom/cs.LG"
 PARTNER_IDS = {"2503.09317", "2503.08877", "2409.11111", "cond-mat/0207001"}
-
-
-def fixture(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
 
 
 # --- running digest ----------------------------------------------------------------------

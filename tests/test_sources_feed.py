@@ -16,15 +16,11 @@ from digest.errors import LayoutError, ParseError
 from digest.model import Page, Paper
 from digest.sources import feed
 from digest.sources.feed import html_to_text, looks_like_feed, looks_like_json_feed, parse
+from tests.support import fixture
 
-FIXTURES = Path(__file__).parent / "fixtures"
 RSSHUB = "https://rsshub.app/huggingface/daily-papers"
 JOURNAL = "https://journal.example.org/feeds/latest.atom"
 JSON_FEED = "https://example.org/feed.json"
-
-
-def fixture(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
 
 
 def rss(*items: str) -> bytes:

@@ -7,24 +7,19 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from digest.errors import LayoutError, ParseError
 from digest.model import Paper
 from digest.sources.hf import page_count, parse_api, parse_page
+from tests.support import fixture
 
-FIXTURES = Path(__file__).parent / "fixtures"
 DAILY_API = "https://huggingface.co/api/daily_papers?date=2025-03-12&limit=100"
 SEARCH_API = "https://huggingface.co/api/papers/search?q=replay"
 PAPER_API = "https://huggingface.co/api/papers/2503.08123"
 DAY_PAGE = "https://huggingface.co/papers/date/2025-03-12"
 SEARCH_PAGE = "https://huggingface.co/papers?q=routing"
-
-
-def fixture(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
 
 
 def daily_items() -> list[dict[str, object]]:

@@ -8,14 +8,13 @@ lines with the first title glued to "Subscribe".
 from __future__ import annotations
 
 import unicodedata
-from pathlib import Path
 
 import pytest
 
 from digest.errors import ParseError
 from digest.sources.text import looks_like_text_listing, parse
+from tests.support import fixture
 
-FIXTURES = Path(__file__).parent / "fixtures"
 TEXT_FIXTURES = ["hf_text_blank_lines.txt", "hf_text_with_meta.txt", "hf_text_alternating.txt"]
 URL = "file:///saved/listing.txt"
 HEADER = (
@@ -28,10 +27,6 @@ ABSTRACT = (
     "and it costs less than the baselines to train and to run. We release code and data so "
     "that others can check the claims and build on them, and we discuss the limitations."
 )
-
-
-def fixture(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
 
 
 def titles(payload: bytes) -> list[str]:

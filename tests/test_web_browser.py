@@ -26,22 +26,14 @@ from playwright.sync_api import (
 from digest.history import open_history
 from digest.history.subscribers import find_subscriber
 from digest.web import create_app
+from tests.support import CHROMIUM, OUTPUT
+from tests.support import CHROMIUM_ARGS as ARGS
 
 from .servers import SmtpSink
 from .web_server import EXAMPLES, LiveServer, digest_run, live_server
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-OUTPUT = Path(__file__).parent / "output"
 PHONE: ViewportSize = {"width": 390, "height": 844}
 DESKTOP: ViewportSize = {"width": 1100, "height": 900}
 READER = "ada@example.org"

@@ -45,14 +45,7 @@ def _sources_from_document(
 
 
 def _source_config(entry: Any, where: str) -> SourceConfig:
-    if not isinstance(entry, dict):
-        raise ConfigError("each [[sources]] entry must be a table", where=where)
-    unknown = set(entry) - _SOURCE_KEYS
-    if unknown:
-        raise ConfigError(
-            f"unknown key(s) {sorted(unknown)} in [[sources]] (known: {sorted(_SOURCE_KEYS)})",
-            where=where,
-        )
+    _check_table(entry, "sources", _SOURCE_KEYS, where)
     if not isinstance(entry.get("url"), str) or not entry["url"].strip():
         raise ConfigError('[[sources]] entry needs url = "https://..." or a path', where=where)
     kind = entry.get("kind", "auto")
@@ -127,14 +120,7 @@ def _topics_from_document(
 
 
 def _topic_config(entry: Any, where: str) -> TopicConfig:
-    if not isinstance(entry, dict):
-        raise ConfigError("each [[topics]] entry must be a table", where=where)
-    unknown = set(entry) - _TOPIC_KEYS
-    if unknown:
-        raise ConfigError(
-            f"unknown key(s) {sorted(unknown)} in [[topics]] (known: {sorted(_TOPIC_KEYS)})",
-            where=where,
-        )
+    _check_table(entry, "topics", _TOPIC_KEYS, where)
     slug = entry.get("slug")
     if not isinstance(slug, str) or not _SLUG.fullmatch(slug):
         raise ConfigError(
@@ -178,3 +164,15 @@ def _table_lines(text: str, name: str) -> list[int]:
         for number, line in enumerate(text.splitlines(), start=1)
         if re.fullmatch(rf"\[\[\s*{name}\s*\]\]", line.strip())
     ]
+
+
+def _check_table(entry: Any, table: str, known: set[str], where: str) -> None:
+    """An array-table entry is a table, and every key in it is one we read (no silent typos)."""
+    if not isinstance(entry, dict):
+        raise ConfigError(f"each [[{table}]] entry must be a table", where=where)
+    unknown = set(entry) - known
+    if unknown:
+        raise ConfigError(
+            f"unknown key(s) {sorted(unknown)} in [[{table}]] (known: {sorted(known)})",
+            where=where,
+        )

@@ -1,0 +1,25 @@
+"""Small helpers shared by the tests: recorded pages and the headless Chromium set-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+FIXTURES = Path(__file__).parent / "fixtures"
+OUTPUT = Path(__file__).parent / "output"  # screenshots for review (git-ignored)
+
+# Debian's chromium, never a downloaded browser; the flags keep it off the network
+# (this machine's closed network refuses Chromium's background connections).
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+def fixture(name: str) -> bytes:
+    """The bytes of a recorded page in tests/fixtures."""
+    return (FIXTURES / name).read_bytes()
