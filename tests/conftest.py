@@ -8,8 +8,11 @@ from pathlib import Path
 
 import pytest
 import sqlite_utils
+from playwright.sync_api import Browser, sync_playwright
 
 from digest.history import open_history
+
+from .support import CHROMIUM, CHROMIUM_ARGS
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).resolve().parents[1]
@@ -29,3 +32,14 @@ def seeds() -> list[Path]:
     if not SEEDS.is_dir():
         pytest.skip(f"the real listing pages are not here ({SEEDS}); CI has them beside the repo")
     return sorted(SEEDS.glob("*.txt"))
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Debian's headless chromium driven by playwright (never a downloaded browser)."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium (Debian) to run this")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -6,18 +6,16 @@ desktop and phone layouts after a run.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from email import message_from_bytes, policy
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 from digest.model import Digest
 from digest.render.mail import MailMeta, Recipient, build_message, message_id_for, render_digest
 from tests.factories import FIRST_SEEN, make_stored_paper
-from tests.support import CHROMIUM, OUTPUT
-from tests.support import CHROMIUM_ARGS as ARGS
+from tests.support import OUTPUT
 
 pytestmark = pytest.mark.browser
 
@@ -94,16 +92,6 @@ def mail_html() -> str:
     assert html is not None
     content: str = html.get_content()
     return content
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium (Debian) to run this")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 def render_page(browser: Browser, width: int, screenshot: str) -> dict[str, int | bool]:

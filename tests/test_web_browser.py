@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -20,14 +20,12 @@ from playwright.sync_api import (
     Dialog,
     Page,
     ViewportSize,
-    sync_playwright,
 )
 
 from digest.history import open_history
 from digest.history.subscribers import find_subscriber
 from digest.web import create_app
-from tests.support import CHROMIUM, OUTPUT
-from tests.support import CHROMIUM_ARGS as ARGS
+from tests.support import OUTPUT
 
 from .servers import SmtpSink
 from .web_server import EXAMPLES, LiveServer, digest_run, live_server
@@ -37,16 +35,6 @@ pytestmark = pytest.mark.browser
 PHONE: ViewportSize = {"width": 390, "height": 844}
 DESKTOP: ViewportSize = {"width": 1100, "height": 900}
 READER = "ada@example.org"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium (Debian) to run this")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
