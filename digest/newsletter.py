@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from email.message import EmailMessage
 
 import sqlite_utils
@@ -26,7 +26,7 @@ from .history.deliveries import (
     queue_for_subscribers,
     queue_operator_copy,
 )
-from .history.digests import digest_created, papers_between
+from .history.digests import digest_created, latest_digest_id, papers_between
 from .history.papers import pending_papers
 from .history.search import SearchIndex
 from .history.subscribers import (
@@ -64,6 +64,7 @@ class Newsletter:
         self.envelope_sender = envelope_sender(settings)
         self.domain = mail_domain(settings)
         self._rendered: dict[tuple[int, int, tuple[str, ...]], tuple[BulkMessage, int]] = {}
+        self._days: dict[int, date] = {}
 
     def queue(self, digest: Digest | None, now: datetime) -> int:
         """Queue this run's mail: every due reader, or the operator when there are none yet."""
@@ -92,8 +93,10 @@ class Newsletter:
         return bulk.bytes_for(recipient, message_id=delivery.message_id)
 
     def _message_id(self, digest_id: int, address: str) -> str:
-        day = digest_created(self.db, digest_id).date()
-        return message_id_for(digest_id, day, address, self.domain)
+        # Called once per reader while queuing: look the digest's day up once.
+        if digest_id not in self._days:
+            self._days[digest_id] = digest_created(self.db, digest_id).date()
+        return message_id_for(digest_id, self._days[digest_id], address, self.domain)
 
     def _recipient(
         self, delivery: Delivery, subscriber: Subscriber | None, created: datetime
@@ -129,7 +132,11 @@ class Newsletter:
         sections = for_reader(papers, topics, index, weights, digest.created)
         picks = best_first(sections)
         titled = [
-            Section(s.topic.title, tuple(p.paper.id for p in s.picks), self._feed(s.topic))
+            Section(
+                s.topic.title,
+                tuple(p.paper.id for p in s.picks),
+                topic_feed_url(self.settings, s.topic),
+            )
             for s in sections
             if s.topic is not None
         ]
@@ -142,9 +149,6 @@ class Newsletter:
             sections=titled if topics else None,
         )
         return rendered, len(picks)
-
-    def _feed(self, topic: TopicConfig) -> str:
-        return topic_feed_url(self.settings, topic)
 
     def _render(
         self, after: int, through: int, topics: tuple[TopicConfig, ...]
@@ -177,8 +181,7 @@ def preview_message(
     reader = find_subscriber(db, address) if address else None
     papers: list[StoredPaper] = []
     if reader is not None:
-        latest = int(db.execute("SELECT coalesce(max(id), 0) FROM digests").fetchone()[0])
-        papers = papers_between(db, reader.cursor_digest_id, latest)
+        papers = papers_between(db, reader.cursor_digest_id, latest_digest_id(db))
     known = {paper.id for paper in papers}
     papers += [paper for paper in pending_papers(db) if paper.id not in known]
     if not papers:

@@ -19,6 +19,7 @@ from datetime import date, datetime
 
 import sqlite_utils
 
+from .digests import latest_digest_id
 from .papers import _iso
 from .schema import transaction
 from .subscribers import Subscriber, list_subscribers
@@ -51,7 +52,7 @@ def queue_for_subscribers(
     """Queue one delivery for each active reader who is due and has unsent digests."""
     queued = 0
     with transaction(db):
-        latest = int(db.execute("SELECT coalesce(max(id), 0) FROM digests").fetchone()[0])
+        latest = latest_digest_id(db)
         for subscriber in list_subscribers(db):
             if not _is_due(subscriber, today) or subscriber.cursor_digest_id >= latest:
                 continue

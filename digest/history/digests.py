@@ -96,3 +96,8 @@ def digest_created(db: sqlite_utils.Database, digest_id: int) -> datetime:
     if row is None:
         raise KeyError(f"no digest {digest_id}")
     return _parse(row[0])
+
+
+def latest_digest_id(db: sqlite_utils.Database) -> int:
+    """The newest digest's id, 0 before the first one."""
+    return int(db.execute("SELECT coalesce(max(id), 0) FROM digests").fetchone()[0])
