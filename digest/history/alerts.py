@@ -6,8 +6,8 @@ from datetime import datetime
 
 import sqlite_utils
 
-from .papers import _iso
 from .schema import transaction
+from .times import iso_utc
 
 
 def alert_state(db: sqlite_utils.Database, source: str) -> str | None:
@@ -19,5 +19,5 @@ def set_alert_state(db: sqlite_utils.Database, source: str, state: str, now: dat
     with transaction(db):
         db.execute(
             "INSERT OR REPLACE INTO source_alerts (source, state, changed) VALUES (?, ?, ?)",
-            (source, state, _iso(now)),
+            (source, state, iso_utc(now)),
         )

@@ -20,9 +20,9 @@ from datetime import date, datetime
 import sqlite_utils
 
 from .digests import latest_digest_id
-from .papers import _iso
 from .schema import transaction
 from .subscribers import Subscriber, list_subscribers
+from .times import iso_utc
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ def skip_delivery(db: sqlite_utils.Database, delivery_id: int, reason: str, now:
         ).fetchone()
         db.execute(
             "UPDATE deliveries SET status = 'skipped', last_error = ?, updated = ? WHERE id = ?",
-            (reason, _iso(now), delivery_id),
+            (reason, iso_utc(now), delivery_id),
         )
         if row is not None and row[2] is not None:
             db.execute(
@@ -126,7 +126,7 @@ def _insert(
     message_id: str,
     now: datetime,
 ) -> int:
-    stamp = _iso(now)
+    stamp = iso_utc(now)
     cursor = db.execute(
         "INSERT OR IGNORE INTO deliveries (digest_id, from_digest_id, subscriber_id, recipient, "
         "message_id, queued, updated) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -168,7 +168,7 @@ def mark_delivery(
         db.execute(
             "UPDATE deliveries SET status = ?, attempts = attempts + 1, last_error = ?, "
             "updated = ? WHERE id = ?",
-            (status, error, _iso(now), delivery_id),
+            (status, error, iso_utc(now), delivery_id),
         )
 
 

@@ -13,8 +13,9 @@ from datetime import datetime
 import sqlite_utils
 
 from ..model import Digest, StoredPaper
-from .papers import _iso, _parse, load_papers
+from .papers import load_papers
 from .schema import transaction
+from .times import iso_utc, parse_utc
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ def create_digest(
             return None
         cursor = db.execute(
             "INSERT INTO digests (run_id, created, day, paper_count) VALUES (?, ?, ?, ?)",
-            (run_id, _iso(now), day, len(ids)),
+            (run_id, iso_utc(now), day, len(ids)),
         )
         digest_id = cursor.lastrowid
         assert digest_id is not None
@@ -57,7 +58,7 @@ def load_digest(db: sqlite_utils.Database, digest_id: int) -> Digest:
     if created is None:
         raise KeyError(f"no digest {digest_id}")
     return Digest(
-        id=digest_id, created=_parse(created[0]), papers=tuple(digest_papers(db, digest_id))
+        id=digest_id, created=parse_utc(created[0]), papers=tuple(digest_papers(db, digest_id))
     )
 
 
@@ -76,7 +77,7 @@ def latest_digests(db: sqlite_utils.Database, limit: int = 30) -> list[DigestSum
     rows = db.execute(
         "SELECT id, day, created, paper_count FROM digests ORDER BY id DESC LIMIT ?", (limit,)
     ).fetchall()
-    return [DigestSummary(row[0], row[1], _parse(row[2]), row[3]) for row in rows]
+    return [DigestSummary(row[0], row[1], parse_utc(row[2]), row[3]) for row in rows]
 
 
 def papers_between(
@@ -95,7 +96,7 @@ def digest_created(db: sqlite_utils.Database, digest_id: int) -> datetime:
     row = db.execute("SELECT created FROM digests WHERE id = ?", (digest_id,)).fetchone()
     if row is None:
         raise KeyError(f"no digest {digest_id}")
-    return _parse(row[0])
+    return parse_utc(row[0])
 
 
 def latest_digest_id(db: sqlite_utils.Database) -> int:

@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 
 import sqlite_utils
 
-from .papers import _iso, _parse
 from .schema import transaction
+from .times import iso_utc, parse_utc
 
 STALE_AFTER = timedelta(hours=2)
 
@@ -44,7 +44,7 @@ def acquire_lock(
         db.execute(
             "INSERT OR REPLACE INTO locks (name, token, pid, host, acquired, heartbeat) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            (name, token, os.getpid(), socket.gethostname(), _iso(now), _iso(now)),
+            (name, token, os.getpid(), socket.gethostname(), iso_utc(now), iso_utc(now)),
         )
     return token, holder
 
@@ -57,7 +57,8 @@ def release_lock(db: sqlite_utils.Database, name: str, token: str) -> None:
 def beat(db: sqlite_utils.Database, name: str, token: str, now: datetime) -> None:
     with transaction(db):
         db.execute(
-            "UPDATE locks SET heartbeat = ? WHERE name = ? AND token = ?", (_iso(now), name, token)
+            "UPDATE locks SET heartbeat = ? WHERE name = ? AND token = ?",
+            (iso_utc(now), name, token),
         )
 
 
@@ -67,7 +68,7 @@ def lock_holder(db: sqlite_utils.Database, name: str) -> LockHolder | None:
     ).fetchone()
     if row is None:
         return None
-    return LockHolder(row[0], row[1], row[2], row[3], _parse(row[4]), _parse(row[5]))
+    return LockHolder(row[0], row[1], row[2], row[3], parse_utc(row[4]), parse_utc(row[5]))
 
 
 def _alive(holder: LockHolder, now: datetime) -> bool:

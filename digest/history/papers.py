@@ -14,13 +14,14 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlite_utils
 
 from ..model import Paper, StoredPaper
 from .schema import transaction
+from .times import iso_utc, parse_utc
 
 _COLUMNS = (
     "id, uid, arxiv_id, doi, title, abstract, authors, author_count, organization, categories, "
@@ -52,7 +53,7 @@ def record_sightings(
     ``state`` is what a novel paper starts as: ``pending`` (to be announced) or
     ``skipped`` (seen, never mailed: first-run seeding and backfill).
     """
-    stamp = _iso(now)
+    stamp = iso_utc(now)
     novel_ids: list[int] = []
     updated = 0
     with transaction(db):
@@ -141,7 +142,7 @@ def _insert(
             paper.organization,
             json.dumps(list(paper.categories)),
             paper.version,
-            _iso(paper.published) if paper.published else None,
+            iso_utc(paper.published) if paper.published else None,
             paper.listed_on,
             paper.upvotes,
             paper.comments,
@@ -193,7 +194,7 @@ def _gap_fills(row: dict[str, Any], paper: Paper) -> dict[str, Any]:
     for column, value in (
         ("author_count", paper.author_count or (len(paper.authors) or None)),
         ("organization", paper.organization),
-        ("published", _iso(paper.published) if paper.published else None),
+        ("published", iso_utc(paper.published) if paper.published else None),
         ("url", paper.url),
         ("version", paper.version),
     ):
@@ -232,7 +233,7 @@ def feed_papers(db: sqlite_utils.Database, *, since: datetime, limit: int) -> li
     cursor = db.execute(
         f"SELECT {_COLUMNS} FROM papers WHERE first_seen >= ? "
         "ORDER BY first_seen DESC, id DESC LIMIT ?",
-        (_iso(since), limit),
+        (iso_utc(since), limit),
     )
     return stored_papers(db, cursor.fetchall())
 
@@ -282,35 +283,24 @@ def _stored(row: Sequence[Any], sources: tuple[str, ...]) -> StoredPaper:
         organization=row[8],
         categories=tuple(json.loads(row[9])),
         version=row[10],
-        published=_parse(row[11]) if row[11] else None,
+        published=parse_utc(row[11]) if row[11] else None,
         upvotes=row[12],
         comments=row[13],
         url=row[14],
         sources=sources,
-        first_seen=_parse(row[15]),
-        updated=_parse(row[16]),
+        first_seen=parse_utc(row[15]),
+        updated=parse_utc(row[16]),
     )
 
 
 def history_changed_at(db: sqlite_utils.Database) -> datetime | None:
     """When history last changed significantly (the newest ``updated``), or None when empty."""
     value = db.execute("SELECT max(updated) FROM papers").fetchone()[0]
-    return _parse(value) if value else None
+    return parse_utc(value) if value else None
 
 
 def paper_count(db: sqlite_utils.Database) -> int:
     return int(db.execute("SELECT count(*) FROM papers").fetchone()[0])
-
-
-def _iso(moment: datetime) -> str:
-    """UTC, second precision, fixed width: sorts as text and renders deterministically."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _parse(text: str) -> datetime:
-    # fromisoformat reads our fixed "…Z" form (Python 3.11+) ten times faster than
-    # strptime, which dominated loading a feed window of thousands of papers.
-    return datetime.fromisoformat(text).astimezone(UTC)
 
 
 def pending_papers(db: sqlite_utils.Database) -> list[StoredPaper]:

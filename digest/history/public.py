@@ -14,7 +14,8 @@ import sqlite_utils
 
 from ..model import StoredPaper
 from .digests import digest_papers
-from .papers import _COLUMNS, _parse, stored_papers
+from .papers import _COLUMNS, stored_papers
+from .times import parse_utc
 
 
 @dataclass(frozen=True)
@@ -101,4 +102,4 @@ def last_finished_run(db: sqlite_utils.Database) -> FinishedRun | None:
     ).fetchone()
     if row is None:
         return None
-    return FinishedRun(int(row[0]), _parse(row[1]), _parse(row[2]), str(row[3]))
+    return FinishedRun(int(row[0]), parse_utc(row[1]), parse_utc(row[2]), str(row[3]))

@@ -11,8 +11,8 @@ from typing import Any
 import sqlite_utils
 
 from ..model import SourceReport
-from .papers import _iso, _parse
 from .schema import transaction
+from .times import iso_utc, parse_utc
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class HttpValidators:
 def start_run(db: sqlite_utils.Database, now: datetime) -> int:
     with transaction(db):
         cursor = db.execute(
-            "INSERT INTO runs (started, pid) VALUES (?, ?)", (_iso(now), os.getpid())
+            "INSERT INTO runs (started, pid) VALUES (?, ?)", (iso_utc(now), os.getpid())
         )
     assert cursor.lastrowid is not None
     return cursor.lastrowid
@@ -76,7 +76,7 @@ def finish_run(
         db.execute(
             "UPDATE runs SET finished = ?, status = ?, novel = ?, digest_id = ?, report = ? "
             "WHERE id = ?",
-            (_iso(now), "ok" if ok else "failed", novel, digest_id, json.dumps(report), run_id),
+            (iso_utc(now), "ok" if ok else "failed", novel, digest_id, json.dumps(report), run_id),
         )
 
 
@@ -95,7 +95,7 @@ def save_validators(
         db.execute(
             "INSERT OR REPLACE INTO http_cache (url, etag, last_modified, checked, body_sha256) "
             "VALUES (?, ?, ?, ?, ?)",
-            (url, validators.etag, validators.last_modified, _iso(now), validators.body_sha256),
+            (url, validators.etag, validators.last_modified, iso_utc(now), validators.body_sha256),
         )
 
 
@@ -108,7 +108,7 @@ def mark_interrupted_runs(db: sqlite_utils.Database, pid: int, now: datetime) ->
     with transaction(db):
         cursor = db.execute(
             "UPDATE runs SET status = 'interrupted', finished = ? WHERE status = 'running' AND pid = ?",
-            (_iso(now), pid),
+            (iso_utc(now), pid),
         )
     return cursor.rowcount
 
@@ -116,7 +116,7 @@ def mark_interrupted_runs(db: sqlite_utils.Database, pid: int, now: datetime) ->
 def last_run_started(db: sqlite_utils.Database) -> datetime | None:
     """When the newest run began (any outcome): the schedule's catch-up compares slots to it."""
     value = db.execute("SELECT max(started) FROM runs").fetchone()[0]
-    return _parse(value) if value else None
+    return parse_utc(value) if value else None
 
 
 def previous_good_fetch(
@@ -129,4 +129,4 @@ def previous_good_fetch(
         "ORDER BY rs.run_id DESC LIMIT 1",
         (source, before_run),
     ).fetchone()
-    return (row[0], _parse(row[1]), row[2]) if row else None
+    return (row[0], parse_utc(row[1]), row[2]) if row else None

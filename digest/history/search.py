@@ -30,7 +30,7 @@ from typing import Any
 import sqlite_utils
 
 from ..errors import QueryError
-from .papers import _iso
+from .times import iso_utc
 
 # bm25 weights per column, in column order (title, abstract).
 TITLE_WEIGHT, ABSTRACT_WEIGHT = 2.0, 1.0
@@ -124,7 +124,7 @@ def search(
     if since is not None:
         # min(+id): a plain min(id) walks the table in id order instead of the index.
         first = db.execute(
-            "SELECT min(+id) FROM papers WHERE first_seen >= ?", (_iso(since),)
+            "SELECT min(+id) FROM papers WHERE first_seen >= ?", (iso_utc(since),)
         ).fetchone()[0]
         if first is None:
             return []
@@ -132,7 +132,7 @@ def search(
         # the join then applies the exact condition.
         sql.append("JOIN papers AS p ON p.id = f.rowid")
         where += ["f.rowid >= ?", "p.first_seen >= ?"]
-        params += [first, _iso(since)]
+        params += [first, iso_utc(since)]
     if ids is not None:
         where.append(_AMONG)
         params += _among(ids)
@@ -193,7 +193,7 @@ def ids_since(db: sqlite_utils.Database, since: datetime) -> list[int]:
     """Every paper first seen at or after ``since``, newest first (the feed's window)."""
     rows = db.execute(
         "SELECT id FROM papers WHERE first_seen >= ? ORDER BY first_seen DESC, id DESC",
-        (_iso(since),),
+        (iso_utc(since),),
     ).fetchall()
     return [row[0] for row in rows]
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlite_utils
 
-from .papers import _parse
+from .times import parse_utc
 
 
 @dataclass(frozen=True)
@@ -44,8 +44,8 @@ def recent_runs(db: sqlite_utils.Database, limit: int = 10) -> list[RunSummary]:
     return [
         RunSummary(
             row[0],
-            _parse(row[1]),
-            _parse(row[2]) if row[2] else None,
+            parse_utc(row[1]),
+            parse_utc(row[2]) if row[2] else None,
             row[3],
             row[4],
             row[5],
@@ -81,9 +81,9 @@ def _health(source: str, history: list[tuple[str, str, str | None, str]]) -> Sou
         source=source,
         kind=kind,
         last_status=status,
-        last_run=_parse(started),
-        last_success=_parse(success[3]) if success else None,
+        last_run=parse_utc(started),
+        last_success=parse_utc(success[3]) if success else None,
         last_error=failure[2] if failure else None,
-        last_error_at=_parse(failure[3]) if failure else None,
+        last_error_at=parse_utc(failure[3]) if failure else None,
         consecutive_failures=streak,
     )

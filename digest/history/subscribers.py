@@ -14,8 +14,8 @@ from datetime import datetime
 
 import sqlite_utils
 
-from .papers import _iso
 from .schema import transaction
+from .times import iso_utc
 
 FREQUENCIES = ("daily", "weekly", "paused")
 
@@ -70,7 +70,7 @@ def add_subscriber(
     origin: str = "cli",
 ) -> tuple[Subscriber, bool]:
     """Insert or update a subscriber; returns it and whether it was new (or came back)."""
-    stamp = _iso(now)
+    stamp = iso_utc(now)
     with transaction(db):
         existing = find_subscriber(db, email)
         cursor = starting_cursor(db, stamp[:10])
@@ -118,7 +118,7 @@ def list_subscribers(db: sqlite_utils.Database, *, include_gone: bool = False) -
 
 def set_status(db: sqlite_utils.Database, subscriber_id: int, status: str, now: datetime) -> bool:
     """active / unsubscribed / pending; idempotent. Returns whether anything changed."""
-    stamp = _iso(now)
+    stamp = iso_utc(now)
     with transaction(db):
         cursor = db.execute(
             "UPDATE subscribers SET status = ?, "
