@@ -200,14 +200,7 @@ async def unsubscribe_page(request: Request) -> Response:
     reader = await _reader(site, request, site.tokens.subscriber_id)
     if isinstance(reader, Response):
         return reader
-    context = {
-        "email": reader.email,
-        "action": request.url.path,
-        "done": reader.status == "unsubscribed",
-        "just_now": False,
-        "preferences_url": request.url.path.replace("/unsubscribe/", "/preferences/", 1),
-    }
-    return site.page(request, "unsubscribe.html.j2", context, cache=NO_STORE, headers=_ROBOTS)
+    return _unsubscribe_page(site, request, reader.email, done=reader.status == "unsubscribed")
 
 
 async def unsubscribe(request: Request) -> Response:
@@ -224,11 +217,18 @@ async def unsubscribe(request: Request) -> Response:
     changed = await site.query(lambda db: set_status(db, reader.id, "unsubscribed", site.clock()))
     if changed:
         log.info("reader %d unsubscribed (one-click)", reader.id)
+    return _unsubscribe_page(site, request, reader.email, done=True, just_now=True)
+
+
+def _unsubscribe_page(
+    site: Site, request: Request, email: str, *, done: bool, just_now: bool = False
+) -> Response:
+    """The confirm page (GET) and the after-the-fact page (POST) are one template."""
     context = {
-        "email": reader.email,
+        "email": email,
         "action": request.url.path,
-        "done": True,
-        "just_now": True,
+        "done": done,
+        "just_now": just_now,
         "preferences_url": request.url.path.replace("/unsubscribe/", "/preferences/", 1),
     }
     return site.page(request, "unsubscribe.html.j2", context, cache=NO_STORE, headers=_ROBOTS)
