@@ -21,13 +21,14 @@ from typing import Any
 import click
 
 from . import history, subscribers
+from .clock import utc_now
 from .config import Settings, SourceConfig, load_settings, sample_config
 from .errors import ConfigError, DigestError
 from .history.subscribers import list_subscribers, remove_subscriber
 from .newsletter import Newsletter, preview_message
 from .pipeline import RunResult, deliver, run
 from .runlock import exclusive
-from .runtime import open_runtime, utc_now
+from .runtime import open_runtime
 from .site import site_tokens
 
 log = logging.getLogger("digest")

@@ -9,11 +9,11 @@ from typing import Any
 import click
 
 from .cli import _database, _settings, main
+from .clock import utc_now
 from .config import Settings
 from .history.deliveries import delivery_counts
 from .history.locks import lock_holder
 from .history.status import RunSummary, SourceHealth, recent_runs, source_health
-from .runtime import utc_now
 from .scheduler import Scheduler, next_fire_time, schedule_zone
 
 

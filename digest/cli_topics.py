@@ -7,11 +7,11 @@ from datetime import timedelta
 import click
 
 from .cli import _database, _settings, main
+from .clock import utc_now
 from .config import Settings, TopicConfig
 from .errors import QueryError
 from .history.subscribers import list_subscribers
 from .model import StoredPaper
-from .runtime import utc_now
 from .selection import (
     check_topics,
     explain_picks,

@@ -9,19 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 
 import httpx
 
 from . import USER_AGENT, history
+from .clock import utc_now
 from .config import Settings
 from .deliver.transports import open_transport
 from .pipeline import Runtime
 from .sources.fetch import Fetcher
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @contextmanager

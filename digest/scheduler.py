@@ -28,13 +28,14 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from . import history
+from .clock import utc_now
 from .config import Settings, SourceConfig
 from .errors import ConfigError, RunLockedError
 from .history.locks import acquire_lock, beat, release_lock
 from .history.runs import last_run_started
 from .pipeline import run
 from .runlock import describe_holder, exclusive
-from .runtime import open_runtime, utc_now
+from .runtime import open_runtime
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from itsdangerous import (
     URLSafeTimedSerializer,
 )
 
+from .clock import utc_now
 from .errors import DigestError
 
 CONFIRM_MAX_AGE = 3 * 24 * 3600  # a sign-up link is good for three days
@@ -49,8 +49,12 @@ def load_secret(configured: str, data_dir: Path) -> str:
     return secret
 
 
+def _seconds_now() -> float:
+    return utc_now().timestamp()
+
+
 class Tokens:
-    def __init__(self, secret: str, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, secret: str, *, clock: Callable[[], float] = _seconds_now) -> None:
         """``clock`` (seconds since the epoch) stamps and ages confirmation tokens."""
         self._subscriber = URLSafeSerializer(secret, salt="digest.subscriber")
         self._confirm = URLSafeTimedSerializer(

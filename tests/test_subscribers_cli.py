@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -10,6 +9,8 @@ from click.testing import CliRunner
 from digest import history
 from digest.cli import main
 from digest.model import Paper
+
+from .web_server import MONDAY
 
 
 def cli(tmp_path: Path, *args: str, input: str | None = None) -> tuple[int, str]:
@@ -90,7 +91,7 @@ def test_preview_shows_the_next_mail_and_changes_nothing(tmp_path: Path) -> None
     db = history.open_history(database)
     history.record_sightings(
         db, [Paper("A Fresh Result", arxiv_id="2503.99999", abstract="We show it.")],
-        source="t", run_id=None, now=datetime.now(UTC), tag_authority="localhost",
+        source="t", run_id=None, now=MONDAY, tag_authority="localhost",
     )  # fmt: skip
     db.close()
     before = database.read_bytes()

@@ -10,6 +10,7 @@ import json
 import re
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -28,7 +29,7 @@ from digest.web import create_app
 from tests.support import OUTPUT
 
 from .servers import SmtpSink
-from .web_server import EXAMPLES, LiveServer, digest_run, live_server
+from .web_server import EXAMPLES, MONDAY, TUESDAY, Clock, LiveServer, digest_run, live_server
 
 pytestmark = pytest.mark.browser
 
@@ -121,7 +122,7 @@ def test_sign_up_confirm_read_and_unsubscribe_in_a_browser(
         SmtpSink() as sink,
         live_server(
             tmp_path,
-            lambda settings: create_app(settings),
+            lambda settings: create_app(settings, clock=Clock(MONDAY)),
             sections={
                 "mail": {"smtp_url": sink.url, "from_address": "Paper digest <digest@example.org>"}
             },
@@ -153,7 +154,10 @@ def test_sign_up_confirm_read_and_unsubscribe_in_a_browser(
         assert desk.page.get_by_role("heading", name="You are subscribed").is_visible()
         assert status(server) == "active"
 
-        digest_run(server.config, EXAMPLES / "arxiv-cs.LG.rss")
+        # A weekly reader's Tuesday passes without mail; their Monday brings the whole week.
+        digest_run(server.config, EXAMPLES / "hf-papers-2025-03-13.html", now=TUESDAY)
+        assert len(mails_to(sink, READER)) == 1, "no mail on a Tuesday for a Monday reader"
+        digest_run(server.config, EXAMPLES / "arxiv-cs.LG.rss", now=MONDAY + timedelta(days=7))
         wait_for(lambda: len(mails_to(sink, READER)) == 2)
         digest_mail = mails_to(sink, READER)[1]
         show_mail(browser, html_part(digest_mail), "web-digest-mail")

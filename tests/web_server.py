@@ -24,6 +24,7 @@ from typing import Any
 import uvicorn
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from digest.clock import CLOCK_VARIABLE
 from digest.config import Settings, load_settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -31,11 +32,16 @@ EXAMPLES = REPO / "examples"
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-class Clock:
-    """A clock a test can move: aware UTC datetimes."""
+# A fixed Monday morning: tests never read the machine's date, so they pass on any day.
+MONDAY = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
+TUESDAY = MONDAY + timedelta(days=1)
 
-    def __init__(self, start: datetime | None = None) -> None:
-        self.now = start or datetime.now(UTC).replace(microsecond=0)
+
+class Clock:
+    """A clock a test can move: aware UTC datetimes, from a fixed start (never the wall clock)."""
+
+    def __init__(self, start: datetime = MONDAY) -> None:
+        self.now = start
 
     def __call__(self) -> datetime:
         return self.now
@@ -150,9 +156,15 @@ def live_server(
         sock.close()
 
 
-def digest_run(config: Path, *sources: Path | str, env: dict[str, str] | None = None) -> str:
-    """`digest run` in a subprocess, as cron or the scheduler would start it."""
+def digest_run(
+    config: Path,
+    *sources: Path | str,
+    env: dict[str, str] | None = None,
+    now: datetime = MONDAY,
+) -> str:
+    """`digest run` in a subprocess, as cron or the scheduler would start it, at ``now``."""
     environment = {key: value for key, value in os.environ.items() if not key.startswith("DIGEST_")}
+    environment[CLOCK_VARIABLE] = now.isoformat()
     environment.update(env or {})
     arguments = [arg for source in sources for arg in ("--source", str(source))]
     done = subprocess.run(

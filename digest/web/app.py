@@ -27,11 +27,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from .. import USER_AGENT
+from ..clock import utc_now
 from ..config import Settings
 from ..deliver.outbox import Transport
 from ..deliver.transports import open_transport
 from ..pipeline import publish_feed
-from ..runtime import utc_now
 from ..site import base_url
 from ..tokens import Tokens, load_secret
 from . import pages, published, subscribe
