@@ -100,8 +100,8 @@ def add_readers(path: Path, count: int) -> None:
     """``count`` confirmed daily readers, written straight into the ledger (a bench fixture)."""
     db = open_history(path)
     stamp = datetime(2025, 3, 1, tzinfo=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    with db.conn:
-        db.conn.executemany(
+    with db:
+        db.executemany(
             "INSERT INTO subscribers (email, name, created, confirmed) VALUES (?, ?, ?, ?)",
             [(f"reader{n:06d}@bench.example", f"Reader {n}", stamp, stamp) for n in range(count)],
         )

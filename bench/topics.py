@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import sqlite3
 import statistics
 import tempfile
 import time
@@ -32,14 +33,12 @@ from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
 from digest.config import TopicConfig
 from digest.history import open_history, record_sightings
 from digest.history.schema import MIGRATIONS
 from digest.history.search import SearchIndex
 from digest.model import Paper
-from digest.selection import search_history, window_papers
+from digest.pipeline.selection import search_history, window_papers
 from digest.topics import Weights, explain, select
 
 QUICK_PAPERS = 20_000
@@ -175,7 +174,7 @@ def main(quick: bool, papers: int | None = None) -> None:
 
 def _build(path: Path, count: int) -> list[dict[str, Any]]:
     before = [migration.__name__ for migration in MIGRATIONS].index("_create_search_index")
-    db = sqlite_utils.Database(path)
+    db = sqlite3.Connection(path)
     db.execute("PRAGMA journal_mode=WAL")
     for migration in MIGRATIONS[:before]:
         migration(db)
@@ -193,10 +192,10 @@ def _build(path: Path, count: int) -> list[dict[str, Any]]:
     ]
 
 
-def _insert(db: sqlite_utils.Database, rows: Iterator[tuple[Any, ...]]) -> None:
+def _insert(db: sqlite3.Connection, rows: Iterator[tuple[Any, ...]]) -> None:
     # Straight SQL on purpose: a benchmark fixture, a million rows in one transaction.
     db.execute("BEGIN")
-    db.conn.executemany(
+    db.executemany(
         "INSERT INTO papers (id, uid, arxiv_id, title_key, title, abstract, authors, "
         "author_count, organization, categories, version, published, upvotes, comments, url, "
         "first_seen, updated, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, "
@@ -261,7 +260,7 @@ def _abstract(rng: random.Random, sentences: list[str]) -> str:
 # -- what is timed ---------------------------------------------------------------------------
 
 
-def _measure(db: sqlite_utils.Database, count: int) -> list[dict[str, Any]]:
+def _measure(db: sqlite3.Connection, count: int) -> list[dict[str, Any]]:
     rows = []
     for query in SEARCHES:
         seconds, found = _median(partial(search_history, db, query, since=None, limit=20))
@@ -286,7 +285,7 @@ def _measure(db: sqlite_utils.Database, count: int) -> list[dict[str, Any]]:
     return rows
 
 
-def _ingest(db: sqlite_utils.Database, count: int) -> dict[str, Any]:
+def _ingest(db: sqlite3.Connection, count: int) -> dict[str, Any]:
     """A day's ingest through the real diff, the triggers keeping the index: 1,000 papers."""
     batch = [
         Paper(

@@ -105,3 +105,16 @@ class Digest:
     id: int
     created: datetime
     papers: tuple[StoredPaper, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class HttpValidators:
+    """What a server told us last time, sent back as If-None-Match / If-Modified-Since.
+
+    ``body_sha256`` is the hash of the last body recorded from the URL: when a
+    200 brings the same bytes again, there is nothing to parse.
+    """
+
+    etag: str | None = None
+    last_modified: str | None = None
+    body_sha256: str | None = None

@@ -32,16 +32,15 @@ class TokenError(DigestError):
     """The token is not one of ours, was altered, or has expired."""
 
 
-def load_secret(configured: str, data_dir: Path) -> str:
-    """The configured secret, else one generated once and kept in ``<data_dir>/secret.key``."""
+def load_secret(configured: str, path: Path) -> str:
+    """The configured secret, else one generated once and kept in ``path`` (``secret.key``)."""
     if configured:
         return configured
-    path = data_dir / "secret.key"
     try:
         return path.read_text(encoding="ascii").strip()
     except FileNotFoundError:
         pass
-    data_dir.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     secret = secrets.token_urlsafe(32)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w", encoding="ascii") as handle:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import sqlite_utils
 from playwright.sync_api import Browser, sync_playwright
 
 from digest.history import open_history
@@ -21,7 +21,7 @@ NOW = datetime(2025, 3, 12, 8, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[sqlite_utils.Database]:
+def db(tmp_path: Path) -> Iterator[sqlite3.Connection]:
     database = open_history(tmp_path / "digest.db")
     yield database
     database.close()

@@ -1,21 +1,33 @@
-"""Choosing a transport from ``[mail] smtp_url``: ``maildir:PATH`` or an SMTP relay URL."""
+"""What a mail transport is, and choosing one from ``[mail] smtp_url``: ``maildir:PATH`` or an SMTP relay URL.
+
+A transport's ``send`` raises :class:`~digest.errors.TransientDeliveryError`
+(try again on the next drain) or :class:`~digest.errors.PermanentDeliveryError`
+(give up on this recipient, keep the relay's answer).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol
 
 from ..config import Settings
 from ..errors import ConfigError
+from ..locations import data_files
 from .maildir import MaildirTransport
-from .outbox import Transport
 from .smtp import SmtpTransport, parse_smtp_url
+
+
+class Transport(Protocol):
+    def send(self, message: bytes, *, sender: str, recipient: str, message_id: str) -> str: ...
+
+    def close(self) -> None: ...
 
 
 def open_transport(settings: Settings) -> Transport:
     url = settings.get("mail", "smtp_url")
     if url.startswith("maildir:"):
         path = Path(url.removeprefix("maildir:") or "outbox")
-        return MaildirTransport(path if path.is_absolute() else settings.data_dir / path)
+        return MaildirTransport(data_files(settings).under(path))
     if url.startswith(("smtp://", "smtps://")):
         smtp = parse_smtp_url(
             url,

@@ -8,6 +8,7 @@ whom; ``search`` keeps the FTS5 index of titles and abstracts and answers
 full-text queries. All raw SQL of the project lives in this package.
 """
 
+from ..model import HttpValidators
 from .digests import create_digest, digest_papers, latest_digests
 from .papers import (
     RecordResult,
@@ -17,7 +18,6 @@ from .papers import (
     record_sightings,
 )
 from .runs import (
-    HttpValidators,
     finish_run,
     load_validators,
     previous_good_fetch,

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime
-
-import sqlite_utils
 
 from .schema import transaction
 from .times import iso_utc
 
 
-def alert_state(db: sqlite_utils.Database, source: str) -> str | None:
+def alert_state(db: sqlite3.Connection, source: str) -> str | None:
     row = db.execute("SELECT state FROM source_alerts WHERE source = ?", (source,)).fetchone()
     return str(row[0]) if row else None
 
 
-def set_alert_state(db: sqlite_utils.Database, source: str, state: str, now: datetime) -> None:
+def set_alert_state(db: sqlite3.Connection, source: str, state: str, now: datetime) -> None:
     with transaction(db):
         db.execute(
             "INSERT OR REPLACE INTO source_alerts (source, state, changed) VALUES (?, ?, ?)",

@@ -13,11 +13,10 @@ deterministic per row, so a retry is recognisable downstream.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-
-import sqlite_utils
 
 from .digests import latest_digest_id
 from .schema import transaction
@@ -47,7 +46,7 @@ MessageIdFor = Callable[[int, str], str]  # (digest_id, address) -> Message-ID
 
 
 def queue_for_subscribers(
-    db: sqlite_utils.Database, *, today: date, now: datetime, message_id_for: MessageIdFor
+    db: sqlite3.Connection, *, today: date, now: datetime, message_id_for: MessageIdFor
 ) -> int:
     """Queue one delivery for each active reader who is due and has unsent digests."""
     queued = 0
@@ -68,7 +67,7 @@ def queue_for_subscribers(
     return queued
 
 
-def skip_delivery(db: sqlite_utils.Database, delivery_id: int, reason: str, now: datetime) -> None:
+def skip_delivery(db: sqlite3.Connection, delivery_id: int, reason: str, now: datetime) -> None:
     """Mark a delivery ``skipped`` and hand its digests back to the reader's next mail.
 
     The cursor goes back only while it still points at this delivery's digest,
@@ -90,7 +89,7 @@ def skip_delivery(db: sqlite_utils.Database, delivery_id: int, reason: str, now:
             )
 
 
-def _was_skipped(db: sqlite_utils.Database, digest_id: int, subscriber_id: int) -> bool:
+def _was_skipped(db: sqlite3.Connection, digest_id: int, subscriber_id: int) -> bool:
     return (
         db.execute(
             "SELECT 1 FROM deliveries WHERE digest_id = ? AND subscriber_id = ? "
@@ -102,7 +101,7 @@ def _was_skipped(db: sqlite_utils.Database, digest_id: int, subscriber_id: int) 
 
 
 def queue_operator_copy(
-    db: sqlite_utils.Database, digest_id: int, address: str, message_id: str, now: datetime
+    db: sqlite3.Connection, digest_id: int, address: str, message_id: str, now: datetime
 ) -> int:
     """With no readers yet, the operator gets each digest, so a fresh install shows the mail."""
     with transaction(db):
@@ -118,7 +117,7 @@ def _is_due(subscriber: Subscriber, today: date) -> bool:
 
 
 def _insert(
-    db: sqlite_utils.Database,
+    db: sqlite3.Connection,
     digest_id: int,
     from_digest_id: int,
     subscriber_id: int | None,
@@ -135,7 +134,7 @@ def _insert(
     return cursor.rowcount
 
 
-def open_deliveries(db: sqlite_utils.Database, *, page: int = 500) -> Iterator[Delivery]:
+def open_deliveries(db: sqlite3.Connection, *, page: int = 500) -> Iterator[Delivery]:
     """Deliveries still to send, oldest digest first, then in queue order, ``page`` at a time.
 
     A list of ten thousand readers is never loaded whole: each page is read
@@ -157,7 +156,7 @@ def open_deliveries(db: sqlite_utils.Database, *, page: int = 500) -> Iterator[D
 
 
 def mark_delivery(
-    db: sqlite_utils.Database,
+    db: sqlite3.Connection,
     delivery_id: int,
     status: str,
     now: datetime,
@@ -172,17 +171,17 @@ def mark_delivery(
         )
 
 
-def delivery_counts(db: sqlite_utils.Database) -> dict[str, int]:
+def delivery_counts(db: sqlite3.Connection) -> dict[str, int]:
     rows = db.execute("SELECT status, count(*) FROM deliveries GROUP BY status").fetchall()
     return {status: count for status, count in rows}
 
 
-def deliveries_with_status(db: sqlite_utils.Database, status: str) -> list[Delivery]:
+def deliveries_with_status(db: sqlite3.Connection, status: str) -> list[Delivery]:
     rows = db.execute(
         f"SELECT {_COLUMNS} FROM deliveries WHERE status = ? ORDER BY id", (status,)
     ).fetchall()
     return [Delivery(*row) for row in rows]
 
 
-def has_subscribers(db: sqlite_utils.Database) -> bool:
+def has_subscribers(db: sqlite3.Connection) -> bool:
     return db.execute("SELECT 1 FROM subscribers LIMIT 1").fetchone() is not None

@@ -7,10 +7,9 @@ run announces them: nothing is lost between the diff and the mail.
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
-
-import sqlite_utils
 
 from ..model import Digest, StoredPaper
 from .papers import load_papers
@@ -27,7 +26,7 @@ class DigestSummary:
 
 
 def create_digest(
-    db: sqlite_utils.Database, *, run_id: int | None, now: datetime, day: str
+    db: sqlite3.Connection, *, run_id: int | None, now: datetime, day: str
 ) -> Digest | None:
     """Gather every pending paper (oldest first) into a new digest; None when nothing is pending."""
     with transaction(db):
@@ -45,7 +44,7 @@ def create_digest(
         )
         digest_id = cursor.lastrowid
         assert digest_id is not None
-        db.conn.executemany(
+        db.executemany(
             "INSERT INTO digest_papers (digest_id, paper_id, position) VALUES (?, ?, ?)",
             [(digest_id, paper_id, position) for position, paper_id in enumerate(ids)],
         )
@@ -53,7 +52,7 @@ def create_digest(
     return load_digest(db, digest_id)
 
 
-def load_digest(db: sqlite_utils.Database, digest_id: int) -> Digest:
+def load_digest(db: sqlite3.Connection, digest_id: int) -> Digest:
     created = db.execute("SELECT created FROM digests WHERE id = ?", (digest_id,)).fetchone()
     if created is None:
         raise KeyError(f"no digest {digest_id}")
@@ -62,7 +61,7 @@ def load_digest(db: sqlite_utils.Database, digest_id: int) -> Digest:
     )
 
 
-def digest_papers(db: sqlite_utils.Database, digest_id: int) -> list[StoredPaper]:
+def digest_papers(db: sqlite3.Connection, digest_id: int) -> list[StoredPaper]:
     ids = [
         row[0]
         for row in db.execute(
@@ -73,7 +72,7 @@ def digest_papers(db: sqlite_utils.Database, digest_id: int) -> list[StoredPaper
     return load_papers(db, ids)
 
 
-def latest_digests(db: sqlite_utils.Database, limit: int = 30) -> list[DigestSummary]:
+def latest_digests(db: sqlite3.Connection, limit: int = 30) -> list[DigestSummary]:
     rows = db.execute(
         "SELECT id, day, created, paper_count FROM digests ORDER BY id DESC LIMIT ?", (limit,)
     ).fetchall()
@@ -81,7 +80,7 @@ def latest_digests(db: sqlite_utils.Database, limit: int = 30) -> list[DigestSum
 
 
 def papers_between(
-    db: sqlite_utils.Database, after_digest_id: int, through_digest_id: int
+    db: sqlite3.Connection, after_digest_id: int, through_digest_id: int
 ) -> list[StoredPaper]:
     """The papers of every digest after one and up to another, each once, in announcement order."""
     rows = db.execute(
@@ -92,13 +91,13 @@ def papers_between(
     return load_papers(db, [row[0] for row in rows])
 
 
-def digest_created(db: sqlite_utils.Database, digest_id: int) -> datetime:
+def digest_created(db: sqlite3.Connection, digest_id: int) -> datetime:
     row = db.execute("SELECT created FROM digests WHERE id = ?", (digest_id,)).fetchone()
     if row is None:
         raise KeyError(f"no digest {digest_id}")
     return parse_utc(row[0])
 
 
-def latest_digest_id(db: sqlite_utils.Database) -> int:
+def latest_digest_id(db: sqlite3.Connection) -> int:
     """The newest digest's id, 0 before the first one."""
     return int(db.execute("SELECT coalesce(max(id), 0) FROM digests").fetchone()[0])

@@ -11,10 +11,9 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-import sqlite_utils
 
 from .schema import transaction
 from .times import iso_utc, parse_utc
@@ -33,7 +32,7 @@ class LockHolder:
 
 
 def acquire_lock(
-    db: sqlite_utils.Database, name: str, now: datetime
+    db: sqlite3.Connection, name: str, now: datetime
 ) -> tuple[str | None, LockHolder | None]:
     """Take the lock: ``(token, None)`` on success, ``(None, holder)`` when someone alive holds it."""
     token = secrets.token_hex(8)
@@ -49,12 +48,12 @@ def acquire_lock(
     return token, holder
 
 
-def release_lock(db: sqlite_utils.Database, name: str, token: str) -> None:
+def release_lock(db: sqlite3.Connection, name: str, token: str) -> None:
     with transaction(db):
         db.execute("DELETE FROM locks WHERE name = ? AND token = ?", (name, token))
 
 
-def beat(db: sqlite_utils.Database, name: str, token: str, now: datetime) -> None:
+def beat(db: sqlite3.Connection, name: str, token: str, now: datetime) -> None:
     with transaction(db):
         db.execute(
             "UPDATE locks SET heartbeat = ? WHERE name = ? AND token = ?",
@@ -62,7 +61,7 @@ def beat(db: sqlite_utils.Database, name: str, token: str, now: datetime) -> Non
         )
 
 
-def lock_holder(db: sqlite_utils.Database, name: str) -> LockHolder | None:
+def lock_holder(db: sqlite3.Connection, name: str) -> LockHolder | None:
     row = db.execute(
         "SELECT name, token, pid, host, acquired, heartbeat FROM locks WHERE name = ?", (name,)
     ).fetchone()

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-
-import sqlite_utils
 
 from ..model import Paper, StoredPaper
 from .schema import transaction
@@ -39,7 +38,7 @@ class RecordResult:
 
 
 def record_sightings(
-    db: sqlite_utils.Database,
+    db: sqlite3.Connection,
     papers: Sequence[Paper],
     *,
     source: str,
@@ -82,7 +81,7 @@ def _unique(papers: Iterable[Paper]) -> list[Paper]:
     return unique
 
 
-def _find(db: sqlite_utils.Database, paper: Paper) -> dict[str, Any] | None:
+def _find(db: sqlite3.Connection, paper: Paper) -> dict[str, Any] | None:
     if paper.arxiv_id and (row := _one(db, "arxiv_id = ?", paper.arxiv_id)):
         return row
     if paper.doi and (row := _one(db, "doi = ?", paper.doi)):
@@ -97,7 +96,7 @@ def _find(db: sqlite_utils.Database, paper: Paper) -> dict[str, Any] | None:
     )
 
 
-def _one(db: sqlite_utils.Database, where: str, *params: Any) -> dict[str, Any] | None:
+def _one(db: sqlite3.Connection, where: str, *params: Any) -> dict[str, Any] | None:
     cursor = db.execute(f"SELECT * FROM papers WHERE {where} ORDER BY id LIMIT 1", params)
     row = cursor.fetchone()
     if row is None:
@@ -116,7 +115,7 @@ def _uid(paper: Paper, now: str, tag_authority: str) -> str:
 
 
 def _insert(
-    db: sqlite_utils.Database,
+    db: sqlite3.Connection,
     paper: Paper,
     now: str,
     run_id: int | None,
@@ -157,7 +156,7 @@ def _insert(
     return cursor.lastrowid
 
 
-def _merge(db: sqlite_utils.Database, row: dict[str, Any], paper: Paper, now: str) -> int:
+def _merge(db: sqlite3.Connection, row: dict[str, Any], paper: Paper, now: str) -> int:
     """Update a known paper from a new sighting; return 1 if anything changed, else 0."""
     changes = _gap_fills(row, paper) | _signals(row, paper)
     # A row without a version was seen on a page that shows none (a listing, HF):
@@ -214,7 +213,7 @@ def _signals(row: dict[str, Any], paper: Paper) -> dict[str, Any]:
 
 
 def _record_sighting(
-    db: sqlite_utils.Database, paper_id: int, paper: Paper, source: str, now: str
+    db: sqlite3.Connection, paper_id: int, paper: Paper, source: str, now: str
 ) -> None:
     db.execute(
         """
@@ -228,7 +227,7 @@ def _record_sighting(
     )
 
 
-def feed_papers(db: sqlite_utils.Database, *, since: datetime, limit: int) -> list[StoredPaper]:
+def feed_papers(db: sqlite3.Connection, *, since: datetime, limit: int) -> list[StoredPaper]:
     """Papers first seen at or after ``since``, newest first, ties broken by id (deterministic)."""
     cursor = db.execute(
         f"SELECT {_COLUMNS} FROM papers WHERE first_seen >= ? "
@@ -238,7 +237,7 @@ def feed_papers(db: sqlite_utils.Database, *, since: datetime, limit: int) -> li
     return stored_papers(db, cursor.fetchall())
 
 
-def _load(db: sqlite_utils.Database, ids: Sequence[int]) -> list[StoredPaper]:
+def _load(db: sqlite3.Connection, ids: Sequence[int]) -> list[StoredPaper]:
     papers: list[StoredPaper] = []
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
@@ -249,12 +248,12 @@ def _load(db: sqlite_utils.Database, ids: Sequence[int]) -> list[StoredPaper]:
     return papers
 
 
-def load_papers(db: sqlite_utils.Database, ids: Sequence[int]) -> list[StoredPaper]:
+def load_papers(db: sqlite3.Connection, ids: Sequence[int]) -> list[StoredPaper]:
     """Stored papers by row id, in the order given."""
     return _load(db, ids)
 
 
-def stored_papers(db: sqlite_utils.Database, rows: Sequence[Sequence[Any]]) -> list[StoredPaper]:
+def stored_papers(db: sqlite3.Connection, rows: Sequence[Sequence[Any]]) -> list[StoredPaper]:
     """``_COLUMNS`` rows as StoredPapers, their sightings read in one query per 500 papers."""
     sources: dict[int, list[str]] = {row[0]: [] for row in rows}
     ids = list(sources)
@@ -293,17 +292,17 @@ def _stored(row: Sequence[Any], sources: tuple[str, ...]) -> StoredPaper:
     )
 
 
-def history_changed_at(db: sqlite_utils.Database) -> datetime | None:
+def history_changed_at(db: sqlite3.Connection) -> datetime | None:
     """When history last changed significantly (the newest ``updated``), or None when empty."""
     value = db.execute("SELECT max(updated) FROM papers").fetchone()[0]
     return parse_utc(value) if value else None
 
 
-def paper_count(db: sqlite_utils.Database) -> int:
+def paper_count(db: sqlite3.Connection) -> int:
     return int(db.execute("SELECT count(*) FROM papers").fetchone()[0])
 
 
-def pending_papers(db: sqlite_utils.Database) -> list[StoredPaper]:
+def pending_papers(db: sqlite3.Connection) -> list[StoredPaper]:
     """Papers the next digest would announce (for previews), oldest first."""
     ids = [
         row[0]

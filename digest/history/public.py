@@ -7,10 +7,9 @@ finished. Nothing here writes.
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
-
-import sqlite_utils
 
 from ..model import StoredPaper
 from .digests import digest_papers
@@ -35,7 +34,7 @@ class FinishedRun:
     status: str  # ok | failed
 
 
-def digest_days(db: sqlite_utils.Database, *, limit: int = 400) -> list[DigestDay]:
+def digest_days(db: sqlite3.Connection, *, limit: int = 400) -> list[DigestDay]:
     """Days with at least one digest, newest first."""
     rows = db.execute(
         "SELECT day, count(*), sum(paper_count) FROM digests GROUP BY day ORDER BY day DESC "
@@ -45,7 +44,7 @@ def digest_days(db: sqlite_utils.Database, *, limit: int = 400) -> list[DigestDa
     return [DigestDay(row[0], int(row[1]), int(row[2] or 0)) for row in rows]
 
 
-def papers_digested_on(db: sqlite_utils.Database, day: str) -> list[StoredPaper] | None:
+def papers_digested_on(db: sqlite3.Connection, day: str) -> list[StoredPaper] | None:
     """Every paper announced by the digests of ``day``, each once, in announcement order.
 
     None when no digest went out that day (a 404, not an empty page).
@@ -63,7 +62,7 @@ def papers_digested_on(db: sqlite_utils.Database, day: str) -> list[StoredPaper]
     return list(papers.values())
 
 
-def papers_first_seen_on(db: sqlite_utils.Database, day: str) -> list[StoredPaper]:
+def papers_first_seen_on(db: sqlite3.Connection, day: str) -> list[StoredPaper]:
     """Papers history first saw on the UTC day ``day``, newest first (an archive document)."""
     cursor = db.execute(
         f"SELECT {_COLUMNS} FROM papers WHERE first_seen >= ? AND first_seen < ? "
@@ -73,7 +72,7 @@ def papers_first_seen_on(db: sqlite_utils.Database, day: str) -> list[StoredPape
     return stored_papers(db, cursor.fetchall())
 
 
-def newest_paper_day(db: sqlite_utils.Database, *, before: str) -> str | None:
+def newest_paper_day(db: sqlite3.Connection, *, before: str) -> str | None:
     """The newest UTC day before ``before`` (YYYY-MM-DD) on which a paper was first seen."""
     row = db.execute(
         "SELECT substr(max(first_seen), 1, 10) FROM papers WHERE first_seen < ?",
@@ -82,7 +81,7 @@ def newest_paper_day(db: sqlite_utils.Database, *, before: str) -> str | None:
     return str(row[0]) if row and row[0] else None
 
 
-def oldest_paper_day(db: sqlite_utils.Database, *, after: str) -> str | None:
+def oldest_paper_day(db: sqlite3.Connection, *, after: str) -> str | None:
     """The oldest UTC day after ``after`` (YYYY-MM-DD) on which a paper was first seen."""
     row = db.execute(
         "SELECT substr(min(first_seen), 1, 10) FROM papers WHERE first_seen > ?",
@@ -91,7 +90,7 @@ def oldest_paper_day(db: sqlite_utils.Database, *, after: str) -> str | None:
     return str(row[0]) if row and row[0] else None
 
 
-def last_finished_run(db: sqlite_utils.Database) -> FinishedRun | None:
+def last_finished_run(db: sqlite3.Connection) -> FinishedRun | None:
     """The run that last went to its end, with or without failed sources (the heartbeat).
 
     An ``interrupted`` run (its process died) does not count: nothing finished.

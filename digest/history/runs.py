@@ -4,31 +4,17 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass
+import sqlite3
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-import sqlite_utils
-
-from ..model import SourceReport
+from ..model import HttpValidators, SourceReport
 from .schema import transaction
 from .times import iso_utc, parse_utc
 
 
-@dataclass(frozen=True)
-class HttpValidators:
-    """What a server told us last time, sent back as If-None-Match / If-Modified-Since.
-
-    ``body_sha256`` is the hash of the last body recorded from the URL: when a
-    200 brings the same bytes again, there is nothing to parse.
-    """
-
-    etag: str | None = None
-    last_modified: str | None = None
-    body_sha256: str | None = None
-
-
-def start_run(db: sqlite_utils.Database, now: datetime) -> int:
+def start_run(db: sqlite3.Connection, now: datetime) -> int:
     with transaction(db):
         cursor = db.execute(
             "INSERT INTO runs (started, pid) VALUES (?, ?)", (iso_utc(now), os.getpid())
@@ -38,7 +24,7 @@ def start_run(db: sqlite_utils.Database, now: datetime) -> int:
 
 
 def record_source_report(
-    db: sqlite_utils.Database, run_id: int, position: int, report: SourceReport
+    db: sqlite3.Connection, run_id: int, position: int, report: SourceReport
 ) -> None:
     with transaction(db):
         db.execute(
@@ -63,7 +49,7 @@ def record_source_report(
 
 
 def finish_run(
-    db: sqlite_utils.Database,
+    db: sqlite3.Connection,
     run_id: int,
     *,
     now: datetime,
@@ -80,7 +66,7 @@ def finish_run(
         )
 
 
-def load_validators(db: sqlite_utils.Database, url: str) -> HttpValidators:
+def load_validators(db: sqlite3.Connection, url: str) -> HttpValidators:
     row = db.execute(
         "SELECT etag, last_modified, body_sha256 FROM http_cache WHERE url = ?", (url,)
     ).fetchone()
@@ -88,7 +74,7 @@ def load_validators(db: sqlite_utils.Database, url: str) -> HttpValidators:
 
 
 def save_validators(
-    db: sqlite_utils.Database, url: str, validators: HttpValidators, now: datetime
+    db: sqlite3.Connection, url: str, validators: HttpValidators, now: datetime
 ) -> None:
     """Keep validators only after the page was parsed and recorded, so a failed parse refetches."""
     with transaction(db):
@@ -103,7 +89,7 @@ def report_dict(report: SourceReport) -> dict[str, Any]:
     return asdict(report)
 
 
-def mark_interrupted_runs(db: sqlite_utils.Database, pid: int, now: datetime) -> int:
+def mark_interrupted_runs(db: sqlite3.Connection, pid: int, now: datetime) -> int:
     """Runs left 'running' by a process that died are 'interrupted', not running forever."""
     with transaction(db):
         cursor = db.execute(
@@ -113,14 +99,14 @@ def mark_interrupted_runs(db: sqlite_utils.Database, pid: int, now: datetime) ->
     return cursor.rowcount
 
 
-def last_run_started(db: sqlite_utils.Database) -> datetime | None:
+def last_run_started(db: sqlite3.Connection) -> datetime | None:
     """When the newest run began (any outcome): the schedule's catch-up compares slots to it."""
     value = db.execute("SELECT max(started) FROM runs").fetchone()[0]
     return parse_utc(value) if value else None
 
 
 def previous_good_fetch(
-    db: sqlite_utils.Database, source: str, before_run: int
+    db: sqlite3.Connection, source: str, before_run: int
 ) -> tuple[str | None, datetime, str] | None:
     """(batch, run start, kind) of the newest earlier run where this source was read fine."""
     row = db.execute(

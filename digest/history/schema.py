@@ -12,14 +12,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import sqlite_utils
-
 from ..errors import StoreError
 
-Migration = Callable[[sqlite_utils.Database], None]
+Migration = Callable[[sqlite3.Connection], None]
 
 
-def _create_papers(db: sqlite_utils.Database) -> None:
+def _create_papers(db: sqlite3.Connection) -> None:
     db.execute(
         """
         CREATE TABLE papers (
@@ -64,7 +62,7 @@ def _create_papers(db: sqlite_utils.Database) -> None:
     )
 
 
-def _create_runs(db: sqlite_utils.Database) -> None:
+def _create_runs(db: sqlite3.Connection) -> None:
     db.execute(
         """
         CREATE TABLE runs (
@@ -108,7 +106,7 @@ def _create_runs(db: sqlite_utils.Database) -> None:
     )
 
 
-def _create_ledger(db: sqlite_utils.Database) -> None:
+def _create_ledger(db: sqlite3.Connection) -> None:
     db.execute(
         """
         CREATE TABLE digests (
@@ -171,7 +169,7 @@ def _create_ledger(db: sqlite_utils.Database) -> None:
     )
 
 
-def _create_operations(db: sqlite_utils.Database) -> None:
+def _create_operations(db: sqlite3.Connection) -> None:
     db.execute(
         """
         CREATE TABLE locks (
@@ -195,14 +193,14 @@ def _create_operations(db: sqlite_utils.Database) -> None:
     )
 
 
-def _create_search_index(db: sqlite_utils.Database) -> None:
+def _create_search_index(db: sqlite3.Connection) -> None:
     # Deferred import: search reads papers, which imports this module.
     from .search import create_search_index
 
     create_search_index(db)
 
 
-def _add_body_hash(db: sqlite_utils.Database) -> None:
+def _add_body_hash(db: sqlite3.Connection) -> None:
     # The hash of the last body recorded from a URL: a server that keeps no
     # validators but sends the same bytes again costs a hash, not a parse.
     db.execute("ALTER TABLE http_cache ADD COLUMN body_sha256 TEXT")
@@ -219,7 +217,7 @@ MIGRATIONS: tuple[Migration, ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def open_history(path: Path) -> sqlite_utils.Database:
+def open_history(path: Path) -> sqlite3.Connection:
     """Open ``path`` (creating it and its folder), migrate it, and return it in autocommit mode.
 
     Autocommit lets every write choose its transaction explicitly with
@@ -232,14 +230,14 @@ def open_history(path: Path) -> sqlite_utils.Database:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA synchronous=NORMAL")
-        db = sqlite_utils.Database(conn)
+        db = conn
         _migrate(db, path)
     except sqlite3.Error as error:
         raise StoreError(f"{path}: cannot open the history database: {error}") from error
     return db
 
 
-def _migrate(db: sqlite_utils.Database, path: Path) -> None:
+def _migrate(db: sqlite3.Connection, path: Path) -> None:
     version = db.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
         raise StoreError(
@@ -253,7 +251,7 @@ def _migrate(db: sqlite_utils.Database, path: Path) -> None:
 
 
 @contextmanager
-def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any exception."""
     db.execute("BEGIN IMMEDIATE")
     try:

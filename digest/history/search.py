@@ -27,8 +27,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import sqlite_utils
-
 from ..errors import QueryError
 from .times import iso_utc
 
@@ -48,7 +46,7 @@ _CHUNK = 500  # bound parameters per statement, well under SQLite's limit
 _AMONG = "f.rowid BETWEEN ? AND ? AND +f.rowid IN (SELECT value FROM json_each(?))"
 
 
-def create_search_index(db: sqlite_utils.Database) -> None:
+def create_search_index(db: sqlite3.Connection) -> None:
     """Migration: the FTS5 table, its triggers, its ranking, and an index of existing papers."""
     db.execute(
         "CREATE VIRTUAL TABLE papers_fts USING fts5(title, abstract, content='papers', "
@@ -90,7 +88,7 @@ def create_search_index(db: sqlite_utils.Database) -> None:
     rebuild_search_index(db)
 
 
-def rebuild_search_index(db: sqlite_utils.Database) -> None:
+def rebuild_search_index(db: sqlite3.Connection) -> None:
     """Re-index every paper from ``papers`` (after a bulk load that bypassed the triggers)."""
     db.execute("INSERT INTO papers_fts (papers_fts) VALUES ('rebuild')")
 
@@ -104,7 +102,7 @@ class Match:
 
 
 def search(
-    db: sqlite_utils.Database,
+    db: sqlite3.Connection,
     query: str,
     *,
     since: datetime | None = None,
@@ -143,13 +141,13 @@ def search(
     return [Match(row[0], row[1]) for row in _run(db, " ".join(sql), params, query)]
 
 
-def check_query(db: sqlite_utils.Database, query: str) -> None:
+def check_query(db: sqlite3.Connection, query: str) -> None:
     """Raise :class:`QueryError` unless FTS5 can parse ``query`` (it runs on no rows)."""
     _run(db, "SELECT rowid FROM papers_fts WHERE papers_fts MATCH ? AND rowid = 0", [query], query)
 
 
 def matched_terms(
-    db: sqlite_utils.Database, query: str, ids: Collection[int]
+    db: sqlite3.Connection, query: str, ids: Collection[int]
 ) -> dict[int, tuple[str, ...]]:
     """For each paper, the words of its title and abstract that ``query`` matched, lower-cased.
 
@@ -173,7 +171,7 @@ def matched_terms(
 
 
 def sightings(
-    db: sqlite_utils.Database, ids: Collection[int]
+    db: sqlite3.Connection, ids: Collection[int]
 ) -> dict[int, tuple[tuple[str, str | None], ...]]:
     """For each paper, where it was seen: (source, announce type), first sighting first."""
     seen: dict[int, list[tuple[str, str | None]]] = {}
@@ -189,7 +187,7 @@ def sightings(
     return {paper_id: tuple(items) for paper_id, items in seen.items()}
 
 
-def ids_since(db: sqlite_utils.Database, since: datetime) -> list[int]:
+def ids_since(db: sqlite3.Connection, since: datetime) -> list[int]:
     """Every paper first seen at or after ``since``, newest first (the feed's window)."""
     rows = db.execute(
         "SELECT id FROM papers WHERE first_seen >= ? ORDER BY first_seen DESC, id DESC",
@@ -201,7 +199,7 @@ def ids_since(db: sqlite_utils.Database, since: datetime) -> list[int]:
 class SearchIndex:
     """The history's search index bound to one database: what :mod:`digest.topics` asks."""
 
-    def __init__(self, db: sqlite_utils.Database) -> None:
+    def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
 
     def relevance(self, query: str, ids: Collection[int]) -> dict[int, float]:
@@ -217,7 +215,7 @@ class SearchIndex:
         check_query(self.db, query)
 
 
-def _run(db: sqlite_utils.Database, sql: str, params: list[object], query: str) -> list[Any]:
+def _run(db: sqlite3.Connection, sql: str, params: list[object], query: str) -> list[Any]:
     try:
         return list(db.execute(sql, params).fetchall())
     except sqlite3.OperationalError as error:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-
-import sqlite_utils
 
 from .times import parse_utc
 
@@ -35,7 +34,7 @@ class SourceHealth:
     consecutive_failures: int
 
 
-def recent_runs(db: sqlite_utils.Database, limit: int = 10) -> list[RunSummary]:
+def recent_runs(db: sqlite3.Connection, limit: int = 10) -> list[RunSummary]:
     rows = db.execute(
         "SELECT id, started, finished, status, novel, digest_id, report FROM runs "
         "ORDER BY id DESC LIMIT ?",
@@ -55,7 +54,7 @@ def recent_runs(db: sqlite_utils.Database, limit: int = 10) -> list[RunSummary]:
     ]
 
 
-def source_health(db: sqlite_utils.Database) -> list[SourceHealth]:
+def source_health(db: sqlite3.Connection) -> list[SourceHealth]:
     """Per source (as the user wrote it): last outcome, last success, last error, failure streak."""
     rows = db.execute(
         "SELECT rs.source, rs.kind, rs.status, rs.error, r.started FROM run_sources rs "

@@ -8,11 +8,10 @@ then carries that mail until the relay accepts it.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-
-import sqlite_utils
 
 from .schema import transaction
 from .times import iso_utc
@@ -51,14 +50,14 @@ def _subscriber(row: Sequence[object]) -> Subscriber:
     )
 
 
-def starting_cursor(db: sqlite_utils.Database, today: str) -> int:
+def starting_cursor(db: sqlite3.Connection, today: str) -> int:
     """A new reader starts with today's digest: the cursor is the last digest of an earlier day."""
     row = db.execute("SELECT max(id) FROM digests WHERE day < ?", (today,)).fetchone()
     return int(row[0] or 0)
 
 
 def add_subscriber(
-    db: sqlite_utils.Database,
+    db: sqlite3.Connection,
     email: str,
     *,
     now: datetime,
@@ -98,25 +97,25 @@ def add_subscriber(
     return found, fresh
 
 
-def find_subscriber(db: sqlite_utils.Database, email: str) -> Subscriber | None:
+def find_subscriber(db: sqlite3.Connection, email: str) -> Subscriber | None:
     row = db.execute(f"SELECT {_COLUMNS} FROM subscribers WHERE email = ?", (email,)).fetchone()
     return _subscriber(row) if row else None
 
 
-def get_subscriber(db: sqlite_utils.Database, subscriber_id: int) -> Subscriber | None:
+def get_subscriber(db: sqlite3.Connection, subscriber_id: int) -> Subscriber | None:
     row = db.execute(
         f"SELECT {_COLUMNS} FROM subscribers WHERE id = ?", (subscriber_id,)
     ).fetchone()
     return _subscriber(row) if row else None
 
 
-def list_subscribers(db: sqlite_utils.Database, *, include_gone: bool = False) -> list[Subscriber]:
+def list_subscribers(db: sqlite3.Connection, *, include_gone: bool = False) -> list[Subscriber]:
     where = "" if include_gone else "WHERE status != 'unsubscribed'"
     rows = db.execute(f"SELECT {_COLUMNS} FROM subscribers {where} ORDER BY email").fetchall()
     return [_subscriber(row) for row in rows]
 
 
-def set_status(db: sqlite_utils.Database, subscriber_id: int, status: str, now: datetime) -> bool:
+def set_status(db: sqlite3.Connection, subscriber_id: int, status: str, now: datetime) -> bool:
     """active / unsubscribed / pending; idempotent. Returns whether anything changed."""
     stamp = iso_utc(now)
     with transaction(db):
@@ -134,7 +133,7 @@ def set_status(db: sqlite_utils.Database, subscriber_id: int, status: str, now: 
 
 
 def update_preferences(
-    db: sqlite_utils.Database,
+    db: sqlite3.Connection,
     subscriber_id: int,
     *,
     topics: Sequence[str],
@@ -148,7 +147,7 @@ def update_preferences(
         )
 
 
-def remove_subscriber(db: sqlite_utils.Database, email: str, now: datetime) -> bool:
+def remove_subscriber(db: sqlite3.Connection, email: str, now: datetime) -> bool:
     """Unsubscribe (the row stays: its ledger history explains what was sent)."""
     found = find_subscriber(db, email)
     return found is not None and set_status(db, found.id, "unsubscribed", now)

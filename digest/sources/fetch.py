@@ -24,7 +24,7 @@ from urllib.parse import unquote, urlsplit
 import httpx
 
 from ..errors import FetchError
-from ..history import HttpValidators
+from ..model import HttpValidators
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ..config import SourceConfig
 from ..errors import ParseError
-from ..history import HttpValidators
-from ..model import Page, Paper
+from ..model import HttpValidators, Page, Paper
 from . import hf
 from .detect import PARSERS, kind_from_content, kind_from_url
 from .fetch import Document, Fetcher, is_local, read_local

@@ -29,10 +29,9 @@ from starlette.routing import Route
 from .. import USER_AGENT
 from ..clock import utc_now
 from ..config import Settings
-from ..deliver.outbox import Transport
-from ..deliver.transports import open_transport
-from ..pipeline import publish_feed
-from ..site import base_url
+from ..deliver.transports import Transport, open_transport
+from ..locations import data_files, urls
+from ..pipeline.run import publish_feed
 from ..tokens import Tokens, load_secret
 from . import pages, published, subscribe
 from .cadence import Cadence, FireTimes
@@ -85,8 +84,8 @@ def create_app(
 ) -> Starlette:
     """The web app for ``settings``; ``clock`` returns aware UTC datetimes."""
     limits = limits or Limits()
-    url = base_url(settings)
-    tokens = Tokens(load_secret(settings.get("site", "secret"), settings.data_dir),
+    url = urls(settings).base
+    tokens = Tokens(load_secret(settings.get("site", "secret"), data_files(settings).secret_key),
                     clock=lambda: clock().timestamp())  # fmt: skip
     seconds = lambda: clock().timestamp()  # noqa: E731
     site = Site(
@@ -129,7 +128,7 @@ def create_app(
 
 def _ensure_feed(site: Site) -> None:
     """A fresh install serves a valid (empty) feed before its first run, not a 503."""
-    if (site.settings.data_dir / "feed.atom").exists():
+    if data_files(site.settings).feed.exists():
         return
     db = site.open_db()
     try:

@@ -33,7 +33,7 @@ FireTimes = Callable[[datetime, datetime], list[datetime]]
 
 def scheduler_fire_times(settings: Settings) -> FireTimes:
     """Every time the configured schedule fires between two moments, all jobs merged."""
-    from ..scheduler import jobs  # imports APScheduler; only needed once a Cadence starts
+    from ..pipeline.schedule import jobs  # imports APScheduler; only needed once a Cadence starts
 
     triggers = [job.trigger for job in jobs(settings)]
 

@@ -18,11 +18,11 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 from ..config import Settings
-from ..deliver.outbox import Transport
+from ..deliver.transports import Transport
 from ..errors import DeliveryError
+from ..pipeline.site import envelope_sender, mail_domain
 from ..render import headers, templates
 from ..render.text import cap_line_octets, plain
-from ..site import envelope_sender, mail_domain
 from ..tokens import CONFIRM_MAX_AGE
 
 log = logging.getLogger(__name__)

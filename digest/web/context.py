@@ -8,19 +8,20 @@ that made them; WAL lets pages read while a run writes).
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-import sqlite_utils
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from ..config import Settings
-from ..deliver.outbox import Transport
+from ..deliver.transports import Transport
 from ..history import open_history
+from ..locations import data_files
 from ..tokens import Tokens
 from . import templating
 from .cadence import Cadence
@@ -52,10 +53,10 @@ class Site:
     def title(self) -> str:
         return str(self.settings.get("site", "title"))
 
-    def open_db(self) -> sqlite_utils.Database:
-        return open_history(self.settings.data_dir / "digest.db")
+    def open_db(self) -> sqlite3.Connection:
+        return open_history(data_files(self.settings).database)
 
-    async def query(self, work: Callable[[sqlite_utils.Database], T]) -> T:
+    async def query(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``work(db)`` in a worker thread on a connection of its own."""
 
         def in_thread() -> T:

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from dataclasses import dataclass
 from datetime import date
 from itertools import groupby
 from typing import Any
 
-import sqlite_utils
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ..errors import StoreError
 from ..history.public import DigestDay, digest_days, last_finished_run, papers_digested_on
+from ..locations import urls
 from ..model import StoredPaper
-from ..selection import feed_reasons
+from ..pipeline.selection import feed_reasons
 from ..topics import source_name
 from .context import NO_STORE, Site, site_of
 from .published import topic_feeds
@@ -35,7 +36,7 @@ class _Papers:
     reasons: dict[int, str]
 
 
-def _with_reasons(db: sqlite_utils.Database, papers: list[StoredPaper] | None) -> _Papers | None:
+def _with_reasons(db: sqlite3.Connection, papers: list[StoredPaper] | None) -> _Papers | None:
     return None if papers is None else _Papers(papers, feed_reasons(db, papers))
 
 
@@ -69,7 +70,7 @@ async def home(request: Request) -> Response:
     return site.page(request, "home.html.j2", context, form=True)
 
 
-def _latest(db: sqlite_utils.Database) -> tuple[str, _Papers] | None:
+def _latest(db: sqlite3.Connection) -> tuple[str, _Papers] | None:
     days = digest_days(db, limit=1)
     if not days:
         return None
@@ -105,7 +106,7 @@ def _schedule_line(site: Site) -> str:
 
 
 def _feed_links(site: Site) -> list[dict[str, str]]:
-    feeds = [{"title": f"All papers \u2014 {site.title}", "url": f"{site.base_url}/feed.atom"}]
+    feeds = [{"title": f"All papers \u2014 {site.title}", "url": urls(site.settings).feed}]
     feeds += [{"title": title, "url": url} for title, url in topic_feeds(site)]
     return feeds
 

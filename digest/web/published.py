@@ -17,7 +17,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ..archives import render_archive
+from ..locations import data_files, urls
+from ..pipeline.archives import render_archive
 from .context import Site, site_of
 from .feeds import ATOM, OPML, Representation, conditional_response
 from .templating import render
@@ -54,7 +55,7 @@ class NotModifiedFastPath:
         ):
             if self._feed is None or self._feed[0] is not scope["app"].state.site:
                 site: Site = scope["app"].state.site
-                self._feed = (site, site.settings.data_dir / "feed.atom")
+                self._feed = (site, data_files(site.settings).feed)
             site, path = self._feed
             representation = site.files.get(path)
             if representation is not None:
@@ -73,7 +74,7 @@ _CONDITIONAL = (b"if-none-match", b"if-modified-since")
 
 async def live_feed(request: Request) -> Response:
     site = site_of(request)
-    representation = site.files.get(site.settings.data_dir / "feed.atom")
+    representation = site.files.get(data_files(site.settings).feed)
     if representation is None:
         return site.message(
             request, 503, "The feed is not written yet", "It appears after the first run.",
@@ -86,7 +87,7 @@ async def topic_feed(request: Request) -> Response:
     site = site_of(request)
     slug = str(request.path_params["slug"])
     representation = (
-        site.files.get(site.settings.data_dir / "topics" / f"{slug}.atom")
+        site.files.get(data_files(site.settings).topic_feed(slug))
         if _SLUG.fullmatch(slug)
         else None
     )
@@ -115,7 +116,7 @@ def _end_of(day: str) -> datetime:
 
 async def opml(request: Request) -> Response:
     site = site_of(request)
-    feeds = [(f"{site.title}: all papers", f"{site.base_url}/feed.atom")]
+    feeds = [(f"{site.title}: all papers", urls(site.settings).feed)]
     feeds += topic_feeds(site)
     body = render(
         "feeds.opml.j2",
@@ -128,7 +129,7 @@ async def opml(request: Request) -> Response:
 def _opml_changed(site: Site) -> datetime:
     """The list changes with the settings (read at start) and with the files in topics/."""
     try:
-        folder = (site.settings.data_dir / "topics").stat().st_mtime
+        folder = data_files(site.settings).topics.stat().st_mtime
     except OSError:
         return site.started
     return max(site.started, datetime.fromtimestamp(folder, UTC))
@@ -136,10 +137,10 @@ def _opml_changed(site: Site) -> datetime:
 
 def topic_feeds(site: Site) -> list[tuple[str, str]]:
     """(title, URL) of every topic feed file there is, titled from ``[[topics]]`` when configured."""
-    folder = site.settings.data_dir / "topics"
+    folder = data_files(site.settings).topics
     titles = {topic.slug: topic.title for topic in site.settings.topics}
     slugs = sorted(path.stem for path in folder.glob("*.atom") if _SLUG.fullmatch(path.stem))
     return [
-        (f"{site.title}: {titles.get(slug, slug)}", f"{site.base_url}/topics/{slug}.atom")
+        (f"{site.title}: {titles.get(slug, slug)}", urls(site.settings).topic_feed(slug))
         for slug in slugs
     ]

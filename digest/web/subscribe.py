@@ -32,7 +32,8 @@ from ..history.subscribers import (
     set_status,
     update_preferences,
 )
-from ..subscribers import WEEKDAYS, SubscriberError, normalise_address
+from ..locations import urls
+from ..pipeline.readers import WEEKDAYS, SubscriberError, normalise_address
 from ..tokens import TokenError
 from .confirmation import Confirmation, send_confirmation
 from .context import NO_STORE, Site, client_address, site_of
@@ -139,7 +140,7 @@ def _sign_up(site: Site, address: str, topics: list[str], frequency: str) -> Non
     token = site.tokens.for_confirmation(reader.id)
     confirmation = Confirmation(
         address=reader.email,
-        confirm_url=f"{site.base_url}/confirm/{token}",
+        confirm_url=urls(site.settings).confirm(token),
         topics=_topic_titles(site, reader.topics),
         frequency=frequency,
     )
@@ -190,7 +191,7 @@ async def confirm(request: Request) -> Response:
     context = {
         "email": reader.email,
         "preferences_url": f"/preferences/{site.tokens.for_subscriber(reader.id)}",
-        "feed_url": f"{site.base_url}/feed.atom",
+        "feed_url": urls(site.settings).feed,
     }
     return site.page(request, "confirmed.html.j2", context, cache=NO_STORE, headers=_ROBOTS)
 

@@ -1,0 +1,232 @@
+"""Operator commands: `digest status`, `digest schedule`, `digest backfill`."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+import click
+
+from ..clock import utc_now
+from ..config import Settings
+from ..history.deliveries import delivery_counts
+from ..history.locks import lock_holder
+from ..history.status import RunSummary, SourceHealth, recent_runs, source_health
+from ..pipeline.schedule import next_fire_time, schedule_zone
+from ..scheduler import Scheduler
+from .group import main, open_database, settings_of
+
+
+@main.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print the status as one JSON object.")
+@click.option("--runs", "run_count", default=5, show_default=True, help="How many recent runs.")
+@click.pass_context
+def status_command(ctx: click.Context, as_json: bool, run_count: int) -> None:
+    """What happened, what is pending, what comes next: the operator's one-screen view.
+
+    \b
+    Shows the last runs (and each source's outcome), each source's last success
+    and last error, deliveries pending / to retry / failed, the next scheduled run
+    and whether a run is in progress. Exit code 1 when the newest run failed.
+    \b
+    Example:
+      digest status
+      digest status --json | jq .sources
+    """
+    settings = settings_of(ctx)
+    now = utc_now()
+    with open_database(settings) as db:
+        report = status_report(
+            settings,
+            recent_runs(db, run_count),
+            source_health(db),
+            delivery_counts(db),
+            lock_holder(db, "run"),
+            now,
+        )
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+    else:
+        _print_status(report)
+    newest = report["runs"][0] if report["runs"] else None
+    ctx.exit(1 if newest and newest["status"] == "failed" else 0)
+
+
+def status_report(
+    settings: Settings,
+    runs: list[RunSummary],
+    sources: list[SourceHealth],
+    deliveries: dict[str, int],
+    running: Any,
+    now: datetime,
+) -> dict[str, Any]:
+    upcoming = next_fire_time(settings, now)
+    return {
+        "runs": [
+            {
+                "id": r.id,
+                "started": r.started.isoformat(),
+                "finished": r.finished.isoformat() if r.finished else None,
+                "status": r.status,
+                "novel": r.novel,
+                "digest_id": r.digest_id,
+                "sources": list(r.sources),
+            }
+            for r in runs
+        ],
+        "sources": [
+            {
+                "source": s.source,
+                "kind": s.kind,
+                "last_status": s.last_status,
+                "last_run": s.last_run.isoformat(),
+                "last_success": s.last_success.isoformat() if s.last_success else None,
+                "last_error": s.last_error,
+                "last_error_at": s.last_error_at.isoformat() if s.last_error_at else None,
+                "consecutive_failures": s.consecutive_failures,
+            }
+            for s in sources
+        ],
+        "deliveries": {
+            "pending": deliveries.get("pending", 0),
+            "retry": deliveries.get("retry", 0),
+            "failed": deliveries.get("failed", 0),
+            "sent": deliveries.get("sent", 0),
+        },
+        "running": (
+            {"pid": running.pid, "host": running.host, "since": running.acquired.isoformat()}
+            if running
+            else None
+        ),
+        "next_run": upcoming.isoformat() if upcoming else None,
+        "timezone": str(schedule_zone(settings)),
+    }
+
+
+def _print_status(report: dict[str, Any]) -> None:
+    click.secho("Recent runs", bold=True)
+    if not report["runs"]:
+        click.echo("  none yet: try `digest run`")
+    for run in report["runs"]:
+        click.echo(
+            f"  #{run['id']:<4} {_short(run['started'])}  {run['status']:<11} "
+            f"{run['novel']} new" + (f", digest {run['digest_id']}" if run["digest_id"] else "")
+        )
+        for source in run["sources"]:
+            detail = source.get("error") or source.get("reason") or ""
+            click.echo(
+                f"         {source['status']:<9} {source['source']}  "
+                f"({source['found']} found, {source['novel']} new){'  ' + detail if detail else ''}"
+            )
+    click.secho("Sources", bold=True)
+    for source in report["sources"]:
+        click.echo(f"  {source['source']}")
+        click.echo(
+            f"      last: {source['last_status']} at {_short(source['last_run'])}; "
+            f"last success: {_short(source['last_success'])}"
+        )
+        if source["last_error"]:
+            streak = source["consecutive_failures"]
+            click.echo(
+                f"      last error ({_short(source['last_error_at'])}"
+                + (f", {streak} run(s) in a row" if streak else "")
+                + f"): {source['last_error']}"
+            )
+    d = report["deliveries"]
+    click.secho("Deliveries", bold=True)
+    click.echo(
+        f"  {d['sent']} sent, {d['pending']} pending, {d['retry']} to retry, {d['failed']} failed"
+    )
+    click.secho("Schedule", bold=True)
+    click.echo(f"  next run: {_short(report['next_run'])} ({report['timezone']})")
+    running = report["running"]
+    click.echo(
+        f"  a run is in progress since {_short(running['since'])} (pid {running['pid']})"
+        if running
+        else "  no run in progress"
+    )
+
+
+def _short(moment: str | None) -> str:
+    if not moment:
+        return "never"
+    return datetime.fromisoformat(moment).strftime("%Y-%m-%d %H:%M %Z").strip()
+
+
+@main.command("schedule")
+@click.pass_context
+def schedule_command(ctx: click.Context) -> None:
+    """Run the scheduler alone, in the foreground (for operators who serve feeds with nginx).
+
+    \b
+    Runs at [schedule] times in [schedule] timezone; after downtime, one
+    catch-up run at start. Refuses to start if another scheduler holds the
+    database. Stop it with Ctrl-C or SIGTERM.
+    \b
+    Example:
+      DIGEST_SCHEDULE_TIMES="07:00,19:00" digest schedule
+    """
+    settings = settings_of(ctx)
+    scheduler = Scheduler(settings)
+    upcoming = next_fire_time(settings, utc_now())
+    click.echo(
+        f"Starting the scheduler; next run {_short(upcoming.isoformat() if upcoming else None)}."
+    )
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        scheduler.stop()
+
+
+@main.command("backfill")
+@click.option(
+    "--since",
+    required=True,
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="First day to ingest (YYYY-MM-DD).",
+)
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    metavar="URL_OR_PATH",
+    help="Instead of the configured sources.",
+)
+@click.pass_context
+def backfill_command(ctx: click.Context, since: datetime, sources: tuple[str, ...]) -> None:
+    """Record past days as seen without mailing them, so a new deployment does not flood readers.
+
+    \b
+    Hugging Face Daily Papers is read day by day from --since; arXiv /new
+    listings are read through /recent (the last five announcement days); other
+    sources are read as they are. Everything found is marked seen.
+    \b
+    Example:
+      digest backfill --since 2025-03-01
+    """
+    from ..pipeline.backfill import backfill
+
+    settings = settings_of(ctx, sources)
+    days = (utc_now().date() - since.date()).days
+    if days < 0:
+        raise click.BadParameter("--since is in the future", param_hint="--since")
+    result = backfill(settings, since.date(), progress=_progress)
+    click.echo(
+        f"Backfill: {result.found} papers found, {result.recorded} new to history (not mailed)."
+    )
+    for error in result.errors:
+        click.echo(f"  failed: {error}", err=True)
+    ctx.exit(1 if result.errors else 0)
+
+
+def _progress(items: list[tuple[str, date | None]]) -> Any:
+    """A progress bar only when attached to a terminal (click hides it otherwise)."""
+    return click.progressbar(
+        items, label="Backfilling", item_show_func=lambda item: item[0] if item else None
+    )
+
+
+__all__ = ["backfill_command", "schedule_command", "status_command"]

@@ -1,0 +1,119 @@
+"""``digest subscribers``: the operator's list of readers (add, remove, list, import, export)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..clock import utc_now
+from ..history.subscribers import list_subscribers, remove_subscriber
+from ..pipeline import readers
+from .group import main, open_database, settings_of
+
+
+@main.group("subscribers")
+def subscribers_group() -> None:
+    """Manage the readers of the newsletter (your own list: they count as confirmed)."""
+
+
+@subscribers_group.command("add")
+@click.argument("email")
+@click.option("--name", help="The reader's name, used in the To header.")
+@click.option("--topics", default="", help="Comma-separated topic slugs (default: everything).")
+@click.option(
+    "--frequency",
+    type=click.Choice(["daily", "weekly", "paused"]),
+    default="daily",
+    show_default=True,
+)
+@click.option("--weekday", default="mon", show_default=True, help="For weekly readers: mon … sun.")
+@click.pass_context
+def subscribers_add(
+    ctx: click.Context, email: str, name: str | None, topics: str, frequency: str, weekday: str
+) -> None:
+    """Add a reader (or update one). They start with today's digest, not the whole history.
+
+    \b
+    Example:
+      digest subscribers add ada@example.org --name "Ada" --frequency weekly --weekday fri
+      digest subscribers add bob@example.org --topics pretraining,agents
+    """
+    settings = settings_of(ctx)
+    known = [topic.slug for topic in settings.topics]
+    preferences = readers.parse_preferences(topics, frequency, weekday, known_topics=known)
+    with open_database(settings) as db:
+        reader, fresh = readers.add(db, email, preferences, now=utc_now(), name=name)
+    click.echo(f"{'Added' if fresh else 'Updated'} {reader.email} ({reader.frequency}).")
+
+
+@subscribers_group.command("remove")
+@click.argument("email")
+@click.pass_context
+def subscribers_remove(ctx: click.Context, email: str) -> None:
+    """Unsubscribe a reader at once (their delivery history is kept).
+
+    \b
+    Example:
+      digest subscribers remove ada@example.org
+    """
+    settings = settings_of(ctx)
+    with open_database(settings) as db:
+        address = readers.normalise_address(email)
+        removed = remove_subscriber(db, address, utc_now())
+    click.echo(f"Unsubscribed {address}." if removed else f"{address} was not subscribed.")
+
+
+@subscribers_group.command("list")
+@click.option("--all", "include_gone", is_flag=True, help="Include unsubscribed readers.")
+@click.pass_context
+def subscribers_list(ctx: click.Context, include_gone: bool) -> None:
+    """List readers: address, frequency, topics, status.
+
+    \b
+    Example:
+      digest subscribers list --all
+    """
+    settings = settings_of(ctx)
+    with open_database(settings) as db:
+        readers = list_subscribers(db, include_gone=include_gone)
+    for reader in readers:
+        topics = ",".join(reader.topics) or "all topics"
+        click.echo(f"{reader.email}\t{reader.frequency}\t{topics}\t{reader.status}")
+    click.echo(f"{len(readers)} reader(s).", err=True)
+
+
+@subscribers_group.command("import")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def subscribers_import(ctx: click.Context, csv_file: Path) -> None:
+    """Add readers from a CSV file with a header: email[,name,topics,frequency,weekday].
+
+    \b
+    Example:
+      digest subscribers import readers.csv
+    """
+    settings = settings_of(ctx)
+    with open_database(settings) as db:
+        count = readers.import_csv(
+            db,
+            csv_file.read_text(encoding="utf-8-sig"),
+            now=utc_now(),
+            source=str(csv_file),
+            known_topics=[topic.slug for topic in settings.topics],
+        )
+    click.echo(f"Imported {count} reader(s) from {csv_file}.")
+
+
+@subscribers_group.command("export")
+@click.pass_context
+def subscribers_export(ctx: click.Context) -> None:
+    """Write every reader as CSV to standard output (the format `import` reads).
+
+    \b
+    Example:
+      digest subscribers export > readers.csv
+    """
+    settings = settings_of(ctx)
+    with open_database(settings) as db:
+        click.echo(readers.export_csv(list_subscribers(db, include_gone=True)), nl=False)

@@ -1,0 +1,153 @@
+"""Commands that run the pipeline: ``run``, ``send``, ``preview``, and ``init`` for the config."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from ..clock import utc_now
+from ..config import sample_config
+from ..errors import ConfigError
+from ..pipeline.locks import exclusive
+from ..pipeline.newsletter import Newsletter, preview_message
+from ..pipeline.run import RunResult, deliver, run
+from ..pipeline.runtime import open_runtime
+from ..pipeline.site import site_tokens
+from .group import main, open_database, settings_of
+
+
+@main.command("run")
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    metavar="URL_OR_PATH",
+    help="Read this source instead of the configured ones (repeatable): a URL, a file, a folder.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object describing the run.")
+@click.option(
+    "--mark-seen",
+    is_flag=True,
+    help="Record what the sources list as seen without mailing it (first run on a new install).",
+)
+@click.option("--wait", is_flag=True, help="If another run is in progress, wait for it to end.")
+@click.pass_context
+def run_command(
+    ctx: click.Context, sources: tuple[str, ...], as_json: bool, mark_seen: bool, wait: bool
+) -> None:
+    """Fetch every source, find the new papers, write the feed and send the newsletter.
+
+    \b
+    Examples:
+      digest run
+      digest run --source examples/
+      digest run --source https://rss.arxiv.org/rss/cs.LG --json
+    """
+    settings = settings_of(ctx, sources)
+    with open_runtime(settings) as runtime, exclusive(runtime.db, "run", runtime.clock, wait=wait):
+        result = run(settings, runtime, mark_seen=mark_seen)
+    if as_json:
+        click.echo(json.dumps(result.as_json(), indent=2))
+    else:
+        _print_run(result)
+    ctx.exit(0 if result.ok else 1)
+
+
+def _print_run(result: RunResult) -> None:
+    for report in result.sources:
+        counts = f"{report.found} found, {report.novel} new"
+        detail = report.error or report.reason
+        click.echo(
+            f"  {report.status:<9} {report.source}  ({report.kind}; {counts})"
+            + (f"\n            {detail}" if detail else "")
+        )
+    failed = sum(report.status == "failed" for report in result.sources)
+    if failed:
+        # Never let a broken run read like a quiet day.
+        click.echo(f"{failed} of {len(result.sources)} source(s) FAILED (see above); exit code 1.")
+    if result.digest_id is None:
+        quiet = "from the sources that worked" if failed else "today"
+        click.echo(f"Nothing new {quiet}: no newsletter this run. Feed: {result.feed}")
+    else:
+        click.echo(
+            f"{result.novel} new paper(s). Feed: {result.feed}. "
+            f"Newsletter: {result.emails} message(s) queued, {result.delivery.sent} delivered."
+        )
+    for error in result.delivery.errors:
+        click.echo(f"  delivery: {error}", err=True)
+
+
+@main.command("init")
+@click.argument(
+    "path", type=click.Path(dir_okay=False, path_type=Path), default=Path("digest.toml")
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def init_command(path: Path, force: bool) -> None:
+    """Write a commented sample configuration (default: ./digest.toml).
+
+    \b
+    Example:
+      digest init && $EDITOR digest.toml
+    """
+    if path.exists() and not force:
+        raise ConfigError(f"{path} exists; use --force to overwrite it")
+    # A fresh signing secret for unsubscribe and confirmation links, unique to this install.
+    text = sample_config().replace('# secret = ""', f'secret = "{secrets.token_urlsafe(32)}"', 1)
+    path.write_text(text, encoding="utf-8")
+    path.chmod(0o600)  # it holds the secret
+    click.echo(f"Wrote {path}. Edit it, then run `digest run`.")
+
+
+@contextmanager
+@main.command("send")
+@click.option("--wait", is_flag=True, help="If a run is in progress, wait for it to end.")
+@click.pass_context
+def send_command(ctx: click.Context, wait: bool) -> None:
+    """Send what the outbox still holds (after a relay outage, say), and nothing twice.
+
+    \b
+    Example:
+      DIGEST_MAIL_SMTP_URL=smtps://user:pass@smtp.example.org digest send
+    """
+    settings = settings_of(ctx)
+    with open_runtime(settings) as runtime, exclusive(runtime.db, "run", runtime.clock, wait=wait):
+        newsletter = Newsletter(settings, runtime.db, site_tokens(settings))
+        report = deliver(newsletter, runtime)
+    click.echo(f"Sent {report.sent}; {report.retry} to retry; {report.failed} failed.")
+    for error in report.errors:
+        click.echo(f"  {error}", err=True)
+    ctx.exit(0 if report.ok else 1)
+
+
+@main.command("preview")
+@click.option("--to", "address", help="Preview as this reader (their topics and links).")
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the HTML part here.",
+)
+@click.pass_context
+def preview_command(ctx: click.Context, address: str | None, html_path: Path | None) -> None:
+    """Show the next newsletter as plain text, without sending or changing anything.
+
+    \b
+    Example:
+      digest preview --html /tmp/next.html
+    """
+    settings = settings_of(ctx)
+    with open_database(settings) as db:
+        message = preview_message(settings, db, address, now=utc_now())
+    if message is None:
+        click.echo("Nothing new to send: the next newsletter would be empty.")
+        return
+    text_part, html_part = message.get_body(("plain",)), message.get_body(("html",))
+    assert text_part is not None and html_part is not None  # build_message makes both
+    click.echo(text_part.get_content())
+    if html_path:
+        html_path.write_text(html_part.get_content(), encoding="utf-8")
+        click.echo(f"HTML part written to {html_path}", err=True)

@@ -1,0 +1,92 @@
+"""Where everything is: every public URL and every file under the data directory.
+
+Pages, feeds, mail and the web routes all ask here, so a URL or a file name is
+spelled once. Public URLs are built from ``[site] base_url`` (the address behind
+the reverse proxy), never from a request's Host header.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import Settings
+
+
+@dataclass(frozen=True)
+class Urls:
+    """The public URLs of a deployment (``base`` has no trailing slash)."""
+
+    base: str
+
+    @property
+    def home(self) -> str:
+        return f"{self.base}/"
+
+    @property
+    def feed(self) -> str:
+        return f"{self.base}/feed.atom"
+
+    @property
+    def digests(self) -> str:
+        return f"{self.base}/digests/"
+
+    @property
+    def opml(self) -> str:
+        return f"{self.base}/feeds.opml"
+
+    def topic_feed(self, slug: str) -> str:
+        return f"{self.base}/topics/{slug}.atom"
+
+    def archive_feed(self, day: str) -> str:
+        return f"{self.base}/archive/{day}.atom"
+
+    def digest_page(self, day: str) -> str:
+        return f"{self.base}/digests/{day}"
+
+    def confirm(self, token: str) -> str:
+        return f"{self.base}/confirm/{token}"
+
+    def unsubscribe(self, token: str) -> str:
+        return f"{self.base}/unsubscribe/{token}"
+
+    def preferences(self, token: str) -> str:
+        return f"{self.base}/preferences/{token}"
+
+
+@dataclass(frozen=True)
+class DataFiles:
+    """The files digest keeps under ``data_dir``."""
+
+    root: Path
+
+    @property
+    def database(self) -> Path:
+        return self.root / "digest.db"
+
+    @property
+    def feed(self) -> Path:
+        return self.root / "feed.atom"
+
+    @property
+    def topics(self) -> Path:
+        return self.root / "topics"
+
+    def topic_feed(self, slug: str) -> Path:
+        return self.topics / f"{slug}.atom"
+
+    @property
+    def secret_key(self) -> Path:
+        return self.root / "secret.key"
+
+    def under(self, path: Path) -> Path:
+        """A configured path: absolute as given, else relative to the data directory."""
+        return path if path.is_absolute() else self.root / path
+
+
+def urls(settings: Settings) -> Urls:
+    return Urls(str(settings.get("site", "base_url")).rstrip("/"))
+
+
+def data_files(settings: Settings) -> DataFiles:
+    return DataFiles(settings.data_dir)

@@ -1,0 +1,276 @@
+"""One run, top to bottom: sources → history → feed → digest → outbox → delivery.
+
+Every stage takes plain data and its I/O is injected (the database, the HTTP
+fetcher, the mail transport, the clock), so the same ``run`` serves the CLI,
+the scheduler and the end-to-end tests. A source that fails is recorded and
+the run goes on; the run is ``ok`` only when every source and delivery is.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from .. import history
+from ..config import Settings, SourceConfig
+from ..deliver.files import write_atomically
+from ..deliver.websub import ping_hub
+from ..errors import SourceError
+from ..locations import data_files
+from ..model import Digest, SourceReport, SourceStatus
+from ..render.feed import render_feed
+from ..sources.detect import kind_from_url
+from ..sources.read import SourceRead, read_source
+from .alerts import send_alerts
+from .archives import archive_url, live_prev_archive
+from .drain import DrainReport, drain
+from .newsletter import Newsletter
+from .runtime import Runtime
+from .selection import check_topics, feed_reasons, publish_topic_feeds
+from .site import feed_meta, site_tokens, tag_authority
+from .staleness import ARXIV_KINDS, batch_key, stale_reason
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What ``digest run --json`` prints."""
+
+    run_id: int
+    started: datetime
+    finished: datetime
+    novel: int
+    feed: Path
+    emails: int
+    sources: tuple[SourceReport, ...]
+    digest_id: int | None = None
+    delivery: DrainReport = field(default_factory=DrainReport)
+
+    @property
+    def ok(self) -> bool:
+        return all(s.status != "failed" for s in self.sources) and self.delivery.ok
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "started": self.started.isoformat(),
+            "finished": self.finished.isoformat(),
+            "novel": self.novel,
+            "feed": str(self.feed),
+            "emails": self.emails,
+            "digest_id": self.digest_id,
+            "sources": [
+                {
+                    "source": s.source,
+                    "kind": s.kind,
+                    "status": s.status,
+                    "found": s.found,
+                    "novel": s.novel,
+                    "error": s.error,
+                    "reason": s.reason,
+                }
+                for s in self.sources
+            ],
+            "deliveries": {
+                "sent": self.delivery.sent,
+                "retry": self.delivery.retry,
+                "failed": self.delivery.failed,
+                "skipped": self.delivery.skipped,
+                "errors": list(self.delivery.errors),
+            },
+        }
+
+
+def run(settings: Settings, runtime: Runtime, *, mark_seen: bool = False) -> RunResult:
+    """Fetch every source, diff against history, publish the feed, mail the digest."""
+    db, clock = runtime.db, runtime.clock
+    started = clock()
+    check_topics(settings, db)  # a bad query fails the run before anything is fetched
+    run_id = history.start_run(db, started)
+    log.info("run %d: %d source(s)", run_id, len(settings.sources))
+    reports = tuple(
+        ingest(settings, runtime, run_id, position, source, mark_seen)
+        for position, source in enumerate(settings.sources)
+    )
+    feed_path = publish_feed(settings, db, clock(), client=runtime.fetcher.client)
+    newsletter = Newsletter(settings, db, site_tokens(settings))
+    digest = history.create_digest(db, run_id=run_id, now=clock(), day=_day(clock()))
+    emails = newsletter.queue(digest, clock())
+    send_alerts(settings, runtime, reports)  # before the drain, which closes the transport
+    delivery = deliver(newsletter, runtime)
+    novel = sum(report.novel for report in reports)
+    finished = clock()
+    result = RunResult(
+        run_id, started, finished, novel, feed_path, emails, reports,
+        digest.id if digest else None, delivery,
+    )  # fmt: skip
+    history.finish_run(
+        db, run_id, now=finished, ok=result.ok, novel=novel,
+        digest_id=result.digest_id, report=result.as_json(),
+    )  # fmt: skip
+    _log_summary(result, digest)
+    return result
+
+
+def ingest(
+    settings: Settings,
+    runtime: Runtime,
+    run_id: int,
+    position: int,
+    source: SourceConfig,
+    mark_seen: bool,
+) -> SourceReport:
+    """Read one source and record it; any SourceError is this source's failure alone."""
+    db, clock = runtime.db, runtime.clock
+    began = time.monotonic()
+    try:
+        read = read_source(
+            source,
+            runtime.fetcher,
+            today=clock().date(),
+            validators_for=lambda url: history.load_validators(db, url),
+        )
+    except SourceError as error:
+        # Name the document only when it is not the source itself (a file in a folder).
+        same = error.source in (source.url, source.label)
+        message = error.reason if same else str(error)
+        kind = source.kind if source.kind != "auto" else kind_from_url(source.url) or "auto"
+        report = SourceReport(source.url, kind, "failed", error=message)
+    else:
+        report = _record(settings, runtime, run_id, source, read, mark_seen)
+        report = _check_stale(db, run_id, report, clock())
+    history.record_source_report(db, run_id, position, report)
+    _log_source(report, time.monotonic() - began)
+    return report
+
+
+def _record(
+    settings: Settings,
+    runtime: Runtime,
+    run_id: int,
+    source: SourceConfig,
+    read: SourceRead,
+    mark_seen: bool,
+) -> SourceReport:
+    db, clock = runtime.db, runtime.clock
+    if read.page is None:
+        if read.cache_url and read.validators and read.validators.body_sha256:
+            # The same bytes as last time: keep whatever validators the server sends now.
+            history.save_validators(db, read.cache_url, read.validators, clock())
+        return SourceReport(source.url, read.kind, "unchanged", reason=read.unchanged)
+    result = history.record_sightings(
+        db,
+        read.page.papers,
+        source=source.label,
+        run_id=run_id,
+        now=clock(),
+        tag_authority=tag_authority(settings),
+        state="skipped" if mark_seen else "pending",
+    )
+    if read.cache_url and read.validators:
+        # Only after the papers are safely recorded: a failed run refetches.
+        history.save_validators(db, read.cache_url, read.validators, clock())
+    status: SourceStatus = "empty" if not read.page.papers else "ok"
+    return SourceReport(
+        source.url, read.kind, status, result.found, len(result.novel),
+        reason=read.page.empty_reason, batch=batch_key(read.page.papers),
+    )  # fmt: skip
+
+
+def _check_stale(
+    db: sqlite3.Connection, run_id: int, report: SourceReport, now: datetime
+) -> SourceReport:
+    """Same batch as last time although a new one was due: say so (USERS.md item 3)."""
+    previous = history.previous_good_fetch(db, report.source, run_id)
+    if previous is None:
+        return report
+    batch, at, kind = previous
+    same_batch = report.batch if report.status != "unchanged" else batch
+    reason = stale_reason(
+        report.kind if report.kind in ARXIV_KINDS else kind, same_batch, (batch, at), now
+    )
+    if reason is None:
+        return report
+    return replace(report, status="stale", reason=reason, batch=same_batch)
+
+
+def publish_feed(
+    settings: Settings,
+    db: sqlite3.Connection,
+    now: datetime,
+    *,
+    client: httpx.Client | None = None,
+) -> Path:
+    """Write ``feed.atom`` from history (atomically; untouched when the bytes are the same).
+
+    The feed links ``rel="prev-archive"`` to the newest day it does not fully
+    hold (RFC 5005, see :mod:`.archives`). When the bytes changed and
+    ``[site] websub_hub`` is set, the hub is pinged through ``client``.
+    """
+    window = timedelta(days=settings.get("feed", "window_days"))
+    limit = settings.get("feed", "max_entries")
+    papers = history.feed_papers(db, since=now - window, limit=limit)
+    today = now.astimezone(UTC).date()
+    previous = live_prev_archive(db, papers, since=now - window, limit=limit, today=today)
+    meta = replace(
+        feed_meta(settings),
+        prev_archive_url=archive_url(settings, previous) if previous else None,
+    )
+    path = data_files(settings).feed
+    changed = write_atomically(path, render_feed(papers, meta, feed_reasons(db, papers)))
+    log.info("feed: %d entries, %s", len(papers), "written" if changed else "unchanged")
+    hub = settings.get("site", "websub_hub")
+    if changed and hub:
+        if client is None:
+            log.warning("websub: no HTTP client given; hub %s not pinged", hub)
+        else:
+            ping_hub(client, hub, [meta.self_url])
+    publish_topic_feeds(settings, db, now, client=client)
+    return path
+
+
+def deliver(newsletter: Newsletter, runtime: Runtime) -> DrainReport:
+    """Drain the outbox: every pending or retry delivery, this run's and any left over."""
+    return drain(
+        runtime.db,
+        runtime.transport,
+        newsletter.compose,
+        sender=newsletter.envelope_sender,
+        clock=runtime.clock,
+    )
+
+
+def _day(now: datetime) -> str:
+    return now.date().isoformat()
+
+
+def _log_source(report: SourceReport, seconds: float) -> None:
+    level = logging.WARNING if report.status == "failed" else logging.INFO
+    detail = report.error or report.reason or ""
+    log.log(
+        level,
+        "source %s: %s, %d found, %d novel, %.2f s%s",
+        report.source, report.status, report.found, report.novel, seconds,
+        f" ({detail})" if detail else "",
+    )  # fmt: skip
+
+
+def _log_summary(result: RunResult, digest: Digest | None) -> None:
+    if digest is None:
+        log.info("run %d: nothing new; no mail today", result.run_id)
+    else:
+        log.info(
+            "run %d: digest %d with %d paper(s), %d message(s) queued, %d sent",
+            result.run_id, digest.id, len(digest.papers), result.emails, result.delivery.sent,
+        )  # fmt: skip
+
+
+__all__ = ["RunResult", "Runtime", "deliver", "publish_feed", "run"]

@@ -1,0 +1,56 @@
+"""Building the I/O a run needs from settings: the database, HTTP, the mail transport, the clock.
+
+The CLI, the scheduler and the web app all start runs through :func:`open_runtime`;
+tests build a :class:`~digest.pipeline.Runtime` by hand with fakes or servers on
+127.0.0.1 instead.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+import httpx
+
+from .. import USER_AGENT, history
+from ..clock import utc_now
+from ..config import Settings
+from ..deliver.transports import Transport, open_transport
+from ..locations import data_files
+from ..sources.fetch import Fetcher
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """The injected I/O of a run."""
+
+    db: sqlite3.Connection
+    fetcher: Fetcher
+    transport: Transport
+    clock: Callable[[], datetime]
+
+
+@contextmanager
+def open_runtime(settings: Settings) -> Iterator[Runtime]:
+    db = history.open_history(data_files(settings).database)
+    timeout = settings.get("http", "timeout")
+    client = httpx.Client(
+        headers={"User-Agent": USER_AGENT},
+        timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+        follow_redirects=True,
+    )
+    try:
+        fetcher = Fetcher(
+            client,
+            retries=settings.get("http", "retries"),
+            deadline=settings.get("http", "source_deadline"),
+            host_interval=settings.get("http", "host_interval"),
+        )
+        transport = open_transport(settings)
+        yield Runtime(db=db, fetcher=fetcher, transport=transport, clock=utc_now)
+    finally:
+        client.close()
+        db.close()

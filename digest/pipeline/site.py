@@ -1,0 +1,65 @@
+"""The public face of a deployment, derived from settings: feed and mail identities, the token signer.
+
+URLs and file names come from :mod:`digest.locations`.
+"""
+
+from __future__ import annotations
+
+from email.utils import parseaddr
+from urllib.parse import urlsplit
+
+from ..config import Settings
+from ..locations import data_files, urls
+from ..render.feed import FeedMeta
+from ..render.mail import MailMeta
+from ..tokens import Tokens, load_secret
+
+
+def site_host(settings: Settings) -> str:
+    return urlsplit(urls(settings).base).hostname or "localhost"
+
+
+def tag_authority(settings: Settings) -> str:
+    """The RFC 4151 tagging entity for papers known only by title (frozen into ids at first sight)."""
+    return site_host(settings)
+
+
+def feed_meta(settings: Settings) -> FeedMeta:
+    url = urls(settings).base
+    return FeedMeta(
+        title=settings.get("site", "title"),
+        feed_id=urls(settings).feed,
+        self_url=urls(settings).feed,
+        site_url=f"{url}/",
+        author_name=settings.get("site", "title"),
+        subtitle="New research papers, each announced once.",
+        hub_url=settings.get("site", "websub_hub") or None,
+    )
+
+
+def mail_domain(settings: Settings) -> str:
+    address = parseaddr(settings.get("mail", "from_address"))[1]
+    return address.rpartition("@")[2] or site_host(settings)
+
+
+def mail_meta(settings: Settings) -> MailMeta:
+    url = urls(settings).base
+    return MailMeta(
+        site_title=settings.get("site", "title"),
+        site_url=f"{url}/",
+        feed_url=urls(settings).feed,
+        archive_url=urls(settings).digests,
+        from_address=settings.get("mail", "from_address"),
+        list_id=f"daily.papers.{site_host(settings)}",
+        message_domain=mail_domain(settings),
+        max_papers=settings.get("mail", "max_papers"),
+    )
+
+
+def envelope_sender(settings: Settings) -> str:
+    return parseaddr(settings.get("mail", "from_address"))[1]
+
+
+def site_tokens(settings: Settings) -> Tokens:
+    """Token signer with the configured secret, or the one generated into the data folder."""
+    return Tokens(load_secret(settings.get("site", "secret"), data_files(settings).secret_key))

@@ -1,0 +1,1 @@
+"""Core records and rules: identity, configuration."""

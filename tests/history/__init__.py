@@ -1,0 +1,1 @@
+"""History: the SQLite store and the novelty diff."""

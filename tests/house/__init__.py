@@ -1,0 +1,1 @@
+"""The house rules: lint, types, the layer contract, the benchmarks' smoke run."""

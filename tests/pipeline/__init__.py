@@ -1,0 +1,1 @@
+"""The pipeline: runs, the newsletter, delivery, alerts, locks."""

@@ -1,0 +1,1 @@
+"""Render: feeds and mail messages."""

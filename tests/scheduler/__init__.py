@@ -1,0 +1,1 @@
+"""The scheduler: triggers, catch-up, one scheduler per database."""

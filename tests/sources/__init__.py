@@ -1,0 +1,1 @@
+"""Sources: fetching and every parser, on recorded pages."""

@@ -1,0 +1,1 @@
+"""Topics: filters, ranking, reasons."""

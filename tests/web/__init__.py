@@ -1,0 +1,1 @@
+"""The web app on a real socket, and in Chromium."""
