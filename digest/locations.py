@@ -85,7 +85,7 @@ class DataFiles:
 
 
 def urls(settings: Settings) -> Urls:
-    return Urls(str(settings.get("site", "base_url")).rstrip("/"))
+    return Urls(str(settings.site.base_url).rstrip("/"))
 
 
 def data_files(settings: Settings) -> DataFiles:

@@ -76,7 +76,7 @@ def serve_command(
     settings = settings_of(ctx)
     starting, stopping = background_services(settings, schedule=schedule)
     app = create_app(settings, on_startup=starting, on_shutdown=stopping)
-    click.echo(f"Serving {settings.get('site', 'base_url')} on http://{host}:{port}/", err=True)
+    click.echo(f"Serving {settings.site.base_url} on http://{host}:{port}/", err=True)
     uvicorn.run(
         app,
         host=host,

@@ -1,7 +1,7 @@
 """Settings: declared once, read from ``digest.toml`` and ``DIGEST_*`` variables, validated at start.
 
-Every setting is one :class:`Setting` in :data:`SETTINGS` (section, key, default,
-help, parser). ``digest init`` writes the sample file from this table and a test
+Every setting is a typed field of its section's dataclass (``settings.feed.window_days``);
+:data:`SETTINGS` lists them (section, key, default, help, parser). ``digest init`` writes the sample file from this table and a test
 keeps ``deploy/digest.toml`` complete, so documentation cannot drift from code.
 
 Precedence, lowest first: defaults, the TOML file, ``DIGEST_<SECTION>_<KEY>``
@@ -20,15 +20,34 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from .settings import DEFAULT_SOURCE, SETTINGS, SOURCE_KINDS, Setting
+from .settings import (
+    DEFAULT_SOURCE,
+    SETTINGS,
+    SOURCE_KINDS,
+    FeedSettings,
+    HttpSettings,
+    MailSettings,
+    RankingSettings,
+    ScheduleSettings,
+    Setting,
+    SiteSettings,
+    build_sections,
+    data_dir_of,
+)
 from .tables import SourceConfig, TopicConfig, _sources_from_document, _topics_from_document
 
 __all__ = [
     "DEFAULT_SOURCE",
     "SETTINGS",
     "SOURCE_KINDS",
+    "FeedSettings",
+    "HttpSettings",
+    "MailSettings",
+    "RankingSettings",
+    "ScheduleSettings",
     "Setting",
     "Settings",
+    "SiteSettings",
     "SourceConfig",
     "TopicConfig",
     "load_settings",
@@ -38,17 +57,18 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Settings:
-    values: Mapping[str, Any]
+    """Everything a run needs to know, validated: one typed object per TOML section."""
+
+    data_dir: Path
+    site: SiteSettings
+    feed: FeedSettings
+    mail: MailSettings
+    http: HttpSettings
+    ranking: RankingSettings
+    schedule: ScheduleSettings
     sources: tuple[SourceConfig, ...]
-    config_path: Path | None = None
     topics: tuple[TopicConfig, ...] = ()
-
-    def get(self, section: str, key: str) -> Any:
-        return self.values[f"{section}.{key}" if section else key]
-
-    @property
-    def data_dir(self) -> Path:
-        return Path(self.values["data_dir"])
+    config_path: Path | None = None
 
 
 _BY_NAME = {(s.section, s.key): s for s in SETTINGS}
@@ -77,7 +97,13 @@ def load_settings(
         values[name] = _apply(_BY_NAME[(section, key)], value, f"option {name}")
     if not sources:
         sources = (SourceConfig(DEFAULT_SOURCE),)
-    return Settings(values=values, sources=sources, config_path=path, topics=topics)
+    return Settings(
+        data_dir=data_dir_of(values),
+        **build_sections(values),
+        sources=sources,
+        topics=topics,
+        config_path=path,
+    )
 
 
 def _dotted(setting: Setting) -> str:

@@ -1,14 +1,18 @@
-"""Every scalar setting, declared once: section, key, default, help, and the parser that validates it.
+"""Every scalar setting, declared once as a typed field: its section, default, help and parser.
 
-``digest init`` writes the sample file from this table and a test keeps
-``deploy/digest.toml`` complete, so the documentation cannot drift from code.
+One frozen dataclass per TOML section (``settings.feed.window_days: int``), so
+mypy sees every use of a setting. :data:`SETTINGS` lists them all, derived from
+the dataclasses: ``digest init`` writes the sample file from it, README's table
+is checked against it, and so is ``deploy/digest.toml``; the documentation
+cannot drift from the code.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import MISSING, Field, dataclass, field, fields
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -116,8 +120,208 @@ def _no_newlines(value: Any) -> str:
     return text
 
 
+def setting(default: Any, help: str, parse: Callable[[Any], Any]) -> Any:
+    """A field of a settings section: its default, the help line and the parser that validates it."""
+    return field(default=default, metadata={"help": help, "parse": parse})
+
+
+@dataclass(frozen=True)
+class SiteSettings:
+    """``[site]``: Who the digest is and where it lives: the name, public URL, signing secret."""
+
+    title: str = setting(
+        "Paper digest",
+        "Name shown in the feed, mail and pages.",
+        _no_newlines,
+    )
+    base_url: str = setting(
+        "http://localhost:8000",
+        "Public URL of `digest serve` (links in feeds and mail).",
+        _http_url,
+    )
+    secret: str = setting(
+        "",
+        "Signs unsubscribe and confirmation links. Empty: generated into data_dir/secret.key.",
+        _text,
+    )
+    websub_hub: str = setting(
+        "",
+        "WebSub hub to ping when a feed changes, e.g. https://pubsubhubbub.appspot.com/ (empty: off).",
+        _optional_http_url,
+    )
+
+
+@dataclass(frozen=True)
+class FeedSettings:
+    """``[feed]``: The Atom feeds: how far back they reach."""
+
+    window_days: int = setting(
+        14,
+        "Papers first seen in this many days stay in the feed.",
+        _positive_int,
+    )
+    max_entries: int = setting(
+        500,
+        "At most this many entries in a feed.",
+        _positive_int,
+    )
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """``[mail]``: The newsletter: sender, relay, readers' limits."""
+
+    from_address: str = setting(
+        "Paper digest <digest@localhost>",
+        "From header. Use a domain your relay signs with DKIM.",
+        _no_newlines,
+    )
+    operator: str = setting(
+        "operator@localhost",
+        "Gets a copy of the digest when there are no recipients, and alerts.",
+        _no_newlines,
+    )
+    recipients: tuple[str, ...] = setting(
+        (),
+        "Addresses that get every digest (operator's list).",
+        _address_list,
+    )
+    smtp_url: str = setting(
+        "maildir:outbox",
+        "maildir:PATH (relative to data_dir), smtp://user:pass@host:587, smtps://host:465.",
+        _text,
+    )
+    smtp_user: str = setting(
+        "",
+        "SMTP user name, when not in smtp_url.",
+        _text,
+    )
+    smtp_password: str = setting(
+        "",
+        "SMTP password, when not in smtp_url.",
+        _text,
+    )
+    send_rate: float = setting(
+        0.0,
+        "Messages per second to the relay (0: no limit).",
+        _non_negative_float,
+    )
+    batch_size: int = setting(
+        200,
+        "Messages per SMTP connection before reconnecting.",
+        _positive_int,
+    )
+    unsubscribe_mailto: str = setting(
+        "",
+        "An address whose mail you process as unsubscribe requests (List-Unsubscribe mailto:).",
+        _no_newlines,
+    )
+    max_papers: int = setting(
+        30,
+        "Papers shown in one mail; the rest is a link.",
+        _positive_int,
+    )
+    min_papers: int = setting(
+        1,
+        "A reader's mail is sent only with at least this many papers for them (0: send empty days too).",
+        _non_negative_int,
+    )
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    """``[http]``: Fetching sources: timeouts, retries, politeness."""
+
+    timeout: float = setting(
+        20.0,
+        "Seconds to wait for a connection or a read.",
+        _positive_float,
+    )
+    retries: int = setting(
+        3,
+        "Retries on connect errors, 429 and 5xx.",
+        _non_negative_int,
+    )
+    source_deadline: float = setting(
+        120.0,
+        "Seconds one source may take, retries and waits included.",
+        _positive_float,
+    )
+    host_interval: float = setting(
+        1.0,
+        "Seconds between requests to one host (arXiv hosts always get 3).",
+        _non_negative_float,
+    )
+
+
+@dataclass(frozen=True)
+class RankingSettings:
+    """``[ranking]``: The weights of the blended order in every mail and topic feed (docs/topics.md)."""
+
+    relevance: float = setting(
+        1.0,
+        "Weight of full-text relevance (bm25) in the order.",
+        _non_negative_float,
+    )
+    upvotes: float = setting(
+        0.5,
+        "Weight of Hugging Face upvotes (log-scaled).",
+        _non_negative_float,
+    )
+    comments: float = setting(
+        0.2,
+        "Weight of Hugging Face comments (log-scaled).",
+        _non_negative_float,
+    )
+    freshness: float = setting(
+        0.3,
+        "Weight of how recent the paper is (its publication date, else when first seen; half-life 7 days).",
+        _non_negative_float,
+    )
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    """``[schedule]``: When `digest serve` / `digest schedule` run, and when the operator is alerted."""
+
+    times: tuple[str, ...] = setting(
+        ("07:00",),
+        "When `digest serve` / `digest schedule` run: HH:MM times, or 5-field cron lines.",
+        _schedule_times,
+    )
+    timezone: str = setting(
+        "",
+        "IANA time zone for the times (empty: the machine's).",
+        _timezone_name,
+    )
+    misfire_grace: int = setting(
+        6 * 3600,
+        "Seconds after a missed time in which a run still happens once (catch-up).",
+        _positive_int,
+    )
+    alert_after: int = setting(
+        2,
+        "Mail the operator after this many consecutive failed runs of a source.",
+        _positive_int,
+    )
+
+
+SECTIONS: dict[str, type] = {
+    "site": SiteSettings,
+    "feed": FeedSettings,
+    "mail": MailSettings,
+    "http": HttpSettings,
+    "ranking": RankingSettings,
+    "schedule": ScheduleSettings,
+}
+DATA_DIR_DEFAULT = "digest-data"
+DATA_DIR_HELP = "Folder for digest.db, feed.atom and outbox/."
+
+
 @dataclass(frozen=True)
 class Setting:
+    """One setting as the loader, the sample file and the docs see it."""
+
     section: str  # "" for top-level keys
     key: str
     default: Any
@@ -129,174 +333,35 @@ class Setting:
         parts = ["DIGEST", self.section, self.key] if self.section else ["DIGEST", self.key]
         return "_".join(part.upper() for part in parts)
 
+    @property
+    def dotted(self) -> str:
+        return f"{self.section}.{self.key}" if self.section else self.key
+
+
+def _from_field(section: str, declared: Field[Any]) -> Setting:
+    assert declared.default is not MISSING, f"{section}.{declared.name} needs a default"
+    return Setting(
+        section,
+        declared.name,
+        declared.default,
+        declared.metadata["help"],
+        declared.metadata["parse"],
+    )
+
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("", "data_dir", "digest-data", "Folder for digest.db, feed.atom and outbox/.", _text),
-    Setting(
-        "site", "title", "Paper digest", "Name shown in the feed, mail and pages.", _no_newlines
-    ),
-    Setting(
-        "site",
-        "base_url",
-        "http://localhost:8000",
-        "Public URL of `digest serve` (links in feeds and mail).",
-        _http_url,
-    ),
-    Setting(
-        "site",
-        "secret",
-        "",
-        "Signs unsubscribe and confirmation links. Empty: generated into data_dir/secret.key.",
-        _text,
-    ),
-    Setting(
-        "site",
-        "websub_hub",
-        "",
-        "WebSub hub to ping when a feed changes, e.g. https://pubsubhubbub.appspot.com/ (empty: off).",
-        _optional_http_url,
-    ),
-    Setting(
-        "feed",
-        "window_days",
-        14,
-        "Papers first seen in this many days stay in the feed.",
-        _positive_int,
-    ),
-    Setting("feed", "max_entries", 500, "At most this many entries in a feed.", _positive_int),
-    Setting(
-        "mail",
-        "from_address",
-        "Paper digest <digest@localhost>",
-        "From header. Use a domain your relay signs with DKIM.",
-        _no_newlines,
-    ),
-    Setting(
-        "mail",
-        "operator",
-        "operator@localhost",
-        "Gets a copy of the digest when there are no recipients, and alerts.",
-        _no_newlines,
-    ),
-    Setting(
-        "mail",
-        "recipients",
-        (),
-        "Addresses that get every digest (operator's list).",
-        _address_list,
-    ),
-    Setting(
-        "mail",
-        "smtp_url",
-        "maildir:outbox",
-        "maildir:PATH (relative to data_dir), smtp://user:pass@host:587, smtps://host:465.",
-        _text,
-    ),
-    Setting("mail", "smtp_user", "", "SMTP user name, when not in smtp_url.", _text),
-    Setting("mail", "smtp_password", "", "SMTP password, when not in smtp_url.", _text),
-    Setting(
-        "mail",
-        "send_rate",
-        0.0,
-        "Messages per second to the relay (0: no limit).",
-        _non_negative_float,
-    ),
-    Setting(
-        "mail",
-        "batch_size",
-        200,
-        "Messages per SMTP connection before reconnecting.",
-        _positive_int,
-    ),
-    Setting(
-        "mail",
-        "unsubscribe_mailto",
-        "",
-        "An address whose mail you process as unsubscribe requests (List-Unsubscribe mailto:).",
-        _no_newlines,
-    ),
-    Setting(
-        "mail", "max_papers", 30, "Papers shown in one mail; the rest is a link.", _positive_int
-    ),
-    Setting(
-        "mail",
-        "min_papers",
-        1,
-        "A reader's mail is sent only with at least this many papers for them (0: send empty days too).",
-        _non_negative_int,
-    ),
-    Setting(
-        "http", "timeout", 20.0, "Seconds to wait for a connection or a read.", _positive_float
-    ),
-    Setting("http", "retries", 3, "Retries on connect errors, 429 and 5xx.", _non_negative_int),
-    Setting(
-        "http",
-        "source_deadline",
-        120.0,
-        "Seconds one source may take, retries and waits included.",
-        _positive_float,
-    ),
-    Setting(
-        "http",
-        "host_interval",
-        1.0,
-        "Seconds between requests to one host (arXiv hosts always get 3).",
-        _non_negative_float,
-    ),
-    Setting(
-        "ranking",
-        "relevance",
-        1.0,
-        "Weight of full-text relevance (bm25) in the order.",
-        _non_negative_float,
-    ),
-    Setting(
-        "ranking",
-        "upvotes",
-        0.5,
-        "Weight of Hugging Face upvotes (log-scaled).",
-        _non_negative_float,
-    ),
-    Setting(
-        "ranking",
-        "comments",
-        0.2,
-        "Weight of Hugging Face comments (log-scaled).",
-        _non_negative_float,
-    ),
-    Setting(
-        "ranking",
-        "freshness",
-        0.3,
-        "Weight of how recent the paper is (its publication date, else when first seen; half-life 7 days).",
-        _non_negative_float,
-    ),
-    Setting(
-        "schedule",
-        "times",
-        ("07:00",),
-        "When `digest serve` / `digest schedule` run: HH:MM times, or 5-field cron lines.",
-        _schedule_times,
-    ),
-    Setting(
-        "schedule",
-        "timezone",
-        "",
-        "IANA time zone for the times (empty: the machine's).",
-        _timezone_name,
-    ),
-    Setting(
-        "schedule",
-        "misfire_grace",
-        6 * 3600,
-        "Seconds after a missed time in which a run still happens once (catch-up).",
-        _positive_int,
-    ),
-    Setting(
-        "schedule",
-        "alert_after",
-        2,
-        "Mail the operator after this many consecutive failed runs of a source.",
-        _positive_int,
-    ),
+    Setting("", "data_dir", DATA_DIR_DEFAULT, DATA_DIR_HELP, _text),
+    *(_from_field(name, declared) for name, cls in SECTIONS.items() for declared in fields(cls)),
 )
+
+
+def build_sections(values: dict[str, Any]) -> dict[str, Any]:
+    """The section objects from validated ``{"feed.window_days": 7, ...}`` values."""
+    return {
+        name: cls(**{f.name: values[f"{name}.{f.name}"] for f in fields(cls)})
+        for name, cls in SECTIONS.items()
+    }
+
+
+def data_dir_of(values: dict[str, Any]) -> Path:
+    return Path(values["data_dir"])

@@ -24,17 +24,17 @@ class Transport(Protocol):
 
 
 def open_transport(settings: Settings) -> Transport:
-    url = settings.get("mail", "smtp_url")
+    url = settings.mail.smtp_url
     if url.startswith("maildir:"):
         path = Path(url.removeprefix("maildir:") or "outbox")
         return MaildirTransport(data_files(settings).under(path))
     if url.startswith(("smtp://", "smtps://")):
         smtp = parse_smtp_url(
             url,
-            username=settings.get("mail", "smtp_user") or None,
-            password=settings.get("mail", "smtp_password") or None,
-            rate=settings.get("mail", "send_rate"),
-            batch_size=settings.get("mail", "batch_size"),
+            username=settings.mail.smtp_user or None,
+            password=settings.mail.smtp_password or None,
+            rate=settings.mail.send_rate,
+            batch_size=settings.mail.batch_size,
         )
         return SmtpTransport(smtp)
     raise ConfigError(

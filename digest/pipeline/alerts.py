@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 def send_alerts(settings: Settings, runtime: Runtime, reports: Sequence[SourceReport]) -> int:
     """After a run: mail the operator about sources that started failing or recovered."""
-    threshold = int(settings.get("schedule", "alert_after"))
+    threshold = int(settings.schedule.alert_after)
     health = {item.source: item for item in source_health(runtime.db)}
     sent = 0
     for report in reports:
@@ -54,7 +54,7 @@ def _notify(settings: Settings, runtime: Runtime, item: SourceHealth, *, failing
         runtime.transport.send(
             message.as_bytes(policy=email.policy.SMTP),
             sender=envelope_sender(settings),
-            recipient=settings.get("mail", "operator"),
+            recipient=settings.mail.operator,
             message_id=str(message["Message-ID"]),
         )
     except DeliveryError as error:
@@ -73,7 +73,7 @@ def alert_message(
         {
             "failing": failing,
             "streak": streak,
-            "site_title": settings.get("site", "title"),
+            "site_title": settings.site.title,
             "source": item.source,
             "status": item.last_status,
             "error": item.last_error,
@@ -82,9 +82,9 @@ def alert_message(
     )
     message = EmailMessage()
     what = f"failing for {streak} runs" if failing else "working again"
-    message["Subject"] = f"[{settings.get('site', 'title')}] source {what}: {_short(item.source)}"
-    message["From"] = settings.get("mail", "from_address")
-    message["To"] = settings.get("mail", "operator")
+    message["Subject"] = f"[{settings.site.title}] source {what}: {_short(item.source)}"
+    message["From"] = settings.mail.from_address
+    message["To"] = settings.mail.operator
     message["Date"] = format_datetime(now)
     key = hashlib.sha256(f"{item.source}\0{failing}\0{now.isoformat()}".encode()).hexdigest()[:16]
     message["Message-ID"] = f"<alert-{key}@{mail_domain(settings)}>"

@@ -75,7 +75,7 @@ class Newsletter:
             )
         if digest is None:
             return 0
-        operator = self.settings.get("mail", "operator")
+        operator = self.settings.mail.operator
         message_id = self._message_id(digest.id, operator)
         return queue_operator_copy(self.db, digest.id, operator, message_id, now)
 
@@ -84,7 +84,7 @@ class Newsletter:
         reader = get_subscriber(self.db, delivery.subscriber_id) if delivery.subscriber_id else None
         topics = self.topics_of(reader.topics if reader else (), who=delivery.recipient)
         bulk, count = self._render(delivery.from_digest_id, delivery.digest_id, topics)
-        minimum = self.settings.get("mail", "min_papers")
+        minimum = self.settings.mail.min_papers
         if count < minimum:
             return Skip(f"{count} paper(s) for this reader, fewer than mail.min_papers = {minimum}")
         # The digest was serialised once; this reader's bytes are a few substitutions
@@ -105,7 +105,7 @@ class Newsletter:
         if subscriber is None:
             return Recipient(address=delivery.recipient, view_url=view_url)
         token = self.tokens.for_subscriber(subscriber.id)
-        mailto = self.settings.get("mail", "unsubscribe_mailto")
+        mailto = self.settings.mail.unsubscribe_mailto
         return Recipient(
             address=delivery.recipient,
             name=subscriber.name,
@@ -165,8 +165,8 @@ class Newsletter:
 
     def _sync_configured_recipients(self, now: datetime) -> None:
         """``[mail] recipients`` are readers too (origin ``config``); dropping one unsubscribes it."""
-        configured = {address.lower() for address in self.settings.get("mail", "recipients")}
-        for address in self.settings.get("mail", "recipients"):
+        configured = {address.lower() for address in self.settings.mail.recipients}
+        for address in self.settings.mail.recipients:
             add_subscriber(self.db, address, now=now, origin="config")
         for subscriber in list_subscribers(self.db):
             if subscriber.origin == "config" and subscriber.email.lower() not in configured:
@@ -188,6 +188,6 @@ def preview_message(
         return None
     topics = newsletter.topics_of(reader.topics if reader else (), who=address or "operator")
     rendered, _ = newsletter.render_selection(papers, topics, Digest(id=0, created=now))
-    recipient = Recipient(address=address or settings.get("mail", "operator"))
+    recipient = Recipient(address=address or settings.mail.operator)
     message_id = message_id_for(0, now.date(), recipient.address, newsletter.domain)
     return build_message(rendered, recipient, newsletter.meta, message_id=message_id, date=now)

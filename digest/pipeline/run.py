@@ -215,8 +215,8 @@ def publish_feed(
     hold (RFC 5005, see :mod:`.archives`). When the bytes changed and
     ``[site] websub_hub`` is set, the hub is pinged through ``client``.
     """
-    window = timedelta(days=settings.get("feed", "window_days"))
-    limit = settings.get("feed", "max_entries")
+    window = timedelta(days=settings.feed.window_days)
+    limit = settings.feed.max_entries
     papers = history.feed_papers(db, since=now - window, limit=limit)
     today = now.astimezone(UTC).date()
     previous = live_prev_archive(db, papers, since=now - window, limit=limit, today=today)
@@ -227,7 +227,7 @@ def publish_feed(
     path = data_files(settings).feed
     changed = write_atomically(path, render_feed(papers, meta, feed_reasons(db, papers)))
     log.info("feed: %d entries, %s", len(papers), "written" if changed else "unchanged")
-    hub = settings.get("site", "websub_hub")
+    hub = settings.site.websub_hub
     if changed and hub:
         if client is None:
             log.warning("websub: no HTTP client given; hub %s not pinged", hub)

@@ -36,7 +36,7 @@ class Runtime:
 @contextmanager
 def open_runtime(settings: Settings) -> Iterator[Runtime]:
     db = history.open_history(data_files(settings).database)
-    timeout = settings.get("http", "timeout")
+    timeout = settings.http.timeout
     client = httpx.Client(
         headers={"User-Agent": USER_AGENT},
         timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
@@ -45,9 +45,9 @@ def open_runtime(settings: Settings) -> Iterator[Runtime]:
     try:
         fetcher = Fetcher(
             client,
-            retries=settings.get("http", "retries"),
-            deadline=settings.get("http", "source_deadline"),
-            host_interval=settings.get("http", "host_interval"),
+            retries=settings.http.retries,
+            deadline=settings.http.source_deadline,
+            host_interval=settings.http.host_interval,
         )
         transport = open_transport(settings)
         yield Runtime(db=db, fetcher=fetcher, transport=transport, clock=utc_now)

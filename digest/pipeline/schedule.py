@@ -33,7 +33,7 @@ class Job:
 
 
 def schedule_zone(settings: Settings) -> tzinfo:
-    name = settings.get("schedule", "timezone")
+    name = settings.schedule.timezone
     if name:
         return ZoneInfo(name)
     local = datetime.now().astimezone().tzinfo
@@ -65,7 +65,7 @@ def _one_trigger(item: str, zone: tzinfo) -> CronTrigger:
 
 def jobs(settings: Settings) -> list[Job]:
     zone = schedule_zone(settings)
-    default_times = tuple(settings.get("schedule", "times"))
+    default_times = tuple(settings.schedule.times)
     grouped: dict[tuple[str, ...], list[SourceConfig]] = {}
     for source in settings.sources:
         grouped.setdefault(source.schedule or default_times, []).append(source)

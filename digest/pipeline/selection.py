@@ -107,10 +107,10 @@ def publish_topic_feeds(
     if not settings.topics:
         return []
     # One window for every topic: loading the papers costs more than ranking them.
-    papers = window_papers(db, now - timedelta(days=settings.get("feed", "window_days")))
+    papers = window_papers(db, now - timedelta(days=settings.feed.window_days))
     weights = Weights.from_settings(settings)
     feeds = [_publish_one(settings, db, topic, papers, now, weights) for topic in settings.topics]
-    hub = settings.get("site", "websub_hub")
+    hub = settings.site.websub_hub
     changed = [feed.url for feed in feeds if feed.changed]
     if hub and changed and client is not None:
         ping_hub(client, hub, changed)
@@ -138,7 +138,7 @@ def _publish_one(
     # Newest first, like feed.atom: readers sort by date, and entries do not
     # shuffle each day as upvotes (and so scores) move.
     picks.sort(key=lambda pick: (pick.paper.first_seen, pick.paper.id), reverse=True)
-    picks = picks[: settings.get("feed", "max_entries")]
+    picks = picks[: settings.feed.max_entries]
     path, url = topic_feed_path(settings, topic), topic_feed_url(settings, topic)
     body = render_feed(
         [pick.paper for pick in picks],

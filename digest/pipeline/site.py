@@ -27,39 +27,39 @@ def tag_authority(settings: Settings) -> str:
 def feed_meta(settings: Settings) -> FeedMeta:
     url = urls(settings).base
     return FeedMeta(
-        title=settings.get("site", "title"),
+        title=settings.site.title,
         feed_id=urls(settings).feed,
         self_url=urls(settings).feed,
         site_url=f"{url}/",
-        author_name=settings.get("site", "title"),
+        author_name=settings.site.title,
         subtitle="New research papers, each announced once.",
-        hub_url=settings.get("site", "websub_hub") or None,
+        hub_url=settings.site.websub_hub or None,
     )
 
 
 def mail_domain(settings: Settings) -> str:
-    address = parseaddr(settings.get("mail", "from_address"))[1]
+    address = parseaddr(settings.mail.from_address)[1]
     return address.rpartition("@")[2] or site_host(settings)
 
 
 def mail_meta(settings: Settings) -> MailMeta:
     url = urls(settings).base
     return MailMeta(
-        site_title=settings.get("site", "title"),
+        site_title=settings.site.title,
         site_url=f"{url}/",
         feed_url=urls(settings).feed,
         archive_url=urls(settings).digests,
-        from_address=settings.get("mail", "from_address"),
+        from_address=settings.mail.from_address,
         list_id=f"daily.papers.{site_host(settings)}",
         message_domain=mail_domain(settings),
-        max_papers=settings.get("mail", "max_papers"),
+        max_papers=settings.mail.max_papers,
     )
 
 
 def envelope_sender(settings: Settings) -> str:
-    return parseaddr(settings.get("mail", "from_address"))[1]
+    return parseaddr(settings.mail.from_address)[1]
 
 
 def site_tokens(settings: Settings) -> Tokens:
     """Token signer with the configured secret, or the one generated into the data folder."""
-    return Tokens(load_secret(settings.get("site", "secret"), data_files(settings).secret_key))
+    return Tokens(load_secret(settings.site.secret, data_files(settings).secret_key))

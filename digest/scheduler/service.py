@@ -79,7 +79,7 @@ class Scheduler:
     def start(self) -> None:
         """Take the scheduler lock, add the jobs, catch up once, then start APScheduler."""
         self._claim()
-        grace = int(self.settings.get("schedule", "misfire_grace"))
+        grace = int(self.settings.schedule.misfire_grace)
         for job in jobs(self.settings):
             self.scheduler.add_job(
                 self.job,
@@ -102,7 +102,7 @@ class Scheduler:
 
     def missed_jobs(self) -> list[Job]:
         """The jobs that missed a slot while nothing was running (each once)."""
-        grace = timedelta(seconds=int(self.settings.get("schedule", "misfire_grace")))
+        grace = timedelta(seconds=int(self.settings.schedule.misfire_grace))
         db = history.open_history(data_files(self.settings).database)
         try:
             last = last_run_started(db)

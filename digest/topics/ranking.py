@@ -51,10 +51,8 @@ class Weights:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Weights:
-        return cls(*(settings.get("ranking", name) for name in _WEIGHT_NAMES))
-
-
-_WEIGHT_NAMES = ("relevance", "upvotes", "comments", "freshness")
+        ranking = settings.ranking
+        return cls(ranking.relevance, ranking.upvotes, ranking.comments, ranking.freshness)
 
 
 @dataclass(frozen=True)

@@ -85,7 +85,7 @@ def create_app(
     """The web app for ``settings``; ``clock`` returns aware UTC datetimes."""
     limits = limits or Limits()
     url = urls(settings).base
-    tokens = Tokens(load_secret(settings.get("site", "secret"), data_files(settings).secret_key),
+    tokens = Tokens(load_secret(settings.site.secret, data_files(settings).secret_key),
                     clock=lambda: clock().timestamp())  # fmt: skip
     seconds = lambda: clock().timestamp()  # noqa: E731
     site = Site(

@@ -54,7 +54,7 @@ class Cadence:
 
     def __init__(self, settings: Settings, fire_times: FireTimes | None = None) -> None:
         self._fire_times = fire_times or scheduler_fire_times(settings)
-        self._grace = timedelta(seconds=int(settings.get("schedule", "misfire_grace")))
+        self._grace = timedelta(seconds=int(settings.schedule.misfire_grace))
         self._times: list[datetime] = []
         self._valid_until: datetime | None = None
 

@@ -39,10 +39,10 @@ class Confirmation:
 def build_confirmation(
     settings: Settings, confirmation: Confirmation, *, now: datetime
 ) -> EmailMessage:
-    site_title = plain(settings.get("site", "title"))
+    site_title = plain(settings.site.title)
     context = {
         "site_title": site_title,
-        "site_url": str(settings.get("site", "base_url")).rstrip("/") + "/",
+        "site_url": str(settings.site.base_url).rstrip("/") + "/",
         "address": confirmation.address,
         "confirm_url": confirmation.confirm_url,
         "topics": list(confirmation.topics),
@@ -50,9 +50,7 @@ def build_confirmation(
         "valid_days": CONFIRM_MAX_AGE // 86400,
     }
     message = EmailMessage()
-    message["From"] = headers.config_header(
-        settings.get("mail", "from_address"), "mail.from_address"
-    )
+    message["From"] = headers.config_header(settings.mail.from_address, "mail.from_address")
     message["To"] = headers.to_address(confirmation.address, None)
     message["Subject"] = f"Confirm your subscription to {site_title}"
     message["Date"] = format_datetime(now.astimezone(UTC))

@@ -51,7 +51,7 @@ class Site:
 
     @property
     def title(self) -> str:
-        return str(self.settings.get("site", "title"))
+        return str(self.settings.site.title)
 
     def open_db(self) -> sqlite3.Connection:
         return open_history(data_files(self.settings).database)

@@ -97,8 +97,8 @@ def _intro(site: Site) -> str:
 
 
 def _schedule_line(site: Site) -> str:
-    times = list(site.settings.get("schedule", "times"))
-    zone = site.settings.get("schedule", "timezone") or "server time"
+    times = list(site.settings.schedule.times)
+    zone = site.settings.schedule.timezone or "server time"
     if all(":" in item and " " not in item for item in times):
         listed = " and ".join(sorted(times))
         return f"A new digest is put together every day at {listed} ({zone})."

@@ -18,8 +18,8 @@ def write(tmp_path: Path, text: str) -> Path:
 
 def test_defaults_need_no_file() -> None:
     settings = load_settings(None, environ={})
-    assert settings.get("feed", "window_days") == 14
-    assert settings.get("feed", "max_entries") == 500
+    assert settings.feed.window_days == 14
+    assert settings.feed.max_entries == 500
     assert [s.url for s in settings.sources] == [DEFAULT_SOURCE]
     assert settings.data_dir == Path("digest-data")
 
@@ -29,7 +29,7 @@ def test_the_environment_overrides_the_file(tmp_path: Path) -> None:
     settings = load_settings(
         path, environ={"DIGEST_FEED_WINDOW_DAYS": "7", "DIGEST_DATA_DIR": "/srv/d"}
     )
-    assert settings.get("feed", "window_days") == 7
+    assert settings.feed.window_days == 7
     assert settings.data_dir == Path("/srv/d")
 
 
@@ -99,10 +99,10 @@ def test_the_deploy_sample_is_complete() -> None:
 
 def test_schedule_times_from_the_environment_accept_a_list_or_cron_lines() -> None:
     listed = load_settings(None, environ={"DIGEST_SCHEDULE_TIMES": "07:00,19:30"})
-    assert listed.get("schedule", "times") == ("07:00", "19:30")
+    assert listed.schedule.times == ("07:00", "19:30")
     cron = load_settings(
         None, environ={"DIGEST_SCHEDULE_TIMES": "0 20 * * sun,mon-thu; 30 7 * * *"}
     )
-    assert cron.get("schedule", "times") == ("0 20 * * sun,mon-thu", "30 7 * * *")
+    assert cron.schedule.times == ("0 20 * * sun,mon-thu", "30 7 * * *")
     with pytest.raises(ConfigError, match=r"DIGEST_SCHEDULE_TIMEZONE.*unknown time zone"):
         load_settings(None, environ={"DIGEST_SCHEDULE_TIMEZONE": "Mars/Olympus"})

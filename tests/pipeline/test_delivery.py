@@ -15,6 +15,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -55,7 +56,7 @@ def settings_for(data_dir: Path, relay: SmtpSink, **extra: str) -> Settings:
         **extra,
     }
     settings = load_settings(None, environ=environ)
-    return Settings(settings.values, (SourceConfig(str(EXAMPLES)),), None, settings.topics)
+    return replace(settings, sources=(SourceConfig(str(EXAMPLES)),))
 
 
 class Clock:
@@ -197,7 +198,7 @@ def test_a_weekly_reader_gets_the_whole_week_once_on_their_day(
 
 
 def replace_sources(settings: Settings, source: Path) -> Settings:
-    return Settings(settings.values, (SourceConfig(str(source)),), None, settings.topics)
+    return replace(settings, sources=(SourceConfig(str(source)),))
 
 
 def test_a_reader_added_today_starts_with_todays_digest(tmp_path: Path, sink: SmtpSink) -> None:
