@@ -84,6 +84,12 @@ class DataFiles:
         return path if path.is_absolute() else self.root / path
 
 
+def templates_dir(settings: Settings) -> Path | None:
+    """The operator's template folder (``[site] templates_dir``), or None for the shipped ones."""
+    folder = settings.site.templates_dir
+    return Path(folder) if folder else None
+
+
 def urls(settings: Settings) -> Urls:
     return Urls(str(settings.site.base_url).rstrip("/"))
 

@@ -118,3 +118,17 @@ class HttpValidators:
     etag: str | None = None
     last_modified: str | None = None
     body_sha256: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    """How one source has been doing across runs (for `digest status` and alerts)."""
+
+    source: str
+    kind: str
+    last_status: str
+    last_run: datetime
+    last_success: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+    consecutive_failures: int

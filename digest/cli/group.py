@@ -92,3 +92,18 @@ def open_database(settings: Settings) -> Iterator[Any]:
         yield db
     finally:
         db.close()
+
+
+def refuse_broken_templates(settings: Settings) -> None:
+    """With ``[site] templates_dir`` set, stop before doing anything if a template would fail."""
+    if not settings.site.templates_dir:
+        return
+    from ..render.check import check_templates  # renders samples: only when overrides exist
+
+    problems = check_templates(settings)
+    if problems:
+        listed = "\n  ".join(str(problem) for problem in problems)
+        raise ConfigError(
+            f"{len(problems)} template problem(s) in [site] templates_dir "
+            f"(run `digest check` after fixing):\n  {listed}"
+        )

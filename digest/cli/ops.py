@@ -12,7 +12,8 @@ from ..clock import utc_now
 from ..config import Settings
 from ..history.deliveries import delivery_counts
 from ..history.locks import lock_holder
-from ..history.status import RunSummary, SourceHealth, recent_runs, source_health
+from ..history.status import RunSummary, recent_runs, source_health
+from ..model import SourceHealth
 from ..pipeline.schedule import next_fire_time, schedule_zone
 from ..scheduler import Scheduler
 from .group import main, open_database, settings_of
@@ -230,3 +231,27 @@ def _progress(items: list[tuple[str, date | None]]) -> Any:
 
 
 __all__ = ["backfill_command", "schedule_command", "status_command"]
+
+
+@main.command("check")
+@click.pass_context
+def check_command(ctx: click.Context) -> None:
+    """Check the configuration and render every template (yours and the shipped ones).
+
+    Exit 0 when all is well; 2 naming the file and line of each problem.
+
+    \b
+    Example:
+      DIGEST_SITE_TEMPLATES_DIR=my-templates digest check
+    """
+    from ..render.check import check_templates
+
+    settings = settings_of(ctx)  # a bad setting stops here, naming file, line and key
+    problems = check_templates(settings)
+    for problem in problems:
+        click.echo(f"digest: template error: {problem}", err=True)
+    if problems:
+        ctx.exit(2)
+    where = settings.config_path or "defaults and environment"
+    overrides = settings.site.templates_dir or "none"
+    click.echo(f"ok: configuration ({where}), templates (overrides: {overrides})")

@@ -17,7 +17,7 @@ from ..pipeline.newsletter import Newsletter, preview_message
 from ..pipeline.run import RunResult, deliver, run
 from ..pipeline.runtime import open_runtime
 from ..pipeline.site import site_tokens
-from .group import main, open_database, settings_of
+from .group import main, open_database, refuse_broken_templates, settings_of
 
 
 @main.command("run")
@@ -48,6 +48,7 @@ def run_command(
       digest run --source https://rss.arxiv.org/rss/cs.LG --json
     """
     settings = settings_of(ctx, sources)
+    refuse_broken_templates(settings)
     with open_runtime(settings) as runtime, exclusive(runtime.db, "run", runtime.clock, wait=wait):
         result = run(settings, runtime, mark_seen=mark_seen)
     if as_json:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import click
 
 from ..config import Settings
-from .group import main, settings_of
+from .group import main, refuse_broken_templates, settings_of
 
 Hook = Callable[[], object]
 
@@ -74,6 +74,7 @@ def serve_command(
     from ..web import create_app
 
     settings = settings_of(ctx)
+    refuse_broken_templates(settings)
     starting, stopping = background_services(settings, schedule=schedule)
     app = create_app(settings, on_startup=starting, on_shutdown=stopping)
     click.echo(f"Serving {settings.site.base_url} on http://{host}:{port}/", err=True)

@@ -144,6 +144,11 @@ class SiteSettings:
         "Signs unsubscribe and confirmation links. Empty: generated into data_dir/secret.key.",
         _text,
     )
+    templates_dir: str = setting(
+        "",
+        "A folder of your own templates (email/..., web/...) that replace the shipped ones of the same name (docs/templates.md).",
+        _text,
+    )
     websub_hub: str = setting(
         "",
         "WebSub hub to ping when a feed changes, e.g. https://pubsubhubbub.appspot.com/ (empty: off).",

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ..model import SourceHealth
 from .times import parse_utc
 
 
@@ -20,18 +21,6 @@ class RunSummary:
     novel: int
     digest_id: int | None
     sources: tuple[dict[str, Any], ...]
-
-
-@dataclass(frozen=True)
-class SourceHealth:
-    source: str
-    kind: str
-    last_status: str
-    last_run: datetime
-    last_success: datetime | None
-    last_error: str | None
-    last_error_at: datetime | None
-    consecutive_failures: int
 
 
 def recent_runs(db: sqlite3.Connection, limit: int = 10) -> list[RunSummary]:

@@ -8,20 +8,16 @@ restart neither repeats nor forgets an alert.
 from __future__ import annotations
 
 import email.policy
-import hashlib
 import logging
 from collections.abc import Sequence
-from datetime import datetime
-from email.message import EmailMessage
-from email.utils import format_datetime
 from typing import TYPE_CHECKING
 
 from ..config import Settings
 from ..errors import DeliveryError
 from ..history.alerts import alert_state, set_alert_state
-from ..history.status import SourceHealth, source_health
-from ..model import SourceReport
-from ..render.templates import render
+from ..history.status import source_health
+from ..model import SourceHealth, SourceReport
+from ..render.alert import alert_message
 from .site import envelope_sender, mail_domain
 
 if TYPE_CHECKING:
@@ -49,7 +45,7 @@ def send_alerts(settings: Settings, runtime: Runtime, reports: Sequence[SourceRe
 
 def _notify(settings: Settings, runtime: Runtime, item: SourceHealth, *, failing: bool) -> int:
     now = runtime.clock()
-    message = alert_message(settings, item, failing=failing, now=now)
+    message = alert_message(settings, item, failing=failing, now=now, domain=mail_domain(settings))
     try:
         runtime.transport.send(
             message.as_bytes(policy=email.policy.SMTP),
@@ -62,38 +58,3 @@ def _notify(settings: Settings, runtime: Runtime, item: SourceHealth, *, failing
         return 0
     set_alert_state(runtime.db, item.source, "failing" if failing else "ok", now)
     return 1
-
-
-def alert_message(
-    settings: Settings, item: SourceHealth, *, failing: bool, now: datetime
-) -> EmailMessage:
-    streak = item.consecutive_failures
-    body = render(
-        "email/alert.txt.j2",
-        {
-            "failing": failing,
-            "streak": streak,
-            "site_title": settings.site.title,
-            "source": item.source,
-            "status": item.last_status,
-            "error": item.last_error,
-            "checked": item.last_run.strftime("%Y-%m-%d %H:%M UTC"),
-        },
-    )
-    message = EmailMessage()
-    what = f"failing for {streak} runs" if failing else "working again"
-    message["Subject"] = f"[{settings.site.title}] source {what}: {_short(item.source)}"
-    message["From"] = settings.mail.from_address
-    message["To"] = settings.mail.operator
-    message["Date"] = format_datetime(now)
-    key = hashlib.sha256(f"{item.source}\0{failing}\0{now.isoformat()}".encode()).hexdigest()[:16]
-    message["Message-ID"] = f"<alert-{key}@{mail_domain(settings)}>"
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(body)
-    return message
-
-
-def _short(source: str) -> str:
-    """Sources are untrusted-ish text from config: one line, bounded, for the subject."""
-    line = " ".join(source.split())
-    return line if len(line) <= 80 else line[:77] + "..."

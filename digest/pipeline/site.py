@@ -9,7 +9,7 @@ from email.utils import parseaddr
 from urllib.parse import urlsplit
 
 from ..config import Settings
-from ..locations import data_files, urls
+from ..locations import data_files, templates_dir, urls
 from ..render.feed import FeedMeta
 from ..render.mail import MailMeta
 from ..tokens import Tokens, load_secret
@@ -53,6 +53,7 @@ def mail_meta(settings: Settings) -> MailMeta:
         list_id=f"daily.papers.{site_host(settings)}",
         message_domain=mail_domain(settings),
         max_papers=settings.mail.max_papers,
+        templates_dir=templates_dir(settings),
     )
 
 

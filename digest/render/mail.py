@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
+from pathlib import Path
 from typing import Any
 
 import css_inline
@@ -60,6 +61,7 @@ class MailMeta:
     list_id: str  # "daily.papers.example.org" (RFC 2919)
     message_domain: str  # right-hand side of every Message-ID
     max_papers: int = 30
+    templates_dir: Path | None = None  # the operator's overrides ([site] templates_dir)
 
 
 @dataclass(frozen=True)
@@ -126,8 +128,10 @@ def render_digest(
     shown = digest.papers[: max(meta.max_papers, 0)]
     more = len(digest.papers) - len(shown)
     context = _context(shown, more, len(digest.papers), meta, day, reasons or {}, sections)
-    html = _INLINER.inline(templates.render("email/digest.html.j2", context))
-    text = templates.render("email/digest.txt.j2", context)
+    html = _INLINER.inline(
+        templates.render("email/digest.html.j2", context, templates_dir=meta.templates_dir)
+    )
+    text = templates.render("email/digest.txt.j2", context, templates_dir=meta.templates_dir)
     return RenderedDigest(context["subject"], text, html, len(shown), more)
 
 

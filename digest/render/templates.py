@@ -1,6 +1,6 @@
 """The Jinja2 environment for the mail bodies, and the per-recipient slots it leaves.
 
-Both mail templates render from the same context (STYLE.md habit 8); the HTML
+Both mail templates render from the same context; the HTML
 one is autoescaped and the text one is not, chosen by file extension. What
 differs per recipient is not rendered here: ``slot("x")`` leaves a marker, and
 ``when("x") … end("x")`` brackets text kept only when ``x`` has a value.
@@ -13,14 +13,24 @@ strips those from every source string, so a paper cannot forge a slot.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import textwrap
 from collections.abc import Mapping
 from functools import cache
 from html import escape
+from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PrefixLoader,
+    StrictUndefined,
+    select_autoescape,
+)
 from markupsafe import Markup
 
 _OPEN, _CLOSE = "\ue000", "\ue001"
@@ -32,9 +42,39 @@ _BLOCK = re.compile(f"{_OPEN}if:(\\w+){_CLOSE}(.*?){_OPEN}end:\\1{_CLOSE}", re.D
 TEXT_WIDTH = 72
 
 
-def render(name: str, context: Mapping[str, Any]) -> str:
-    """Render ``templates/<name>`` with ``context``; a missing variable is an error."""
-    return _environment().get_template(name).render(context)
+def render(name: str, context: Mapping[str, Any], *, templates_dir: Path | None = None) -> str:
+    """Render ``templates/<name>`` (or the operator's override) with ``context``; a missing
+    variable is an error."""
+    return mail_environment(templates_dir).get_template(name).render(context)
+
+
+def shipped_folder() -> Path:
+    """The shipped templates: ``digest.templates`` in a wheel or an editable install, else the
+    checkout's top-level ``templates/`` (running from a source tree)."""
+    spec = importlib.util.find_spec("digest.templates")
+    if spec is not None and spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations)))
+    return Path(__file__).resolve().parents[2] / "templates"
+
+
+def template_names(folder: Path) -> list[str]:
+    """The template files under ``folder``, as loader names (``email/digest.txt.j2``)."""
+    if not folder.is_dir():
+        return []
+    return sorted(
+        path.relative_to(folder).as_posix() for path in folder.rglob("*.j2") if path.is_file()
+    )
+
+
+def template_loader(templates_dir: Path | None) -> BaseLoader:
+    """The operator's folder first, then the shipped templates; ``default:NAME`` is always the
+    shipped one, so an override can ``{% extends "default:email/digest.html.j2" %}``."""
+    shipped = FileSystemLoader(shipped_folder())
+    loaders: list[BaseLoader] = [PrefixLoader({"default": shipped}, delimiter=":")]
+    if templates_dir is not None:
+        loaders.append(FileSystemLoader(templates_dir))
+    loaders.append(shipped)
+    return ChoiceLoader(loaders)
 
 
 def personalise(body: str, values: Mapping[str, str], *, html: bool) -> str:
@@ -63,10 +103,10 @@ def has_slots(text: str) -> bool:
 
 
 @cache
-def _environment() -> Environment:
-    # Autoescape by extension (the flaskr habit): .html.j2 escaped, .txt.j2 not.
+def mail_environment(templates_dir: Path | None = None) -> Environment:
+    # Autoescape by extension: .html.j2 escaped, .txt.j2 not.
     environment = Environment(
-        loader=PackageLoader("digest", "templates"),
+        loader=template_loader(templates_dir),
         autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
         undefined=StrictUndefined,
         trim_blocks=True,

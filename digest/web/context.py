@@ -21,9 +21,9 @@ from starlette.responses import HTMLResponse
 from ..config import Settings
 from ..deliver.transports import Transport
 from ..history import open_history
-from ..locations import data_files
+from ..locations import data_files, templates_dir
+from ..render import pages
 from ..tokens import Tokens
-from . import templating
 from .cadence import Cadence
 from .feeds import FeedFiles
 from .security import CSRF_FIELD, Csrf, Limits, RateLimiter
@@ -81,8 +81,8 @@ class Site:
     ) -> HTMLResponse:
         """Render ``web/<template>``; a page with a form gets a CSRF token (and cookie)."""
         nonce, fresh = self.csrf.nonce(request) if form else ("", False)
-        _css, version = templating.stylesheet()
-        html = templating.render(
+        _css, version = pages.stylesheet(templates_dir(self.settings))
+        html = pages.render(
             template,
             {
                 "site_title": self.title,
@@ -92,6 +92,7 @@ class Site:
                 "csrf_token": self.csrf.token(nonce) if form else "",
                 **context,
             },
+            templates_dir=templates_dir(self.settings),
         )
         response = HTMLResponse(html, status_code=status, headers=dict(headers or {}))
         response.headers["Cache-Control"] = NO_STORE if form else cache

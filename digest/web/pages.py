@@ -14,13 +14,13 @@ from starlette.responses import JSONResponse, Response
 
 from ..errors import StoreError
 from ..history.public import DigestDay, digest_days, last_finished_run, papers_digested_on
-from ..locations import urls
+from ..locations import templates_dir, urls
 from ..model import StoredPaper
 from ..pipeline.selection import feed_reasons
+from ..render.pages import icon, stylesheet
 from ..topics import source_name
 from .context import NO_STORE, Site, site_of
 from .published import topic_feeds
-from .templating import icon, stylesheet
 from .views import long_day, paper_views, short_day
 
 log = logging.getLogger(__name__)
@@ -167,7 +167,7 @@ def _month_label(month: str) -> str:
 
 
 async def stylesheet_file(request: Request) -> Response:
-    css, version = stylesheet()
+    css, version = stylesheet(templates_dir(site_of(request).settings))
     cache = (
         "public, max-age=31536000, immutable"
         if request.query_params.get("v") == version
@@ -178,7 +178,9 @@ async def stylesheet_file(request: Request) -> Response:
 
 async def favicon(request: Request) -> Response:
     return Response(
-        icon(), media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"}
+        icon(templates_dir(site_of(request).settings)),
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "public, max-age=86400"},
     )
 
 

@@ -17,11 +17,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ..locations import data_files, urls
+from ..locations import data_files, templates_dir, urls
 from ..pipeline.archives import render_archive
+from ..render.pages import render
 from .context import Site, site_of
 from .feeds import ATOM, OPML, Representation, conditional_response
-from .templating import render
 
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")  # the slugs [[topics]] allows
 ARCHIVE_CACHE = "public, max-age=86400"  # closed days; an entry may still be revised
@@ -121,6 +121,7 @@ async def opml(request: Request) -> Response:
     body = render(
         "feeds.opml.j2",
         {"title": site.title, "site_url": f"{site.base_url}/", "feeds": feeds},
+        templates_dir=templates_dir(site.settings),
     ).encode()
     representation = Representation.of(body, _opml_changed(site), OPML)
     return conditional_response(request, representation, cache_control=OPML_CACHE)

@@ -34,8 +34,9 @@ from ..history.subscribers import (
 )
 from ..locations import urls
 from ..pipeline.readers import WEEKDAYS, SubscriberError, normalise_address
+from ..render.confirmation import Confirmation
 from ..tokens import TokenError
-from .confirmation import Confirmation, send_confirmation
+from .confirmation import send_confirmation
 from .context import NO_STORE, Site, client_address, site_of
 from .pages import subscribe_form_context
 from .security import FormError, choices, text_field
