@@ -120,9 +120,12 @@ def _no_newlines(value: Any) -> str:
     return text
 
 
-def setting(default: Any, help: str, parse: Callable[[Any], Any]) -> Any:
-    """A field of a settings section: its default, the help line and the parser that validates it."""
-    return field(default=default, metadata={"help": help, "parse": parse})
+def setting(
+    default: Any, help: str, parse: Callable[[Any], Any], *, shown: str | None = None
+) -> Any:
+    """A field of a settings section: its default, the help line (Markdown), the parser that
+    validates it, and how the docs show the default when the value itself says little."""
+    return field(default=default, metadata={"help": help, "parse": parse, "shown": shown})
 
 
 @dataclass(frozen=True)
@@ -141,8 +144,9 @@ class SiteSettings:
     )
     secret: str = setting(
         "",
-        "Signs unsubscribe and confirmation links. Empty: generated into data_dir/secret.key.",
+        "Signs unsubscribe and confirmation links; empty: generated into `data_dir/secret.key`.",
         _text,
+        shown="generated",
     )
     templates_dir: str = setting(
         "",
@@ -151,8 +155,9 @@ class SiteSettings:
     )
     websub_hub: str = setting(
         "",
-        "WebSub hub to ping when a feed changes, e.g. https://pubsubhubbub.appspot.com/ (empty: off).",
+        "WebSub hub to ping when a feed changes (empty: off).",
         _optional_http_url,
+        shown="empty",
     )
 
 
@@ -178,33 +183,36 @@ class MailSettings:
 
     from_address: str = setting(
         "Paper digest <digest@localhost>",
-        "From header. Use a domain your relay signs with DKIM.",
+        "From header; use a domain your relay signs with DKIM.",
         _no_newlines,
     )
     operator: str = setting(
         "operator@localhost",
-        "Gets a copy of the digest when there are no recipients, and alerts.",
+        "Gets the digest while there are no readers, and alerts.",
         _no_newlines,
     )
     recipients: tuple[str, ...] = setting(
         (),
-        "Addresses that get every digest (operator's list).",
+        "Addresses that get every digest (your own list).",
         _address_list,
+        shown="none",
     )
     smtp_url: str = setting(
         "maildir:outbox",
-        "maildir:PATH (relative to data_dir), smtp://user:pass@host:587, smtps://host:465.",
+        "`maildir:PATH`, `smtp://user:pass@host:587` (STARTTLS), `smtps://host:465`, `smtp://127.0.0.1:25?tls=off` (loopback only).",
         _text,
     )
     smtp_user: str = setting(
         "",
-        "SMTP user name, when not in smtp_url.",
+        "SMTP user name, when not in `smtp_url`.",
         _text,
+        shown="empty",
     )
     smtp_password: str = setting(
         "",
-        "SMTP password, when not in smtp_url.",
+        "SMTP password, when not in `smtp_url`.",
         _text,
+        shown="empty",
     )
     send_rate: float = setting(
         0.0,
@@ -218,17 +226,18 @@ class MailSettings:
     )
     unsubscribe_mailto: str = setting(
         "",
-        "An address whose mail you process as unsubscribe requests (List-Unsubscribe mailto:).",
+        "An address whose mail you process as unsubscribe requests (adds a `mailto:` to List-Unsubscribe).",
         _no_newlines,
+        shown="empty",
     )
     max_papers: int = setting(
         30,
-        "Papers shown in one mail; the rest is a link.",
+        'Papers shown in one mail; the rest is one "and N more" link.',
         _positive_int,
     )
     min_papers: int = setting(
         1,
-        "A reader's mail is sent only with at least this many papers for them (0: send empty days too).",
+        "A reader's mail goes out only with at least this many papers for them.",
         _non_negative_int,
     )
 
@@ -244,7 +253,7 @@ class HttpSettings:
     )
     retries: int = setting(
         3,
-        "Retries on connect errors, 429 and 5xx.",
+        "Retries on connect errors, 429 and 5xx (exponential backoff with jitter; Retry-After and RateLimit honoured).",
         _non_negative_int,
     )
     source_deadline: float = setting(
@@ -265,22 +274,22 @@ class RankingSettings:
 
     relevance: float = setting(
         1.0,
-        "Weight of full-text relevance (bm25) in the order.",
+        "Weight of full-text relevance (bm25).",
         _non_negative_float,
     )
     upvotes: float = setting(
         0.5,
-        "Weight of Hugging Face upvotes (log-scaled).",
+        "Weight of Hugging Face upvotes.",
         _non_negative_float,
     )
     comments: float = setting(
         0.2,
-        "Weight of Hugging Face comments (log-scaled).",
+        "Weight of Hugging Face comments.",
         _non_negative_float,
     )
     freshness: float = setting(
         0.3,
-        "Weight of how recent the paper is (its publication date, else when first seen; half-life 7 days).",
+        "Weight of how recent a paper is (publication date, else first seen; half-life 7 days).",
         _non_negative_float,
     )
 
@@ -291,22 +300,23 @@ class ScheduleSettings:
 
     times: tuple[str, ...] = setting(
         ("07:00",),
-        "When `digest serve` / `digest schedule` run: HH:MM times, or 5-field cron lines.",
+        "When `digest serve` / `digest schedule` run: `HH:MM` or cron lines (env: `07:00,19:30`, or cron lines separated by `;`).",
         _schedule_times,
     )
     timezone: str = setting(
         "",
-        "IANA time zone for the times (empty: the machine's).",
+        "IANA time zone of the times.",
         _timezone_name,
+        shown="the machine's",
     )
     misfire_grace: int = setting(
         6 * 3600,
-        "Seconds after a missed time in which a run still happens once (catch-up).",
+        "Seconds after a missed time in which one catch-up run still happens.",
         _positive_int,
     )
     alert_after: int = setting(
         2,
-        "Mail the operator after this many consecutive failed runs of a source.",
+        "Mail the operator after this many failed runs of a source in a row.",
         _positive_int,
     )
 
@@ -320,7 +330,7 @@ SECTIONS: dict[str, type] = {
     "schedule": ScheduleSettings,
 }
 DATA_DIR_DEFAULT = "digest-data"
-DATA_DIR_HELP = "Folder for digest.db, feed.atom and outbox/."
+DATA_DIR_HELP = "Folder for digest.db, feed.atom and outbox/ (also `--data-dir`)."
 
 
 @dataclass(frozen=True)
@@ -332,6 +342,7 @@ class Setting:
     default: Any
     help: str
     parse: Callable[[Any], Any]
+    shown: str | None = None  # the default as the docs say it ("generated", "the machine's")
 
     @property
     def env_name(self) -> str:
@@ -351,6 +362,7 @@ def _from_field(section: str, declared: Field[Any]) -> Setting:
         declared.default,
         declared.metadata["help"],
         declared.metadata["parse"],
+        declared.metadata["shown"],
     )
 
 
@@ -370,3 +382,28 @@ def build_sections(values: dict[str, Any]) -> dict[str, Any]:
 
 def data_dir_of(values: dict[str, Any]) -> Path:
     return Path(values["data_dir"])
+
+
+def settings_table() -> str:
+    """README's table of every setting, generated here so the two cannot disagree."""
+    lines = [
+        "| setting | environment | default | what it does |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| `{s.dotted}` | `{s.env_name}` | {_shown_default(s)} | {s.help} |" for s in SETTINGS
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _shown_default(setting: Setting) -> str:
+    if setting.shown is not None:
+        return setting.shown
+    default = setting.default
+    if default in ("", ()):
+        return "none" if default == () else "empty"
+    if isinstance(default, tuple):
+        return "`[" + ", ".join(f'"{item}"' for item in default) + "]`"
+    if isinstance(default, float) and default.is_integer() and setting.section != "ranking":
+        return f"`{int(default)}`"
+    return f"`{default}`"

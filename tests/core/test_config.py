@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from digest.config import DEFAULT_SOURCE, SETTINGS, load_settings, sample_config
+from digest.config.settings import settings_table
 from digest.errors import ConfigError
 
 
@@ -106,3 +107,16 @@ def test_schedule_times_from_the_environment_accept_a_list_or_cron_lines() -> No
     assert cron.schedule.times == ("0 20 * * sun,mon-thu", "30 7 * * *")
     with pytest.raises(ConfigError, match=r"DIGEST_SCHEDULE_TIMEZONE.*unknown time zone"):
         load_settings(None, environ={"DIGEST_SCHEDULE_TIMEZONE": "Mars/Olympus"})
+
+
+def test_readmes_settings_table_is_the_declarations() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    assert settings_table() in readme, "regenerate README's table: digest.config.settings_table()"
+
+
+def test_settings_are_typed_objects_per_section() -> None:
+    settings = load_settings(None, environ={"DIGEST_FEED_WINDOW_DAYS": "7"})
+    assert settings.feed.window_days == 7
+    assert settings.schedule.alert_after == 2
+    with pytest.raises(AttributeError):
+        settings.feed.window_days = 3  # type: ignore[misc]
