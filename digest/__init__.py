@@ -21,7 +21,7 @@ The names load lazily, so ``import digest`` (and ``digest --version``) stays che
 from __future__ import annotations
 
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 __version__ = "0.1.0"
 USER_AGENT = f"digest/{__version__} (+https://github.com/digest-papers/digest)"
@@ -52,13 +52,6 @@ __all__ = [
     "open_runtime",
     "run",
 ]
-
-if TYPE_CHECKING:
-    from .config import Settings, load_settings
-    from .errors import ConfigError, DigestError
-    from .model import Paper, StoredPaper
-    from .pipeline.run import RunResult, run
-    from .pipeline.runtime import open_runtime
 
 
 def __getattr__(name: str) -> Any:
