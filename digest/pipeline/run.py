@@ -188,7 +188,7 @@ def _record(
 def _check_stale(
     db: sqlite3.Connection, run_id: int, report: SourceReport, now: datetime
 ) -> SourceReport:
-    """Same batch as last time although a new one was due: say so (USERS.md item 3)."""
+    """Same batch as last time although a new one was due: say so (docs/readers.md §3)."""
     previous = history.previous_good_fetch(db, report.source, run_id)
     if previous is None:
         return report

@@ -1,6 +1,6 @@
 """Telling a stale page from a quiet day.
 
-arXiv announces at 20:00 America/New_York, Sunday to Thursday (formats.md §6).
+arXiv announces at 20:00 America/New_York, Sunday to Thursday (docs/formats.md §9).
 If an arXiv source shows the same batch as its last good fetch although an
 announcement has happened since, the page is stale (a lagging mirror or
 cache), not quiet: the run says so instead of reporting "nothing new".

@@ -1,10 +1,10 @@
 """The Atom feed: one entry per paper, byte-identical for the same input.
 
-This is the only module that imports feedgen (STYLE.md habit 9). feedgen
-stamps ``datetime.now()`` into every feed and entry ``updated`` and its own
-version into ``generator``; all of them are overwritten here, because a
-rebuild of the same papers must give the same bytes and so the same ETag
-(STANDARDS.md §5, "Emit deterministically").
+This is the only module that imports feedgen, so its quirks are handled in
+one place (docs/standards.md §3). feedgen stamps ``datetime.now()`` into
+every feed and entry ``updated`` and its own version into ``generator``; all
+of them are overwritten here, because a rebuild of the same papers must give
+the same bytes and so the same ETag (docs/standards.md §3.2).
 """
 
 from __future__ import annotations

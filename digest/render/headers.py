@@ -83,9 +83,9 @@ def checked_message_id(message_id: str) -> str:
 def message_id_for(digest_id: int, day: date, address: str, domain: str) -> str:
     """``<digest-YYYYMMDD-ID.HASH@domain>``: unique per recipient, the same on a re-send.
 
-    Gmail refuses mail without a Message-ID (USERS.md item 8); a stable one lets
-    a resumed send be recognised (item 13). The address is hashed, not shown,
-    and lower-cased so a re-typed address keeps its id.
+    Gmail refuses mail without a Message-ID (docs/readers.md §8); a stable one
+    lets a resumed send be recognised (docs/readers.md §13). The address is
+    hashed, not shown, and lower-cased so a re-typed address keeps its id.
     """
     if not _DOMAIN.fullmatch(domain):
         raise ConfigError(f"{domain!r} is not a domain name", where="MailMeta.message_domain")

@@ -56,7 +56,7 @@ def paper_link(paper: StoredPaper) -> str:
 
     The arXiv abs page comes first because it is version-less and permanent; the
     Hugging Face search is the last resort so that every paper has a link (Slack's
-    reader rejects entries without one, USERS.md item 11).
+    reader rejects entries without one, docs/readers.md §11).
     """
     if paper.arxiv_id:
         return f"https://arxiv.org/abs/{quote(paper.arxiv_id)}"

@@ -120,7 +120,7 @@ def render_digest(
 ) -> RenderedDigest:
     """Render subject, text and HTML once for every recipient of ``digest``.
 
-    Past ``meta.max_papers`` the rest is one "and N more" link (USERS.md item 7).
+    Past ``meta.max_papers`` the rest is one "and N more" link (docs/readers.md §7).
     With ``sections`` (a reader's topics) the papers appear under their
     section's heading; the cap still keeps the first papers of ``digest.papers``
     (best first), whichever section they are in.
@@ -237,7 +237,7 @@ def build_message(
     message_id: str,
     date: datetime,
 ) -> EmailMessage:
-    """One recipient's ``multipart/alternative`` message, headers per STANDARDS.md."""
+    """One recipient's ``multipart/alternative`` message, headers per docs/standards.md §1."""
     url = headers.unsubscribe_url(recipient.unsubscribe_url)
     mailto = headers.unsubscribe_mailto(recipient.unsubscribe_mailto)
     message = EmailMessage()

@@ -4,7 +4,7 @@ Titles, author names and abstracts arrive from listing pages with whatever the
 page held: control characters (which lxml refuses and which break a text mail's
 layout), TeX accents from arXiv metadata (``Jos\\'e``), and abstracts far longer
 than a newsletter should carry. Maths such as ``$k$`` is left as it is: it reads
-well as text, and mail clients run no MathJax (USERS.md item 9).
+well as text, and mail clients run no MathJax (docs/readers.md §9).
 """
 
 from __future__ import annotations

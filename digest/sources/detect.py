@@ -26,7 +26,7 @@ PARSERS: dict[str, Parser] = {
     "feed": feed.parse,
 }
 
-# Path shapes of the real sites (formats.md §1, §2, §3, §4.1).
+# Path shapes of the real sites (docs/formats.md §1, §2, §4, §5).
 _PATH_KINDS = (
     (re.compile(r"/api/(daily_papers|papers)(/|$)"), "hf-api"),
     (re.compile(r"^/papers(/(date|week|month)/|/trending|/?$)"), "hf-page"),

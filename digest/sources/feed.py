@@ -2,7 +2,7 @@
 
 The catch-all source: journal feeds, third-party republishers of Hugging Face
 Daily Papers (RSSHub, takara-ai, MichaelMarkert/rss, capjamesg's JSON Feed;
-``formats.md`` section 5), a lab's blog. Each item becomes a :class:`Paper`:
+docs/formats.md §7), a lab's blog. Each item becomes a :class:`Paper`:
 the arXiv id is recovered from links and guids (arxiv.org, huggingface.co/papers),
 the DOI from prism:doi, dc:identifier or a doi.org link. Descriptions are
 untrusted HTML and come out as plain text (selectolax/lexbor, script and style
@@ -120,7 +120,7 @@ def _safe_url(raw: str, base: str) -> str | None:
 
 _HF_PAPER = re.compile(r"^https?://(?:www\.)?huggingface\.co/papers/([^/?#]+)", re.IGNORECASE)
 _ARXIV_IN_TEXT = re.compile(r"\barXiv:\s*([\w./-]+)", re.IGNORECASE)
-# rss.arxiv.org descriptions, when such a feed is read as a generic one (formats.md §4.2).
+# rss.arxiv.org descriptions, when such a feed is read as a generic one (docs/formats.md §7).
 _ARXIV_RSS_PREFIX = re.compile(r"^arXiv:\S+\s+Announce Type:\s*[\w-]+\s*Abstract:\s*")
 
 

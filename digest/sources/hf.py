@@ -1,6 +1,6 @@
 """Hugging Face Daily Papers: the JSON API and the JSON embedded in listing pages.
 
-Both carry the same item shape (formats.md §1.1): an outer object holding
+Both carry the same item shape (docs/formats.md §1.1): an outer object holding
 ``numComments`` and wrapping a ``paper`` with the arXiv id, text, authors and
 upvotes. :func:`parse_api` reads ``/api/daily_papers``, ``/api/papers/search``
 and ``/api/papers/<id>``; :func:`parse_page` reads the ``data-props`` of the
@@ -47,10 +47,10 @@ def page_count(payload: bytes) -> int:
     """Count the items of one page of an API array answer, before any dedupe.
 
     The fetcher pages ``/api/daily_papers`` with ``p=0,1,…`` and ``limit=100``
-    and stops at the first page holding fewer than ``limit`` items (formats.md
-    §1.1). A non-array answer (an error object, a single paper) counts 0, so
-    paging stops there and :func:`parse_api` reports what it was. Raises
-    :class:`ParseError` when the payload is not JSON at all.
+    and stops at the first page holding fewer than ``limit`` items
+    (docs/formats.md §1.2). A non-array answer (an error object, a single
+    paper) counts 0, so paging stops there and :func:`parse_api` reports what
+    it was. Raises :class:`ParseError` when the payload is not JSON at all.
     """
     data = _load_json(payload, None)
     return len(data) if isinstance(data, list) else 0
@@ -119,7 +119,7 @@ def _island_props(payload: bytes, url: str) -> JSONObject:
     text = payload.decode("utf-8-sig", errors="replace")
     if not text.lstrip().startswith("<"):
         raise ParseError("not an HTML page (expected a Hugging Face /papers page)", source=url)
-    # Select on data-target alone: attribute order, quoting and class vary (formats.md §2).
+    # Select on data-target alone: attribute order, quoting and class vary (docs/formats.md §2).
     # selectolax unescapes the attribute value exactly once, as the JSON needs.
     node = LexborHTMLParser(text).css_first('[data-target="DailyPapers"]')
     raw = node.attributes.get("data-props") if node is not None else None
@@ -199,7 +199,7 @@ def _arxiv_id(inner: JSONObject, where: str, url: str) -> str:
 
 
 def _title(inner: JSONObject, item: JSONObject, where: str, url: str) -> str:
-    # The outer title is a copy of paper.title (formats.md §1.1); prefer paper.*.
+    # The outer title is a copy of paper.title (docs/formats.md §1.1); prefer paper.*.
     title = clean_text(_text(inner.get("title")) or _text(item.get("title")))
     if not title:
         raise LayoutError(f"{where}: paper.title is missing", source=url)

@@ -23,7 +23,7 @@ from .fetch import Document, Fetcher, is_local, read_local
 
 log = logging.getLogger(__name__)
 
-HF_PAGE_SIZE = 100  # the API's maximum `limit` (formats.md §1.1)
+HF_PAGE_SIZE = 100  # the API's maximum `limit` (docs/formats.md §1.2)
 HF_MAX_PAGES = 20  # a day holds ~30-80 papers; this bounds a misbehaving server
 
 

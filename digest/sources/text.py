@@ -54,7 +54,7 @@ _HEADER_MARKERS = (b"Get trending papers in your email inbox", b"byAK and the re
 _GLUED_SUBSCRIBE = "Subscribe"
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
 # The number after the date ("Sep 29 1") is read as upvotes. HF's compact cards also show a
-# comment count near the date (formats.md §2); should that be what it is, only this changes.
+# comment count near the date (docs/formats.md §3); should that be what it is, only this changes.
 _DATE_LINE = re.compile(rf"(?P<date>{_MONTH} \d{{1,2}}(?:, \d{{4}})?)(?: (?P<count>\d+))?")
 _AUTHORS_LINE = re.compile(r"[•·∙]? ?(?P<n>\d+) authors?")
 _SEPARATORS = frozenset({"·", "•", "∙"})

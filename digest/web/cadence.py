@@ -5,7 +5,7 @@ speaks APScheduler), so the health check and ``Cache-Control`` read the same
 ``[schedule]`` as the scheduler does, per-source schedules included.
 
 - ``max_age``: a feed is fresh until shortly after the next scheduled run,
-  capped at three hours (STANDARDS.md: 1 to 3 h), and kept short while a run
+  capped at three hours (docs/standards.md §5.2), and kept short while a run
   that just fired may still be writing.
 - ``allowed_age``: a finished run is expected after every scheduled time; the
   longest gap between two of them plus ``misfire_grace`` is as old as the last

@@ -4,7 +4,7 @@ A feed file (``feed.atom``, ``topics/<slug>.atom``) is read once per change:
 :class:`FeedFiles` keeps its bytes, gzipped bytes and validators keyed by the
 file's inode, size and mtime, so a conditional GET costs one ``fstat``. The
 ETag is a hash of the bytes (the same bytes always get the same ETag,
-STANDARDS.md §5), Last-Modified is when the file last changed
+docs/standards.md §5.1), Last-Modified is when the file last changed
 (:func:`~digest.files.write_atomically` leaves an identical file untouched).
 The gzip variant is a different representation, so it gets its own strong
 ETag (``"<hash>-gz"``); either one validates a conditional request.

@@ -282,7 +282,7 @@ def test_a_body_that_says_gzip_but_is_not_fails_only_that_source(tmp_path: Path)
 
 
 def test_a_wait_beyond_the_source_deadline_fails_at_once(tmp_path: Path) -> None:
-    # arXiv answers 503 with Retry-After: ~300 while its replicas lag (formats.md §3).
+    # arXiv answers 503 with Retry-After: ~300 while its replicas lag (docs/formats.md §4.2).
     lagging = Reply(b"", 503, headers={"Retry-After": "300"})
     with page_server() as server:
         url = server.route("/list/cs.LG/new", lagging)

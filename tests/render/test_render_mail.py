@@ -245,7 +245,7 @@ def test_thirty_long_papers_stay_under_100_kb() -> None:
 
     raw = build(render_digest(digest, META, day=DAY, reasons=reasons))
 
-    assert len(raw) < 100_000  # Gmail clips a message near 102 KB (STANDARDS.md)
+    assert len(raw) < 100_000  # Gmail clips a message near 102 KB (docs/standards.md §1.5)
 
 
 # --- content -------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """arXiv listing pages, API Atom and rss.arxiv.org feeds (digest.sources.arxiv).
 
-Fixtures follow formats.md §3 and §4: invented papers in the real layouts.
+Fixtures follow docs/formats.md §4, §5 and §6: invented papers in the real layouts.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Generic RSS / Atom / RDF / JSON Feed parsing (digest.sources.feed).
 
-Fixtures: formats.md §5 (third-party Hugging Face feeds) and a journal-like Atom
+Fixtures: docs/formats.md §7 (third-party Hugging Face feeds) and a journal-like Atom
 feed with DOIs; hostile inputs are written inline next to the rule they test.
 """
 
@@ -42,7 +42,7 @@ def only(page: Page) -> Paper:
     return page.papers[0]
 
 
-# --- third-party Hugging Face feeds (formats.md §5) ----------------------------------------
+# --- third-party Hugging Face feeds (docs/formats.md §7) ----------------------------------
 
 
 def test_rsshub_item_reads_every_field_and_the_arxiv_id_from_its_link() -> None:

@@ -1,6 +1,6 @@
 """Hugging Face API and listing-page parsing (digest.sources.hf).
 
-Fixtures follow formats.md §1.4 and §2.1: invented papers in the real shapes.
+Fixtures follow docs/formats.md §1 and §2: invented papers in the real shapes.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 Three pure parsers (``parse_listing``, ``parse_api``, ``parse_rss``) turn one
 payload into a :class:`~digest.model.Page`, and three cheap sniffers tell
 :mod:`digest.sources.detect` which one a payload needs. The markup and its
-quirks are described in ``formats.md`` sections 3 and 4.
+quirks are described in docs/formats.md §4, §5 and §6 (the listings, the
+API, the feeds).
 
 - :mod:`.listing`: ``arxiv.org/list/<cat>/new|recent|pastweek`` (HTML, selectolax/lexbor);
 - :mod:`.api`: ``export.arxiv.org/api/query`` (Atom + OpenSearch, ElementTree);

@@ -2,7 +2,7 @@
 
 Errors come back as HTTP 200 with one entry whose id is under
 ``arxiv.org/api/errors``; an answer with no entries is told apart from an
-empty result by ``opensearch:totalResults`` (formats.md section 4.1).
+empty result by ``opensearch:totalResults`` (docs/formats.md §5).
 """
 
 from __future__ import annotations

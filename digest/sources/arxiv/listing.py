@@ -1,7 +1,7 @@
 """arXiv listing pages (``arxiv.org/list/<cat>/new|recent|pastweek``), 2024+ and legacy layouts.
 
 HTML read with selectolax/lexbor (an HTML5 parser). The markup and its quirks
-are in ``formats.md`` section 3; the comments below name the quirk each rule
+are in docs/formats.md §4; the comments below name the quirk each rule
 is for.
 """
 

@@ -2,7 +2,7 @@
 
 Every item says how it was announced (``new``, ``cross``, ``replace``,
 ``replace-cross``) and its guid carries the version, which is what lets
-history tell a replacement from a new paper (formats.md section 4.2). A
+history tell a replacement from a new paper (docs/formats.md §6). A
 weekend or holiday feed has no items: an explicitly empty day, not a failure.
 """
 
