@@ -3,7 +3,7 @@
 Pure computation shared by the scheduler service (which fires the runs), the
 web app (Cache-Control and the health check size themselves to the schedule)
 and ``digest status``. APScheduler numbers weekdays from Monday = 0, so cron
-lines use day names (see docs/operations.md).
+lines use day names (README, "Running it every day").
 """
 
 from __future__ import annotations

@@ -47,6 +47,8 @@ class TemplateProblem:
 def check_templates(settings: Settings) -> list[TemplateProblem]:
     """Every problem with the templates ``settings`` would render (empty: all is well)."""
     folder = templates_dir(settings)
+    if folder is not None and not folder.is_dir():
+        return [TemplateProblem(str(folder), "[site] templates_dir is not a folder (a typo?)")]
     problems = list(_mail_problems(settings, folder))
     problems += _page_problems(folder)
     return problems

@@ -92,3 +92,11 @@ def test_check_names_the_file_and_line_of_a_broken_override(
 
 def test_the_shipped_templates_pass_the_check() -> None:
     assert check_templates(load_settings(None, environ={})) == []
+
+
+def test_a_templates_dir_that_does_not_exist_is_a_problem_not_ignored(tmp_path: Path) -> None:
+    settings = load_settings(
+        None, environ={"DIGEST_SITE_TEMPLATES_DIR": str(tmp_path / "tmplates")}
+    )
+    (problem,) = check_templates(settings)
+    assert problem.where == str(tmp_path / "tmplates") and "not a folder" in problem.message
