@@ -292,6 +292,8 @@ def _json_items(payload: bytes, url: str) -> list[_Item]:
         document = json.loads(payload)
     except (ValueError, UnicodeDecodeError) as error:
         raise ParseError(f"not valid JSON ({error}), expected a JSON Feed", source=url) from None
+    except RecursionError:  # json.loads recurses per level of nesting
+        raise ParseError("JSON nested too deeply to be a JSON Feed", source=url) from None
     version = document.get("version") if isinstance(document, dict) else None
     if not isinstance(version, str) or not _JSON_FEED_URL.match(version):
         raise ParseError("JSON, but not a JSON Feed (no jsonfeed.org version 1)", source=url)

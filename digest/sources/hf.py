@@ -23,6 +23,8 @@ from ..model import Page, Paper
 PAPER_URL = "https://huggingface.co/papers/{}"
 EMPTY_LISTING = "no papers listed for this date"
 EMPTY_SEARCH = "no papers matched the search"
+# json.loads recurses per level: a hostile answer nested 200,000 deep exhausts the stack.
+TOO_DEEP = "JSON nested too deeply to be a listing (a hostile or broken answer)"
 
 _JSON_TYPES = {dict: "object", list: "array", str: "string", int: "number", float: "number"}
 
@@ -90,6 +92,8 @@ def _load_json(payload: bytes, url: str | None) -> object:
         raise ParseError(f"truncated or invalid JSON ({exc.msg} at {where})", source=url) from exc
     except ValueError as exc:  # UnicodeDecodeError: bytes in no UTF encoding
         raise ParseError(f"not JSON text: {exc}", source=url) from exc
+    except RecursionError:
+        raise ParseError(TOO_DEEP, source=url) from None
 
 
 def _title_of(page: bytes) -> str:
@@ -134,6 +138,8 @@ def _island_props(payload: bytes, url: str) -> JSONObject:
         raise LayoutError(
             f"layout changed: data-props is not JSON ({exc.msg})", source=url
         ) from exc
+    except RecursionError:
+        raise ParseError(f"data-props: {TOO_DEEP}", source=url) from None
     if not isinstance(props, dict):
         raise LayoutError("layout changed: data-props is not a JSON object", source=url)
     return props

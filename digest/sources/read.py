@@ -11,7 +11,7 @@ import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import UTC, date, datetime, time
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ..config import SourceConfig
@@ -20,6 +20,7 @@ from ..model import HttpValidators, Page, Paper
 from . import hf
 from .detect import PARSERS, kind_from_content, kind_from_url
 from .fetch import Document, Fetcher, is_local, read_local
+from .validate import validated_page
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +53,16 @@ def read_source(
     *,
     today: date,
     validators_for: Callable[[str], HttpValidators],
+    now: datetime | None = None,
 ) -> SourceRead:
+    """Fetch and parse one source; every paper has passed :mod:`.validate` against ``now``.
+
+    Without ``now`` the end of ``today`` (UTC) stands in for it.
+    """
+    now = now or datetime.combine(today, time.max, UTC)
     if is_local(config.url):
         documents = read_local(config.url, source=config.label)
-        local_kind, page = _parse_all(documents, config)
+        local_kind, page = _parse_all(documents, config, now)
         return SourceRead(kind=local_kind, page=page)
     url = resolve_url(config.url, today)
     kind: str | None = config.kind if config.kind != "auto" else kind_from_url(url)
@@ -78,7 +85,7 @@ def read_source(
         return SourceRead(kind or "auto", None, url, fresh, unchanged=SAME_BYTES)
     if paged:
         documents += _more_hf_pages(url, documents[0], fetcher, config)
-    parsed_kind, page = _parse_all(documents, config, kind)
+    parsed_kind, page = _parse_all(documents, config, now, kind)
     return SourceRead(kind=parsed_kind, page=page, cache_url=url, validators=fresh)
 
 
@@ -125,16 +132,18 @@ def _more_hf_pages(
 
 
 def _parse_all(
-    documents: list[Document], config: SourceConfig, kind: str | None = None
+    documents: list[Document], config: SourceConfig, now: datetime, kind: str | None = None
 ) -> tuple[str, Page]:
-    """Parse every document of a source; a folder may mix kinds, so detect each one."""
+    """Parse every document of a source (a folder may mix kinds, so detect each one), validated."""
     kinds: list[str] = []
     papers: list[Paper] = []
     reasons = []
     for document in documents:
         this_kind = kind or (config.kind if config.kind != "auto" else None)
         this_kind = this_kind or kind_from_content(document.payload, document.url)
-        page = PARSERS[this_kind](document.payload, document.url)
+        page = validated_page(
+            PARSERS[this_kind](document.payload, document.url), source=config.label, now=now
+        )
         kinds.append(this_kind)
         papers.extend(page.papers)
         if page.empty_reason:

@@ -1,0 +1,196 @@
+"""The boundary: every paper a parser hands on is checked here, once, before history sees it.
+
+Parsers read what a page says; this module decides what of it digest will
+keep. A value that cannot be right is dropped (with a warning naming the
+source and the field), never stored: a negative upvote count or a year-1 date
+would otherwise sit in history and break every later run that ranks or reads
+it. Text is cleaned of what no title needs and what can disguise one:
+control characters, bidi overrides, zero-width characters, lone surrogates
+(which SQLite cannot even encode). Long text is cut at a word and marked.
+
+The invariants, also checked by the property tests (:func:`violations`):
+
+- counts (upvotes, comments, author count) and versions are ``int`` in
+  ``[0, 10**9]`` (versions from 1);
+- dates lie within ``[1991-01-01, now + 2 days]`` (arXiv opened in August 1991);
+- titles are non-empty and at most ``MAX_TITLE`` characters, abstracts at most
+  ``MAX_ABSTRACT``, every other string at most ``MAX_FIELD``;
+- no string holds a character of :data:`_UNWANTED`, nor a lone surrogate;
+- a ``url`` is http or https.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+from ..identity import clean_text
+from ..model import Page, Paper
+
+log = logging.getLogger(__name__)
+
+MAX_COUNT = 10**9
+MAX_TITLE = 1_000
+MAX_ABSTRACT = 20_000
+MAX_FIELD = 1_000  # an author, an organisation, a category, a DOI, a URL
+MAX_AUTHORS = 5_000  # physics collaborations list ~3,000; past this it is not a byline
+EARLIEST = datetime(1991, 1, 1, tzinfo=UTC)
+FUTURE_SLACK = timedelta(days=2)  # time zones and early announcements, not next week
+ELLIPSIS = "…"
+
+# C0/C1 controls (whitespace aside, which clean_text collapses), bidi embeddings,
+# overrides and isolates, the Arabic letter mark, zero-width space/joiners, word
+# joiner, BOM. They render as nothing or reorder what follows: in a Subject line a
+# U+202E can make "gpj.exe" read as "exe.jpg".
+_UNWANTED = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def validated_page(page: Page, *, source: str, now: datetime) -> Page:
+    """``page`` with every paper checked; a paper whose title does not survive is left out."""
+    papers = tuple(
+        paper for paper in (valid_paper(p, source=source, now=now) for p in page.papers) if paper
+    )
+    if papers or not page.papers:
+        return Page(papers, page.empty_reason)
+    return Page((), page.empty_reason or "no paper had a usable title")
+
+
+def valid_paper(paper: Paper, *, source: str, now: datetime) -> Paper | None:
+    """The paper with every field made to hold the invariants, or None without a title."""
+    title = clean(paper.title, MAX_TITLE)
+    if not title:
+        log.warning("%s: a paper without a usable title was left out", source)
+        return None
+    where = f"{source}: {paper.arxiv_id or title[:60]!r}"
+    return replace(
+        paper,
+        title=title,
+        abstract=clean(paper.abstract, MAX_ABSTRACT),
+        arxiv_id=_short(paper.arxiv_id, where, "arxiv_id"),
+        doi=_short(paper.doi, where, "doi"),
+        version=_count(paper.version, where, "version", lowest=1),
+        authors=_names(paper.authors),
+        author_count=_count(paper.author_count, where, "author_count"),
+        organization=_short(paper.organization, where, "organization"),
+        published=_moment(paper.published, where, "published", now),
+        listed_on=_short(paper.listed_on, where, "listed_on"),
+        upvotes=_count(paper.upvotes, where, "upvotes"),
+        comments=_count(paper.comments, where, "comments"),
+        categories=_names(paper.categories),
+        url=_link(paper.url, where),
+    )
+
+
+def clean(text: str, limit: int) -> str:
+    """Text as history stores it: no invisible or reordering characters, at most ``limit`` long."""
+    text = _SURROGATE.sub("\ufffd", text)
+    text = clean_text(_UNWANTED.sub("", text))
+    return cut(text, limit)
+
+
+def cut(text: str, limit: int) -> str:
+    """``text`` cut at the last word boundary that fits ``limit`` with the ellipsis."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - len(ELLIPSIS)]
+    space = head.rfind(" ")
+    if space > limit // 2:  # one giant "word" is cut where it must be
+        head = head[:space]
+    return head.rstrip() + ELLIPSIS
+
+
+def violations(paper: Paper, *, now: datetime) -> list[str]:
+    """What about ``paper`` breaks the invariants (empty for a paper this module passed)."""
+    problems: list[str] = []
+    if not paper.title:
+        problems.append("empty title")
+    for name, value, limit in _strings(paper):
+        if len(value) > limit:
+            problems.append(f"{name} longer than {limit}")
+        if _UNWANTED.search(value) or _SURROGATE.search(value):
+            problems.append(f"{name} holds an unwanted character")
+    for name in ("upvotes", "comments", "author_count", "version"):
+        value = getattr(paper, name)
+        if value is not None and not (type(value) is int and 0 <= value <= MAX_COUNT):
+            problems.append(f"{name} {value!r} out of range")
+    if paper.published is not None and not (
+        paper.published.tzinfo is not None and EARLIEST <= paper.published <= now + FUTURE_SLACK
+    ):
+        problems.append(f"published {paper.published!r} out of range")
+    if paper.url is not None and urlsplit(paper.url).scheme not in ("http", "https"):
+        problems.append(f"url {paper.url!r} is not http(s)")
+    return problems
+
+
+def _strings(paper: Paper) -> Iterable[tuple[str, str, int]]:
+    yield "title", paper.title, MAX_TITLE
+    yield "abstract", paper.abstract, MAX_ABSTRACT
+    for name in ("arxiv_id", "doi", "organization", "listed_on", "url"):
+        value = getattr(paper, name)
+        if value is not None:
+            yield name, value, MAX_FIELD
+    for name in ("authors", "categories"):
+        for value in getattr(paper, name):
+            yield name, value, MAX_FIELD
+
+
+def _count(value: object, where: str, field: str, *, lowest: int = 0) -> int | None:
+    if value is None:
+        return None
+    # bool is an int to Python, never a count; a float (1e30) is not one either.
+    if type(value) is int and lowest <= value <= MAX_COUNT:
+        return value
+    log.warning(
+        "%s: %s %.40r is not a count in [%d, %d]; dropped", where, field, value, lowest, MAX_COUNT
+    )
+    return None
+
+
+def _moment(value: datetime | None, where: str, field: str, now: datetime) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    if EARLIEST <= value <= now + FUTURE_SLACK:
+        return value.astimezone(UTC)
+    log.warning(
+        "%s: %s %s is outside 1991-01-01 … now + 2 days; dropped", where, field, value.isoformat()
+    )
+    return None
+
+
+def _short(value: str | None, where: str, field: str) -> str | None:
+    if value is None:
+        return None
+    text = clean(value, MAX_FIELD + 1)
+    if len(text) > MAX_FIELD:
+        # An id or a name this long is not one: drop it rather than store a cut-off id.
+        log.warning("%s: %s is longer than %d characters; dropped", where, field, MAX_FIELD)
+        return None
+    return text or None
+
+
+def _names(values: tuple[str, ...]) -> tuple[str, ...]:
+    names = (clean(value, MAX_FIELD) for value in values[:MAX_AUTHORS])
+    return tuple(name for name in names if name)
+
+
+def _link(url: str | None, where: str) -> str | None:
+    link = _short(url, where, "url")
+    if link is None:
+        return None
+    try:
+        scheme = urlsplit(link).scheme
+    except ValueError:  # "http://[" : an unbalanced IPv6 bracket
+        scheme = ""
+    if scheme in ("http", "https"):
+        return link
+    log.warning("%s: url %.80r is not http(s); dropped", where, link)
+    return None

@@ -1,0 +1,139 @@
+"""The boundary where source data becomes a Paper (digest.sources.validate)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from digest.model import Page, Paper
+from digest.sources.validate import (
+    ELLIPSIS,
+    MAX_ABSTRACT,
+    MAX_TITLE,
+    clean,
+    valid_paper,
+    validated_page,
+    violations,
+)
+
+NOW = datetime(2025, 3, 12, 8, 0, tzinfo=UTC)
+
+
+def checked(**fields: object) -> Paper:
+    paper = valid_paper(Paper(**{"title": "A title", **fields}), source="hf-daily", now=NOW)  # type: ignore[arg-type]
+    assert paper is not None
+    assert violations(paper, now=NOW) == []
+    return paper
+
+
+@pytest.mark.parametrize("value", [-1, -1_000_000, 10**9 + 1, 2**63, True, 1e30, "12"])
+@pytest.mark.parametrize("field", ["upvotes", "comments", "author_count"])
+def test_a_count_outside_0_to_a_billion_is_dropped_with_a_warning_naming_source_and_field(
+    field: str, value: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        assert getattr(checked(**{field: value}), field) is None
+    assert "hf-daily" in caplog.text and field in caplog.text
+
+
+@pytest.mark.parametrize("value", [0, 1, 41, 10**9])
+def test_counts_in_range_are_kept(value: int) -> None:
+    assert checked(upvotes=value, comments=value).upvotes == value
+
+
+def test_version_zero_is_not_a_version() -> None:
+    assert checked(version=0).version is None
+    assert checked(version=3).version == 3
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(1, 1, 1, tzinfo=UTC),
+        datetime(999, 6, 1, tzinfo=UTC),
+        datetime(1990, 12, 31, 23, 59, tzinfo=UTC),
+        NOW + timedelta(days=2, seconds=1),
+        datetime(9999, 12, 31, tzinfo=UTC),
+    ],
+)
+def test_a_date_before_1991_or_past_now_plus_two_days_is_dropped(moment: datetime) -> None:
+    assert checked(published=moment).published is None
+
+
+@pytest.mark.parametrize("moment", [datetime(1991, 1, 1, tzinfo=UTC), NOW, NOW + timedelta(days=2)])
+def test_dates_within_the_window_are_kept(moment: datetime) -> None:
+    assert checked(published=moment).published == moment
+
+
+def test_a_naive_date_is_read_as_utc() -> None:
+    assert checked(published=datetime(2025, 3, 11, 17, 58)).published == datetime(
+        2025, 3, 11, 17, 58, tzinfo=UTC
+    )
+
+
+def test_a_long_title_is_cut_at_a_word_and_marked() -> None:
+    title = checked(title="word " * 400).title
+    assert len(title) <= MAX_TITLE
+    assert title.endswith("word" + ELLIPSIS)
+
+
+def test_a_long_abstract_is_cut_at_a_word_and_marked() -> None:
+    abstract = checked(abstract="abstract " * 5000).abstract
+    assert len(abstract) <= MAX_ABSTRACT and abstract.endswith("abstract" + ELLIPSIS)
+
+
+def test_one_giant_word_is_cut_where_it_must_be() -> None:
+    assert clean("x" * 5000, 100) == "x" * 99 + ELLIPSIS
+
+
+@pytest.mark.parametrize(
+    ("raw", "stored"),
+    [
+        ("\u202eevil\u202c title", "evil title"),  # bidi override and pop
+        ("Pre\u200btraining\ufeff", "Pretraining"),  # zero-width space, BOM
+        ("a\u2066b\u2069c", "abc"),  # isolates
+        ("bell\x07 and \x1b[31mescape", "bell and [31mescape"),  # C0 controls
+        ("c1\x85\x9bcontrols", "c1controls"),  # C1 controls
+        ("Bad \ud800 surrogate", "Bad \ufffd surrogate"),
+        ("tab\tand\nnewline", "tab and newline"),  # whitespace collapses, as everywhere
+    ],
+)
+def test_invisible_and_reordering_characters_are_removed(raw: str, stored: str) -> None:
+    assert checked(title=raw, abstract=raw, authors=(raw,)).title == stored
+    assert checked(abstract=raw).abstract == stored
+    assert checked(authors=(raw,), organization=raw).authors == (stored,)
+
+
+def test_a_title_of_only_invisible_characters_drops_the_paper(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        assert valid_paper(Paper(title="\u200b\u202e\x00"), source="hf-daily", now=NOW) is None
+    assert "hf-daily" in caplog.text
+
+
+def test_a_page_whose_every_title_is_unusable_is_empty_with_a_reason() -> None:
+    page = validated_page(Page((Paper(title="\u200b"),)), source="s", now=NOW)
+    assert page.papers == () and page.empty_reason == "no paper had a usable title"
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,x", "file:///etc/passwd"])
+def test_only_http_and_https_links_are_kept(url: str) -> None:
+    assert checked(url=url).url is None
+    assert checked(url="https://arxiv.org/abs/2503.08123").url == "https://arxiv.org/abs/2503.08123"
+
+
+def test_an_id_too_long_to_be_one_is_dropped_not_cut() -> None:
+    assert checked(doi="10.1000/" + "x" * 2000).doi is None
+
+
+def test_violations_names_what_is_wrong() -> None:
+    bad = Paper(title="", upvotes=-1, published=datetime(1, 1, 1, tzinfo=UTC), url="ftp://x")
+    assert violations(bad, now=NOW) == [
+        "empty title",
+        "upvotes -1 out of range",
+        f"published {bad.published!r} out of range",
+        "url 'ftp://x' is not http(s)",
+    ]
