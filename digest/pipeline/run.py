@@ -137,6 +137,7 @@ def ingest(
             runtime.fetcher,
             today=clock().date(),
             validators_for=lambda url: history.load_validators(db, url),
+            now=clock(),
         )
     except SourceError as error:
         # Name the document only when it is not the source itself (a file in a folder).

@@ -15,7 +15,8 @@ import logging
 import random
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 # together, so all of its hosts share one pace.
 _SLOW_HOSTS = {"arxiv.org": 3.0}
 _RETRY_STATUSES = {429, 500, 502, 503, 504}
+_REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 _NO_VALIDATORS = HttpValidators()
 _MAX_BODY = 50 * 1024 * 1024  # a listing page is never this big; refuse runaway bodies
 
@@ -96,10 +98,12 @@ class Fetcher:
             asked: float | None = None
             try:
                 response = self._send(url, request_headers, limit, source, started + self.deadline)
+            except httpx.UnsupportedProtocol as error:  # not http(s): no retry can change that
+                raise FetchError(f"{_describe(error)} fetching {url}", source=source) from error
             except httpx.TransportError as error:
                 problem = _describe_transport_error(error, url, limit)
                 wait = self._backoff(attempt)
-            except httpx.HTTPError as error:  # TooManyRedirects and the like: retrying won't help
+            except (httpx.HTTPError, httpx.InvalidURL) as error:  # retrying won't help
                 raise FetchError(f"{_describe(error)} fetching {url}", source=source) from error
             else:
                 if response.status in (200, 304):
@@ -133,9 +137,42 @@ class Fetcher:
         source: str,
         deadline_at: float,
     ) -> Response:
-        with self.client.stream("GET", url, headers=headers, timeout=limit) as response:
-            body = self._read_body(response, url, source, deadline_at)
-            return Response(str(response.url), response.status_code, body, response.headers)
+        """One GET, following redirects here rather than in httpx, so each target is checked."""
+        current, hops = url, 0
+        while True:
+            with self._stream(current, headers, limit, url, source) as response:
+                location = _location(response) if self.client.follow_redirects else None
+                if location is None:
+                    body = self._read_body(response, url, source, deadline_at)
+                    return Response(str(response.url), response.status_code, body, response.headers)
+                target = _redirect_target(str(response.url), location, url, source)
+            hops += 1
+            if hops > self.client.max_redirects:
+                raise FetchError(
+                    f"TooManyRedirects: more than {self.client.max_redirects} redirects "
+                    f"fetching {url}",
+                    source=source,
+                )
+            headers = _headers_for(target, current, headers)
+            current = target
+
+    @contextmanager
+    def _stream(
+        self, current: str, headers: Mapping[str, str], limit: httpx.Timeout, url: str, source: str
+    ) -> Iterator[httpx.Response]:
+        # httpx builds the next request of every redirect, even one it will not follow,
+        # and raises there for a Location it cannot parse (javascript:, data:, "http://[").
+        try:
+            with self.client.stream(
+                "GET", current, headers=headers, timeout=limit, follow_redirects=False
+            ) as response:
+                yield response
+        except httpx.InvalidURL as error:
+            raise FetchError(_bad_location(url, current, error), source=source) from error
+        except httpx.RemoteProtocolError as error:
+            if "location header" not in str(error):
+                raise
+            raise FetchError(_bad_location(url, current, error), source=source) from error
 
     def _read_body(
         self, response: httpx.Response, url: str, source: str, deadline_at: float
@@ -175,6 +212,46 @@ class Fetcher:
     def _backoff(self, attempt: int) -> float:
         """Exponential backoff with full jitter: 1, 2, 4 … seconds, scaled by a random factor."""
         return float(min(60.0, 2.0**attempt) * (0.5 + self.rng.random() / 2))
+
+
+def _location(response: httpx.Response) -> str | None:
+    if response.status_code in _REDIRECT_STATUSES:
+        return response.headers.get("location")
+    return None
+
+
+def _bad_location(url: str, current: str, error: Exception) -> str:
+    via = "" if current == url else f" (via {current})"
+    return (
+        f"{url}{via} redirected to a Location that is not a valid http(s) URL ({error}); "
+        "not followed"
+    )
+
+
+def _redirect_target(current: str, location: str, url: str, source: str) -> str:
+    """The absolute http(s) URL a redirect points to, else a FetchError naming both ends.
+
+    A listing page never moves to ``javascript:``, ``data:``, ``file:`` or ``ftp:``:
+    such a Location is hostile or broken, and no retry will change it.
+    """
+    shown = location if len(location) <= 100 else location[:100] + "…"
+    try:
+        target = httpx.URL(current).join(location.strip())
+    except httpx.InvalidURL:
+        target = None
+    if target is None or target.scheme not in ("http", "https") or not target.host:
+        raise FetchError(
+            f"{url} redirected to {shown!r}, which is not an http(s) URL; not followed",
+            source=source,
+        )
+    return str(target)
+
+
+def _headers_for(target: str, previous: str, headers: Mapping[str, str]) -> Mapping[str, str]:
+    """Credentials a source's config sends to its own host are not handed to another host."""
+    if httpx.URL(target).host == httpx.URL(previous).host:
+        return headers
+    return {k: v for k, v in headers.items() if k.lower() not in ("authorization", "cookie")}
 
 
 def _pace_key(host: str) -> str:

@@ -11,6 +11,7 @@ import pytest
 from digest.errors import FetchError
 from digest.history import HttpValidators
 from digest.sources.fetch import Fetcher, read_local
+from tests.servers import Reply, page_server
 
 
 class FakeTime:
@@ -186,3 +187,66 @@ def test_a_folder_is_read_in_name_order(tmp_path) -> None:  # type: ignore[no-un
 def test_a_missing_file_is_a_clear_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(FetchError, match="no such file or folder"):
         read_local(f"file://{tmp_path}/nope.txt", source="s")
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "javascript:alert(1)",
+        "JavaScript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "file:///etc/passwd",
+        "ftp://example.org/listing",
+        "http://[::1",
+    ],
+)
+def test_a_redirect_to_anything_but_http_fails_at_once_naming_the_url(location: str) -> None:
+    asked: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(str(request.url))
+        return httpx.Response(302, headers={"Location": location})
+
+    fake = FakeTime()
+    client = Fetcher(
+        httpx.Client(transport=httpx.MockTransport(handler), follow_redirects=True),
+        sleep=fake.sleep,
+        clock=fake.clock,
+    )
+    with pytest.raises(FetchError, match=r"https://example.org/list redirected to .*not followed"):
+        client.get("https://example.org/list", source="s")
+    assert asked == ["https://example.org/list"]  # never retried, never followed
+    assert fake.sleeps == []
+
+
+def test_redirects_within_http_are_followed_and_credentials_stay_with_their_host() -> None:
+    seen: list[tuple[str, str | None]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append((str(request.url), request.headers.get("authorization")))
+        if request.url.path == "/old":
+            return httpx.Response(301, headers={"Location": "/new"})
+        if request.url.host == "example.org":
+            return httpx.Response(302, headers={"Location": "https://mirror.example/list"})
+        return httpx.Response(200, content=b"listing")
+
+    client = Fetcher(httpx.Client(transport=httpx.MockTransport(handler), follow_redirects=True))
+    response = client.get(
+        "https://example.org/old", source="s", headers={"Authorization": "Bearer t"}
+    )
+    assert (response.url, response.payload) == ("https://mirror.example/list", b"listing")
+    assert seen == [
+        ("https://example.org/old", "Bearer t"),
+        ("https://example.org/new", "Bearer t"),
+        ("https://mirror.example/list", None),
+    ]
+
+
+@pytest.mark.parametrize("location", ["javascript:alert(1)", "data:,x", "file:///etc/passwd"])
+def test_a_real_server_redirecting_off_http_is_asked_once(location: str) -> None:
+    with page_server() as server:
+        url = server.route("/list", Reply(status=302, headers={"Location": location}))
+        client = Fetcher(httpx.Client(follow_redirects=True), sleep=FakeTime().sleep)
+        with pytest.raises(FetchError, match=f"{url} redirected to"):
+            client.get(url, source="s")
+        assert len(server.requests_for("/list")) == 1
