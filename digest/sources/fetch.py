@@ -216,7 +216,8 @@ class Fetcher:
 
 def _location(response: httpx.Response) -> str | None:
     if response.status_code in _REDIRECT_STATUSES:
-        return response.headers.get("location")
+        location: str | None = response.headers.get("location")
+        return location
     return None
 
 
@@ -307,7 +308,7 @@ def _describe_transport_error(error: httpx.TransportError, url: str, limit: http
     return f"{_describe(error)} fetching {url}"
 
 
-def _describe(error: httpx.HTTPError) -> str:
+def _describe(error: Exception) -> str:
     return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
 
