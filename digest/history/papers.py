@@ -20,7 +20,9 @@ from typing import Any
 
 from ..model import Paper, StoredPaper
 from .schema import transaction
-from .times import iso_utc, parse_utc
+from .times import iso_utc, parse_stored_utc, parse_utc
+
+MAX_COUNT = 10**9  # the same bound the sources' boundary keeps (digest.sources.validate)
 
 _COLUMNS = (
     "id, uid, arxiv_id, doi, title, abstract, authors, author_count, organization, categories, "
@@ -278,18 +280,25 @@ def _stored(row: Sequence[Any], sources: tuple[str, ...]) -> StoredPaper:
         title=row[4],
         abstract=row[5],
         authors=tuple(json.loads(row[6])),
-        author_count=row[7],
+        author_count=_stored_count(row[7]),
         organization=row[8],
         categories=tuple(json.loads(row[9])),
-        version=row[10],
-        published=parse_utc(row[11]) if row[11] else None,
-        upvotes=row[12],
-        comments=row[13],
+        version=_stored_count(row[10], lowest=1),
+        published=parse_stored_utc(row[11]),
+        upvotes=_stored_count(row[12]),
+        comments=_stored_count(row[13]),
         url=row[14],
         sources=sources,
         first_seen=parse_utc(row[15]),
         updated=parse_utc(row[16]),
     )
+
+
+def _stored_count(value: object, *, lowest: int = 0) -> int | None:
+    """A stored count, or None for what an older version let in (-1, 1e30, text)."""
+    if type(value) is int and lowest <= value <= MAX_COUNT:
+        return value
+    return None
 
 
 def history_changed_at(db: sqlite3.Connection) -> datetime | None:

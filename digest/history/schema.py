@@ -206,6 +206,38 @@ def _add_body_hash(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE http_cache ADD COLUMN body_sha256 TEXT")
 
 
+# Characters the sources' boundary now removes (bidi controls, zero-width, BOM). All
+# are format characters that title_key ignores, so removing them keeps every key.
+_INVISIBLE = (0x061C, *range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2060, 0x2065),
+              *range(0x2066, 0x206A), 0xFEFF)  # fmt: skip
+
+
+def _repair_source_values(db: sqlite_utils.Database) -> None:
+    """Clear values stored before sources were validated, which later runs could not read.
+
+    An HF answer with ``upvotes: -1`` or ``publishedAt: "0001-01-01…"`` was stored as
+    given; ranking then failed on it (and reading year 1 back) in every later run.
+    Counts outside [0, 10**9], versions below 1, and dates that are not a padded ISO
+    time from 1991 on become NULL (unknown), as the boundary now makes them.
+    """
+    for column, lowest in (("upvotes", 0), ("comments", 0), ("author_count", 0), ("version", 1)):
+        db.execute(
+            f"UPDATE papers SET {column} = NULL WHERE {column} IS NOT NULL AND "
+            f"(typeof({column}) != 'integer' OR {column} < ? OR {column} > 1000000000)",
+            (lowest,),
+        )
+    db.execute(
+        "UPDATE papers SET published = NULL WHERE published IS NOT NULL AND "
+        "(typeof(published) != 'text' OR published < '1991-01-01' OR published NOT GLOB "
+        "'[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9]Z')"
+    )
+    for column in ("title", "abstract"):
+        stripped = column
+        for code in _INVISIBLE:
+            stripped = f"replace({stripped}, char({code}), '')"
+        db.execute(f"UPDATE papers SET {column} = {stripped} WHERE {column} != {stripped}")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _create_papers,
     _create_runs,
@@ -213,6 +245,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _create_operations,
     _create_search_index,
     _add_body_hash,
+    _repair_source_values,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -18,6 +18,7 @@ from .filters import passes_filters
 from .reasons import Sighting, reason
 
 FRESHNESS_HALF_LIFE_DAYS = 7.0
+_MAX_COUNT = 10**9  # what history stores at most; anything past it is not a count
 
 
 class Evidence(Protocol):
@@ -163,8 +164,8 @@ class _Scale:
     def of(cls, papers: Iterable[StoredPaper]) -> _Scale:
         papers = list(papers)
         return cls(
-            upvotes=math.log1p(max((p.upvotes or 0 for p in papers), default=0)),
-            comments=math.log1p(max((p.comments or 0 for p in papers), default=0)),
+            upvotes=math.log1p(max((_count(p.upvotes) for p in papers), default=0)),
+            comments=math.log1p(max((_count(p.comments) for p in papers), default=0)),
         )
 
 
@@ -190,9 +191,9 @@ def _scored(
 
 
 def _score(paper: StoredPaper, rel: float, scale: _Scale, weights: Weights, now: datetime) -> float:
-    up = math.log1p(paper.upvotes or 0) / scale.upvotes if scale.upvotes else 0.0
-    com = math.log1p(paper.comments or 0) / scale.comments if scale.comments else 0.0
-    age_days = max((now - (paper.published or paper.first_seen)).total_seconds(), 0.0) / 86400
+    up = math.log1p(_count(paper.upvotes)) / scale.upvotes if scale.upvotes else 0.0
+    com = math.log1p(_count(paper.comments)) / scale.comments if scale.comments else 0.0
+    age_days = _age_days(paper, now)
     fresh = math.pow(0.5, age_days / FRESHNESS_HALF_LIFE_DAYS)
     total = (
         weights.relevance * rel
@@ -202,6 +203,21 @@ def _score(paper: StoredPaper, rel: float, scale: _Scale, weights: Weights, now:
     )
     # Rounded so that float noise can never reorder two papers across machines.
     return round(total, 9)
+
+
+def _count(value: int | None) -> int:
+    """A count as a signal: unknown, negative or absurd counts weigh nothing, never raise."""
+    if isinstance(value, int) and 0 < value <= _MAX_COUNT:
+        return value
+    return 0
+
+
+def _age_days(paper: StoredPaper, now: datetime) -> float:
+    try:
+        age = now - (paper.published or paper.first_seen)
+    except (OverflowError, TypeError):  # a naive or out-of-range date: as good as unknown
+        return math.inf
+    return max(age.total_seconds(), 0.0) / 86400
 
 
 def _order(pick: Pick) -> tuple[float, str]:
