@@ -212,7 +212,7 @@ _INVISIBLE = (0x061C, *range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2
               *range(0x2066, 0x206A), 0xFEFF)  # fmt: skip
 
 
-def _repair_source_values(db: sqlite_utils.Database) -> None:
+def _repair_source_values(db: sqlite3.Connection) -> None:
     """Clear values stored before sources were validated, which later runs could not read.
 
     An HF answer with ``upvotes: -1`` or ``publishedAt: "0001-01-01…"`` was stored as
