@@ -7,6 +7,7 @@
     │   └── ParseError             the payload is not what the source kind expects
     │       └── LayoutError        a recognised page whose data is missing (layout drift)
     ├── StoreError                 the SQLite history cannot be opened or migrated
+    │   └── BrokenHistoryError     digest.db is empty, not SQLite, damaged, or from a newer digest
     ├── QueryError                 a full-text query is not valid FTS5 syntax (``query``)
     ├── RunLockedError             another run holds the database's run lock
     └── DeliveryError              one message could not be handed over
@@ -14,7 +15,7 @@
         └── PermanentDeliveryError 5xx: the relay refused this recipient for good
 
 The CLI has a single ``except DigestError`` that prints the message (and exits
-2 for ConfigError, 1 otherwise). Pipeline stages catch the narrowest class per
+2 for ConfigError and BrokenHistoryError, 1 otherwise). Pipeline stages catch the narrowest class per
 source or per recipient, record it in the run report, and continue.
 """
 
@@ -62,6 +63,19 @@ class LayoutError(ParseError):
 
 class StoreError(DigestError):
     """The history database cannot be used."""
+
+
+class BrokenHistoryError(StoreError):
+    """``digest.db`` is there but cannot be trusted; digest refuses it rather than start afresh.
+
+    Starting a new, empty history over it would lose every reader and every
+    record of what was sent (and mail the next digest to the operator alone).
+    """
+
+    def __init__(self, path: object, problem: str, remedy: str) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(f"{path}: {problem}. {remedy}")
 
 
 class QueryError(DigestError):

@@ -21,20 +21,24 @@ import click
 
 from .. import history
 from ..config import Settings, SourceConfig, load_settings
-from ..errors import ConfigError, DigestError
+from ..errors import BrokenHistoryError, ConfigError, DigestError
 from ..locations import data_files
 
 log = logging.getLogger("digest")
 
 
 class _ExitCodes(click.Group):
-    """Turn DigestError into a message and an exit code: 2 for configuration, 1 otherwise."""
+    """Turn DigestError into a message and an exit code: 2 for configuration or a refused
+    database (nothing can run until the operator acts), 1 otherwise."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except ConfigError as error:
             click.echo(f"digest: configuration error: {error}", err=True)
+            ctx.exit(2)
+        except BrokenHistoryError as error:
+            click.echo(f"digest: refusing the history database: {error}", err=True)
             ctx.exit(2)
         except DigestError as error:
             click.echo(f"digest: {error}", err=True)

@@ -25,7 +25,7 @@ from .runs import (
     save_validators,
     start_run,
 )
-from .schema import SCHEMA_VERSION, open_history, transaction
+from .schema import SCHEMA_VERSION, integrity_check, open_history, transaction
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -36,6 +36,7 @@ __all__ = [
     "feed_papers",
     "finish_run",
     "history_changed_at",
+    "integrity_check",
     "latest_digests",
     "load_validators",
     "open_history",
