@@ -128,9 +128,16 @@ def ingest(
     source: SourceConfig,
     mark_seen: bool,
 ) -> SourceReport:
-    """Read one source and record it; any SourceError is this source's failure alone."""
+    """Read one source and record it; whatever goes wrong is this source's failure alone.
+
+    A SourceError is the expected kind (a 404, a login page); any other exception
+    while fetching, parsing or recording (a bug, a value nothing foresaw, a write
+    that failed) is caught here too, so one source never costs the run its feed,
+    its mail or its ``--json`` report.
+    """
     db, clock = runtime.db, runtime.clock
     began = time.monotonic()
+    kind = source.kind if source.kind != "auto" else kind_from_url(source.url) or "auto"
     try:
         read = read_source(
             source,
@@ -143,14 +150,26 @@ def ingest(
         # Name the document only when it is not the source itself (a file in a folder).
         same = error.source in (source.url, source.label)
         message = error.reason if same else str(error)
-        kind = source.kind if source.kind != "auto" else kind_from_url(source.url) or "auto"
         report = SourceReport(source.url, kind, "failed", error=message)
+    except Exception as error:
+        report = _unexpected(source, kind, "reading", error)
     else:
-        report = _record(settings, runtime, run_id, source, read, mark_seen)
-        report = _check_stale(db, run_id, report, clock())
+        try:
+            report = _record(settings, runtime, run_id, source, read, mark_seen)
+            report = _check_stale(db, run_id, report, clock())
+        except Exception as error:
+            report = _unexpected(source, read.kind, "recording", error)
     history.record_source_report(db, run_id, position, report)
     _log_source(report, time.monotonic() - began)
     return report
+
+
+def _unexpected(source: SourceConfig, kind: str, stage: str, error: Exception) -> SourceReport:
+    """A failure nothing in the sources stage foresaw: one line here, the traceback with -v."""
+    log.debug("source %s: %s failed", source.label, stage, exc_info=error)
+    detail = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    message = f"unexpected error while {stage} {source.label}: {detail}"
+    return SourceReport(source.url, kind, "failed", error=message)
 
 
 def _record(
