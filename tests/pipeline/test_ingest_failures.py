@@ -8,6 +8,7 @@ with a message naming it, and the other source, the feed and the mail proceed.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,9 +34,7 @@ def settings_for(tmp_path: Path, *sources: str) -> Settings:
             "DIGEST_SITE_BASE_URL": "https://digest.example.org",
         },
     )
-    return Settings(
-        loaded.values, tuple(SourceConfig(source) for source in sources), None, loaded.topics
-    )
+    return replace(loaded, sources=tuple(SourceConfig(source) for source in sources))
 
 
 def raising(request: httpx.Request) -> httpx.Response:
