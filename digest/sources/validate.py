@@ -28,6 +28,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
+from ..errors import ParseError
 from ..identity import clean_text
 from ..model import Page, Paper
 
@@ -53,13 +54,21 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def validated_page(page: Page, *, source: str, now: datetime) -> Page:
-    """``page`` with every paper checked; a paper whose title does not survive is left out."""
+    """``page`` with every paper checked; a paper whose title does not survive is left out.
+
+    A page none of whose papers survives is not a quiet day but a broken (or
+    hostile) answer: :class:`~digest.errors.ParseError`.
+    """
     papers = tuple(
         paper for paper in (valid_paper(p, source=source, now=now) for p in page.papers) if paper
     )
     if papers or not page.papers:
         return Page(papers, page.empty_reason)
-    return Page((), page.empty_reason or "no paper had a usable title")
+    raise ParseError(
+        f"none of the {len(page.papers)} paper(s) has a usable title "
+        "(nothing left after removing control and invisible characters)",
+        source=source,
+    )
 
 
 def valid_paper(paper: Paper, *, source: str, now: datetime) -> Paper | None:

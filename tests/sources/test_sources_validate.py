@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from digest.errors import ParseError
 from digest.model import Page, Paper
 from digest.sources.validate import (
     ELLIPSIS,
@@ -114,9 +115,12 @@ def test_a_title_of_only_invisible_characters_drops_the_paper(
     assert "hf-daily" in caplog.text
 
 
-def test_a_page_whose_every_title_is_unusable_is_empty_with_a_reason() -> None:
-    page = validated_page(Page((Paper(title="\u200b"),)), source="s", now=NOW)
-    assert page.papers == () and page.empty_reason == "no paper had a usable title"
+def test_a_page_whose_every_title_is_unusable_is_a_parse_error_not_a_quiet_day() -> None:
+    with pytest.raises(ParseError, match=r"^hf: none of the 2 paper\(s\) has a usable title"):
+        validated_page(Page((Paper(title="\u200b"), Paper(title="\x00"))), source="hf", now=NOW)
+    assert validated_page(Page((), "no papers listed"), source="hf", now=NOW) == Page(
+        (), "no papers listed"
+    )
 
 
 @pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,x", "file:///etc/passwd"])
