@@ -8,11 +8,13 @@ from typing import Any
 
 import click
 
+from .. import history
 from ..clock import utc_now
 from ..config import Settings
 from ..history.deliveries import delivery_counts
 from ..history.locks import lock_holder
 from ..history.status import RunSummary, recent_runs, source_health
+from ..locations import data_files
 from ..model import SourceHealth
 from ..pipeline.schedule import next_fire_time, schedule_zone
 from ..scheduler import Scheduler
@@ -236,7 +238,8 @@ __all__ = ["backfill_command", "schedule_command", "status_command"]
 @main.command("check")
 @click.pass_context
 def check_command(ctx: click.Context) -> None:
-    """Check the configuration and render every template (yours and the shipped ones).
+    """Check the configuration, render every template (yours and the shipped ones), and
+    check the whole history database with SQLite's integrity_check.
 
     Exit 0 when all is well; 2 naming the file and line of each problem.
 
@@ -250,8 +253,30 @@ def check_command(ctx: click.Context) -> None:
     problems = check_templates(settings)
     for problem in problems:
         click.echo(f"digest: template error: {problem}", err=True)
-    if problems:
+    damaged = _database_problems(settings)
+    if problems or damaged:
         ctx.exit(2)
     where = settings.config_path or "defaults and environment"
     overrides = settings.site.templates_dir or "none"
-    click.echo(f"ok: configuration ({where}), templates (overrides: {overrides})")
+    click.echo(f"ok: configuration ({where}), templates (overrides: {overrides}), history")
+
+
+def _database_problems(settings: Settings) -> list[str]:
+    """What the full integrity_check finds (a missing database is fine: a run creates it)."""
+    path = data_files(settings).database
+    if not path.exists():
+        return []
+    db = history.open_history(path)  # refuses an empty, foreign, damaged or newer file
+    try:
+        problems = history.integrity_check(db)
+    finally:
+        db.close()
+    for problem in problems:
+        click.echo(f"digest: {path}: integrity_check: {problem}", err=True)
+    if problems:
+        click.echo(
+            f"digest: {path} is damaged: stop digest and restore your backup "
+            "(README: Operations, Backups)",
+            err=True,
+        )
+    return problems
