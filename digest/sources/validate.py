@@ -99,9 +99,9 @@ def valid_paper(paper: Paper, *, source: str, now: datetime) -> Paper | None:
 
 def clean(text: str, limit: int) -> str:
     """Text as history stores it: no invisible or reordering characters, at most ``limit`` long."""
-    text = _SURROGATE.sub("\ufffd", text)
-    text = clean_text(_UNWANTED.sub("", text))
-    return cut(text, limit)
+    if not (text.isascii() and text.isprintable()):  # most titles: nothing to remove
+        text = _UNWANTED.sub("", _SURROGATE.sub("\ufffd", text))
+    return cut(clean_text(text), limit)
 
 
 def cut(text: str, limit: int) -> str:
