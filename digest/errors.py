@@ -47,9 +47,15 @@ class FetchError(SourceError):
     """The bytes could not be fetched (network, timeout, HTTP error status)."""
 
     def __init__(
-        self, message: str, *, source: str | None = None, status: int | None = None
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        status: int | None = None,
+        unreachable: bool = False,
     ) -> None:
         self.status = status
+        self.unreachable = unreachable  # no connection at all (DNS, refused): not the page's fault
         super().__init__(message, source=source)
 
 
@@ -95,6 +101,7 @@ class DeliveryError(DigestError):
 
     def __init__(self, message: str, *, recipient: str | None = None) -> None:
         self.recipient = recipient
+        self.reason = message  # the relay's answer or the connection error, without the address
         super().__init__(f"{recipient}: {message}" if recipient else message)
 
 

@@ -96,6 +96,8 @@ class SourceReport:
     error: str | None = None
     reason: str | None = None
     batch: str | None = None  # what the page held (a date or an id hash), for staleness
+    name: str | None = None  # the operator's own name for the source ([[sources]] name)
+    unreachable: bool = False  # failed without any connection (DNS, refused)
 
 
 @dataclass(frozen=True)

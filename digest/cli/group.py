@@ -8,6 +8,7 @@ nowhere else: 0 success, 1 a source or delivery failed, 2 bad usage or configura
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -20,7 +21,7 @@ from typing import Any
 import click
 
 from .. import history
-from ..config import Settings, SourceConfig, load_settings
+from ..config import Settings, SourceConfig, load_settings, source_location
 from ..errors import BrokenHistoryError, ConfigError, DigestError
 from ..locations import data_files
 
@@ -58,34 +59,87 @@ class _ExitCodes(click.Group):
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for digest.db, feed.atom and outbox/ (default ./digest-data). Env: DIGEST_DATA_DIR.",
 )
-@click.option("-v", "--verbose", is_flag=True, help="Log every stage in detail.")
+@click.option(
+    "-v",
+    "--verbose",
+    count=True,
+    help="Say more on stderr: -v each stage (INFO), -vv everything (DEBUG).",
+)
+@click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="Print nothing when all went well, only the failures otherwise (for cron).",
+)
 @click.version_option(package_name="digest")
 @click.pass_context
 def main(
-    ctx: click.Context, config_path: Path | None, data_dir: Path | None, verbose: bool
+    ctx: click.Context,
+    config_path: Path | None,
+    data_dir: Path | None,
+    verbose: int,
+    quiet: bool,
 ) -> None:
     """digest: a daily digest of research papers, as an Atom feed and a newsletter.
 
     Start with `digest run`: it reads today's Hugging Face Daily Papers and
     writes digest-data/feed.atom and a newsletter into digest-data/outbox/.
     """
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    # APScheduler narrates every job it adds; our own lines say what matters.
-    logging.getLogger("apscheduler").setLevel(logging.DEBUG if verbose else logging.WARNING)
+    configure_logging(verbose, quiet)
     if config_path is None and Path("digest.toml").exists():
         config_path = Path("digest.toml")
-    ctx.obj = {"config_path": config_path, "data_dir": data_dir}
+    ctx.obj = {"config_path": config_path, "data_dir": data_dir, "quiet": quiet}
+
+
+def log_level(verbose: int, quiet: bool) -> int:
+    """WARNING by default (cron mails only what matters), -v INFO, -vv DEBUG, -q ERROR."""
+    if quiet:
+        return logging.ERROR
+    return {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
+
+
+def configure_logging(verbose: int, quiet: bool) -> None:
+    level = log_level(verbose, quiet)
+    # Timestamps only when asked for detail: a warning reads as one plain line.
+    detailed = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    logging.basicConfig(
+        level=level,
+        format=detailed if verbose else "digest: %(levelname)s: %(message)s",
+        stream=sys.stderr,
+        force=True,
+    )
+    # APScheduler and uvicorn narrate every job and start-up step; ours say what matters.
+    for chatty in ("apscheduler", "uvicorn.error"):
+        logging.getLogger(chatty).setLevel(
+            logging.DEBUG if verbose > 1 else max(level, logging.WARNING)
+        )
+
+
+def is_quiet(ctx: click.Context) -> bool:
+    return bool(ctx.find_root().obj and ctx.find_root().obj.get("quiet"))
+
+
+def say(ctx: click.Context, text: str, *, err: bool = False) -> None:
+    """Print a success message, unless -q asked for silence when all is well."""
+    if not is_quiet(ctx):
+        click.echo(text, err=err)
+
+
+def print_json(value: Any) -> None:
+    """Every --json output: one object, indented, keys in the order built."""
+    click.echo(json.dumps(value, indent=2))
 
 
 def settings_of(ctx: click.Context, sources: tuple[str, ...] = ()) -> Settings:
     overrides = {"data_dir": str(ctx.obj["data_dir"])} if ctx.obj["data_dir"] else {}
     settings = load_settings(ctx.obj["config_path"], environ=os.environ, overrides=overrides)
     if sources:
-        settings = replace(settings, sources=tuple(SourceConfig(url=source) for source in sources))
+        settings = replace(
+            settings,
+            sources=tuple(
+                SourceConfig(url=source_location(source, None, "--source")) for source in sources
+            ),
+        )
     return settings
 
 

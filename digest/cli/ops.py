@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
-from datetime import date, datetime
+import sys
+from datetime import datetime
 from typing import Any
 
 import click
@@ -11,14 +11,17 @@ import click
 from .. import history
 from ..clock import utc_now
 from ..config import Settings
-from ..history.deliveries import delivery_counts
+from ..history.deliveries import delivery_counts, delivery_problems
 from ..history.locks import lock_holder
 from ..history.status import RunSummary, recent_runs, source_health
+from ..history.subscribers import Subscriber, list_subscribers
 from ..locations import data_files
-from ..model import SourceHealth
+from ..model import SourceHealth, SourceReport
+from ..pipeline.backfill import Fetch, backfill
+from ..pipeline.readers import orphaned_topics
 from ..pipeline.schedule import next_fire_time, schedule_zone
 from ..scheduler import Scheduler
-from .group import main, open_database, settings_of
+from .group import is_quiet, main, open_database, print_json, say, settings_of
 
 
 @main.command("status")
@@ -48,8 +51,18 @@ def status_command(ctx: click.Context, as_json: bool, run_count: int) -> None:
             lock_holder(db, "run"),
             now,
         )
+        report["deliveries"]["problems"] = [
+            {"status": p.status, "reason": p.reason, "count": p.count, "example": p.example}
+            for p in delivery_problems(db)
+        ]
+        report["deliveries"]["next_step"] = (
+            "digest send"
+            if report["deliveries"]["retry"] or report["deliveries"]["pending"]
+            else None
+        )
+        report["orphaned_topics"] = _orphans_json(settings, list_subscribers(db))
     if as_json:
-        click.echo(json.dumps(report, indent=2))
+        print_json(report)
     else:
         _print_status(report)
     newest = report["runs"][0] if report["runs"] else None
@@ -65,6 +78,7 @@ def status_report(
     now: datetime,
 ) -> dict[str, Any]:
     upcoming = next_fire_time(settings, now)
+    names = {source.url: source.name for source in settings.sources}
     return {
         "runs": [
             {
@@ -81,6 +95,7 @@ def status_report(
         "sources": [
             {
                 "source": s.source,
+                "name": names.get(s.source),
                 "kind": s.kind,
                 "last_status": s.last_status,
                 "last_run": s.last_run.isoformat(),
@@ -119,12 +134,12 @@ def _print_status(report: dict[str, Any]) -> None:
         for source in run["sources"]:
             detail = source.get("error") or source.get("reason") or ""
             click.echo(
-                f"         {source['status']:<9} {source['source']}  "
+                f"         {source['status']:<9} {_named(source)}  "
                 f"({source['found']} found, {source['novel']} new){'  ' + detail if detail else ''}"
             )
     click.secho("Sources", bold=True)
     for source in report["sources"]:
-        click.echo(f"  {source['source']}")
+        click.echo(f"  {_named(source)}")
         click.echo(
             f"      last: {source['last_status']} at {_short(source['last_run'])}; "
             f"last success: {_short(source['last_success'])}"
@@ -141,6 +156,22 @@ def _print_status(report: dict[str, Any]) -> None:
     click.echo(
         f"  {d['sent']} sent, {d['pending']} pending, {d['retry']} to retry, {d['failed']} failed"
     )
+    for problem in d["problems"]:
+        click.echo(
+            f"  {problem['count']} {'to retry' if problem['status'] == 'retry' else 'failed'} "
+            f"(e.g. {problem['example']}): {problem['reason'] or 'no reason recorded'}"
+        )
+    if d["next_step"]:
+        click.echo(f"  run `{d['next_step']}` to send the rest once the relay answers")
+    elif d["failed"]:
+        click.echo("  failed deliveries are not retried: the relay refused them for good")
+    if report["orphaned_topics"]:
+        click.secho("Orphaned topics", bold=True)
+        for orphan in report["orphaned_topics"]:
+            click.echo(
+                f"  {orphan['slug']}: held by {len(orphan['readers'])} reader(s), no longer in "
+                f"[[topics]]; they get {orphan['policy']} of it (mail.orphaned_topics)"
+            )
     click.secho("Schedule", bold=True)
     click.echo(f"  next run: {_short(report['next_run'])} ({report['timezone']})")
     running = report["running"]
@@ -149,6 +180,16 @@ def _print_status(report: dict[str, Any]) -> None:
         if running
         else "  no run in progress"
     )
+
+
+def _named(source: dict[str, Any]) -> str:
+    return f"{source['name']} ({source['source']})" if source.get("name") else str(source["source"])
+
+
+def _orphans_json(settings: Settings, readers: list[Subscriber]) -> list[dict[str, Any]]:
+    policy = settings.mail.orphaned_topics
+    found = orphaned_topics(readers, [topic.slug for topic in settings.topics])
+    return [{"slug": slug, "readers": emails, "policy": policy} for slug, emails in found.items()]
 
 
 def _short(moment: str | None) -> str:
@@ -198,38 +239,80 @@ def schedule_command(ctx: click.Context) -> None:
     metavar="URL_OR_PATH",
     help="Instead of the configured sources.",
 )
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON object: each fetch and the totals."
+)
 @click.pass_context
-def backfill_command(ctx: click.Context, since: datetime, sources: tuple[str, ...]) -> None:
+def backfill_command(
+    ctx: click.Context, since: datetime, sources: tuple[str, ...], as_json: bool
+) -> None:
     """Record past days as seen without mailing them, so a new deployment does not flood readers.
 
     \b
     Hugging Face Daily Papers is read day by day from --since; arXiv /new
     listings are read through /recent (the last five announcement days); other
-    sources are read as they are. Everything found is marked seen.
+    sources are read as they are. Everything found is marked seen. One line per
+    fetch (a bar on a terminal); it stops at the first host it cannot reach.
+    Exit code 1 when a fetch failed.
     \b
     Example:
       digest backfill --since 2025-03-01
     """
-    from ..pipeline.backfill import backfill
 
     settings = settings_of(ctx, sources)
     days = (utc_now().date() - since.date()).days
     if days < 0:
         raise click.BadParameter("--since is in the future", param_hint="--since")
-    result = backfill(settings, since.date(), progress=_progress)
-    click.echo(
-        f"Backfill: {result.found} papers found, {result.recorded} new to history (not mailed)."
-    )
-    for error in result.errors:
-        click.echo(f"  failed: {error}", err=True)
+    show = _Progress(quiet=as_json or is_quiet(ctx))
+    try:
+        result = backfill(settings, since.date(), progress=show)
+    finally:
+        show.close()
+    if as_json:
+        print_json(result.as_json())
+    else:
+        say(
+            ctx,
+            f"Backfill: {result.found} papers found, {result.recorded} new to history (not mailed).",
+        )
+        for error in result.errors:
+            click.echo(f"  failed: {error}", err=True)
+        if result.stopped:
+            click.echo(
+                f"Stopped at the first connection failure; {result.skipped} fetch(es) not tried. "
+                "Fix the network or the URL and run the backfill again.",
+                err=True,
+            )
     ctx.exit(1 if result.errors else 0)
 
 
-def _progress(items: list[tuple[str, date | None]]) -> Any:
-    """A progress bar only when attached to a terminal (click hides it otherwise)."""
-    return click.progressbar(
-        items, label="Backfilling", item_show_func=lambda item: item[0] if item else None
-    )
+class _Progress:
+    """One line per fetch (a day of Hugging Face, or a source), or a bar on a terminal."""
+
+    def __init__(self, *, quiet: bool) -> None:
+        self.quiet = quiet
+        self.tty = sys.stdout.isatty()
+        self.bar: Any = None
+
+    def __call__(self, done: int, total: int, fetch: Fetch, report: SourceReport) -> None:
+        if self.quiet:
+            return
+        if self.tty:
+            if self.bar is None:
+                self.bar = click.progressbar(length=total, label="Backfilling", show_pos=True)
+                self.bar.__enter__()
+            self.bar.label = f"Backfilling {fetch.label}"
+            self.bar.update(1)
+            return
+        detail = f": {report.error}" if report.error else ""
+        click.echo(
+            f"  [{done}/{total}] {fetch.label}  {report.status}, "
+            f"{report.found} found, {report.novel} new{detail}"
+        )
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
 
 
 __all__ = ["backfill_command", "schedule_command", "status_command"]

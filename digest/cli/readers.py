@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
 from ..clock import utc_now
-from ..history.subscribers import list_subscribers, remove_subscriber
+from ..history.subscribers import Subscriber, list_subscribers, remove_subscriber
 from ..pipeline import readers
-from .group import main, open_database, settings_of
+from ..pipeline.readers import WEEKDAYS
+from .group import main, open_database, print_json, say, settings_of
 
 
 @main.group("subscribers")
@@ -66,8 +68,9 @@ def subscribers_remove(ctx: click.Context, email: str) -> None:
 
 @subscribers_group.command("list")
 @click.option("--all", "include_gone", is_flag=True, help="Include unsubscribed readers.")
+@click.option("--json", "as_json", is_flag=True, help="Print the readers as one JSON object.")
 @click.pass_context
-def subscribers_list(ctx: click.Context, include_gone: bool) -> None:
+def subscribers_list(ctx: click.Context, include_gone: bool, as_json: bool) -> None:
     """List readers: address, frequency, topics, status.
 
     \b
@@ -76,11 +79,36 @@ def subscribers_list(ctx: click.Context, include_gone: bool) -> None:
     """
     settings = settings_of(ctx)
     with open_database(settings) as db:
-        readers = list_subscribers(db, include_gone=include_gone)
-    for reader in readers:
+        everyone = list_subscribers(db, include_gone=include_gone)
+    configured = {topic.slug for topic in settings.topics}
+    policy = settings.mail.orphaned_topics
+    if as_json:
+        print_json(
+            {
+                "readers": [_reader_json(r, configured) for r in everyone],
+                "orphaned_topics_policy": policy,
+            }
+        )
+        return
+    for reader in everyone:
         topics = ",".join(reader.topics) or "all topics"
-        click.echo(f"{reader.email}\t{reader.frequency}\t{topics}\t{reader.status}")
-    click.echo(f"{len(readers)} reader(s).", err=True)
+        gone = [slug for slug in reader.topics if slug not in configured]
+        orphaned = f"\torphaned topic(s) {','.join(gone)}: get {policy} of it" if gone else ""
+        click.echo(f"{reader.email}\t{reader.frequency}\t{topics}\t{reader.status}{orphaned}")
+    say(ctx, f"{len(everyone)} reader(s).", err=True)
+
+
+def _reader_json(reader: Subscriber, configured: set[str]) -> dict[str, Any]:
+    return {
+        "email": reader.email,
+        "name": reader.name,
+        "frequency": reader.frequency,
+        "weekday": WEEKDAYS[reader.weekday] if reader.frequency == "weekly" else None,
+        "topics": list(reader.topics),
+        "orphaned_topics": [slug for slug in reader.topics if slug not in configured],
+        "status": reader.status,
+        "origin": reader.origin,
+    }
 
 
 @subscribers_group.command("import")

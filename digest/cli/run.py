@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import secrets
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -13,11 +11,21 @@ from ..clock import utc_now
 from ..config import sample_config
 from ..errors import ConfigError
 from ..pipeline.locks import exclusive
-from ..pipeline.newsletter import Newsletter, preview_message
+from ..pipeline.newsletter import Newsletter
+from ..pipeline.preview import preview
+from ..pipeline.readers import SubscriberError
 from ..pipeline.run import RunResult, deliver, run
 from ..pipeline.runtime import open_runtime
 from ..pipeline.site import site_tokens
-from .group import main, open_database, refuse_broken_templates, settings_of
+from .group import (
+    is_quiet,
+    main,
+    open_database,
+    print_json,
+    refuse_broken_templates,
+    say,
+    settings_of,
+)
 
 
 @main.command("run")
@@ -52,34 +60,41 @@ def run_command(
     with open_runtime(settings) as runtime, exclusive(runtime.db, "run", runtime.clock, wait=wait):
         result = run(settings, runtime, mark_seen=mark_seen)
     if as_json:
-        click.echo(json.dumps(result.as_json(), indent=2))
+        print_json(result.as_json())
     else:
-        _print_run(result)
+        _print_run(ctx, result)
     ctx.exit(0 if result.ok else 1)
 
 
-def _print_run(result: RunResult) -> None:
+def _print_run(ctx: click.Context, result: RunResult) -> None:
+    quiet = is_quiet(ctx)
     for report in result.sources:
+        if quiet and report.status != "failed":
+            continue  # -q: only what went wrong
         counts = f"{report.found} found, {report.novel} new"
         detail = report.error or report.reason
+        named = f"{report.name} ({report.source})" if report.name else report.source
         click.echo(
-            f"  {report.status:<9} {report.source}  ({report.kind}; {counts})"
+            f"  {report.status:<9} {named}  ({report.kind}; {counts})"
             + (f"\n            {detail}" if detail else "")
         )
     failed = sum(report.status == "failed" for report in result.sources)
     if failed:
         # Never let a broken run read like a quiet day.
         click.echo(f"{failed} of {len(result.sources)} source(s) FAILED (see above); exit code 1.")
+    why = result.delivery.why()
+    if why:
+        click.echo(f"{why}; `digest send` sends the rest once that is fixed.")
+    if quiet:
+        return
     if result.digest_id is None:
-        quiet = "from the sources that worked" if failed else "today"
-        click.echo(f"Nothing new {quiet}: no newsletter this run. Feed: {result.feed}")
+        nothing = "from the sources that worked" if failed else "today"
+        click.echo(f"Nothing new {nothing}: no newsletter this run. Feed: {result.feed}")
     else:
         click.echo(
             f"{result.novel} new paper(s). Feed: {result.feed}. "
             f"Newsletter: {result.emails} message(s) queued, {result.delivery.sent} delivered."
         )
-    for error in result.delivery.errors:
-        click.echo(f"  delivery: {error}", err=True)
 
 
 @main.command("init")
@@ -103,13 +118,15 @@ def init_command(path: Path, force: bool) -> None:
     click.echo(f"Wrote {path}. Edit it, then run `digest run`.")
 
 
-@contextmanager
 @main.command("send")
 @click.option("--wait", is_flag=True, help="If a run is in progress, wait for it to end.")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as one JSON object.")
 @click.pass_context
-def send_command(ctx: click.Context, wait: bool) -> None:
+def send_command(ctx: click.Context, wait: bool, as_json: bool) -> None:
     """Send what the outbox still holds (after a relay outage, say), and nothing twice.
 
+    \b
+    Exit code 0 when everything went out, 1 when some mail is still to retry or failed.
     \b
     Example:
       DIGEST_MAIL_SMTP_URL=smtps://user:pass@smtp.example.org digest send
@@ -118,9 +135,13 @@ def send_command(ctx: click.Context, wait: bool) -> None:
     with open_runtime(settings) as runtime, exclusive(runtime.db, "run", runtime.clock, wait=wait):
         newsletter = Newsletter(settings, runtime.db, site_tokens(settings))
         report = deliver(newsletter, runtime)
-    click.echo(f"Sent {report.sent}; {report.retry} to retry; {report.failed} failed.")
-    for error in report.errors:
-        click.echo(f"  {error}", err=True)
+    if as_json:
+        print_json(report.as_json())
+    else:
+        say(ctx, f"Sent {report.sent}; {report.retry} to retry; {report.failed} failed.")
+        why = report.why()
+        if why:
+            click.echo(why, err=True)
     ctx.exit(0 if report.ok else 1)
 
 
@@ -132,23 +153,43 @@ def send_command(ctx: click.Context, wait: bool) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the HTML part here.",
 )
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print what would be sent as one JSON object."
+)
 @click.pass_context
-def preview_command(ctx: click.Context, address: str | None, html_path: Path | None) -> None:
+def preview_command(
+    ctx: click.Context, address: str | None, html_path: Path | None, as_json: bool
+) -> None:
     """Show the next newsletter as plain text, without sending or changing anything.
 
     \b
+    Without --to: the next mail of the reader due soonest who has one (a weekly
+    reader's mail on their day), or the operator's copy when there are no readers.
+    \b
     Example:
       digest preview --html /tmp/next.html
+      digest preview --to ada@example.org --json | jq .subject
     """
     settings = settings_of(ctx)
     with open_database(settings) as db:
-        message = preview_message(settings, db, address, now=utc_now())
-    if message is None:
-        click.echo("Nothing new to send: the next newsletter would be empty.")
+        try:
+            found = preview(settings, db, address, now=utc_now())
+        except SubscriberError as error:
+            raise click.BadParameter(str(error), param_hint="--to") from error
+    if as_json:
+        print_json(found.as_json())
+    if found.message is None:
+        if not as_json:
+            click.echo(f"Nothing to send to {found.recipient}: {found.note}.")
         return
-    text_part, html_part = message.get_body(("plain",)), message.get_body(("html",))
+    text_part, html_part = found.message.get_body(("plain",)), found.message.get_body(("html",))
     assert text_part is not None and html_part is not None  # build_message makes both
-    click.echo(text_part.get_content())
+    if not as_json:
+        say(
+            ctx,
+            f"Next mail: to {found.recipient} on {found.due:%A %Y-%m-%d}, {found.papers} paper(s).\n",
+        )
+        click.echo(text_part.get_content())
     if html_path:
         html_path.write_text(html_part.get_content(), encoding="utf-8")
-        click.echo(f"HTML part written to {html_path}", err=True)
+        say(ctx, f"HTML part written to {html_path}", err=True)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import logging
+import socket
 from collections.abc import Callable
 
 import click
@@ -75,16 +78,53 @@ def serve_command(
 
     settings = settings_of(ctx)
     refuse_broken_templates(settings)
+    # Bind first: a busy port is a usage problem said in words (exit 2), before
+    # the scheduler starts or uvicorn prints "[Errno 98]".
+    try:
+        listening = _listen(host, port)
+    except OSError as error:
+        busy = error.errno == errno.EADDRINUSE
+        click.echo(
+            f"digest: port {port} is in use (another `digest serve`?); choose one with --port"
+            if busy
+            else f"digest: cannot listen on {host}:{port}: {error.strerror}",
+            err=True,
+        )
+        ctx.exit(2)
     starting, stopping = background_services(settings, schedule=schedule)
     app = create_app(settings, on_startup=starting, on_shutdown=stopping)
-    click.echo(f"Serving {settings.site.base_url} on http://{host}:{port}/", err=True)
-    uvicorn.run(
+    bound = _address(host, listening.getsockname()[1])
+    public = settings.site.base_url
+    click.echo(
+        f"Serving {bound}" + ("" if public == bound else f" (public address {public})"), err=True
+    )
+    if access_log:
+        # The default level is WARNING; the access log is asked for, so let it through.
+        logging.getLogger("uvicorn.access").setLevel(logging.INFO)
+    config = uvicorn.Config(
         app,
-        host=host,
-        port=port,
         proxy_headers=True,
         forwarded_allow_ips=forwarded_allow_ips,
         server_header=False,
         access_log=access_log,
         log_config=None,  # keep the logging `digest` set up
     )
+    uvicorn.Server(config).run(sockets=[listening])
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listening = socket.socket(family, socket.SOCK_STREAM)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listening.bind((host, port))
+    except OSError:
+        listening.close()
+        raise
+    listening.listen(2048)
+    listening.set_inheritable(True)
+    return listening
+
+
+def _address(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import click
 
@@ -11,6 +12,7 @@ from ..config import Settings, TopicConfig
 from ..errors import QueryError
 from ..history.subscribers import list_subscribers
 from ..model import StoredPaper
+from ..pipeline.readers import orphaned_topics
 from ..pipeline.selection import (
     check_topics,
     explain_picks,
@@ -19,7 +21,7 @@ from ..pipeline.selection import (
     window_picks,
 )
 from ..topics import Weights, describe
-from .group import main, open_database, settings_of
+from .group import main, open_database, print_json, say, settings_of
 
 
 @main.command("search")
@@ -32,8 +34,11 @@ from .group import main, open_database, settings_of
 @click.option(
     "--limit", default=20, show_default=True, type=click.IntRange(min=1), help="Show at most N."
 )
+@click.option("--json", "as_json", is_flag=True, help="Print the matches as one JSON object.")
 @click.pass_context
-def search_command(ctx: click.Context, query: str, days: int | None, limit: int) -> None:
+def search_command(
+    ctx: click.Context, query: str, days: int | None, limit: int, as_json: bool
+) -> None:
     """Search history by title and abstract, most relevant (bm25) first.
 
     \b
@@ -55,10 +60,14 @@ def search_command(ctx: click.Context, query: str, days: int | None, limit: int)
             found = search_history(db, query, since=since, limit=limit)
         except QueryError as error:
             raise click.BadParameter(str(error), param_hint="QUERY") from error
+    if as_json:
+        papers = [_paper_json(pick.paper, reason, pick.score) for pick, reason in found]
+        print_json({"query": query, "days": days, "limit": limit, "papers": papers})
+        return
     for rank, (pick, reason) in enumerate(found, start=1):
         _print_paper(rank, pick.paper, reason, f"relevance {pick.score:.2f}")
     more = " (the most relevant; raise --limit for more)" if len(found) == limit else ""
-    click.echo(f"{len(found)} paper(s){more}.", err=True)
+    say(ctx, f"{len(found)} paper(s){more}.", err=True)
 
 
 @main.group("topics")
@@ -73,8 +82,9 @@ def topics_group() -> None:
 
 
 @topics_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the topics as one JSON object.")
 @click.pass_context
-def topics_list(ctx: click.Context) -> None:
+def topics_list(ctx: click.Context, as_json: bool) -> None:
     """List the configured topics: slug, title, query and filters, readers, feed file.
 
     \b
@@ -82,17 +92,44 @@ def topics_list(ctx: click.Context) -> None:
       digest topics list
     """
     settings = settings_of(ctx)
-    if not settings.topics:
-        click.echo("No topics: add [[topics]] tables to digest.toml (slug, title, query).")
-        return
     with open_database(settings) as db:
         readers = list_subscribers(db)
+    orphans = orphaned_topics(readers, [topic.slug for topic in settings.topics])
+    policy = settings.mail.orphaned_topics
+    if as_json:
+        print_json(
+            {
+                "topics": [
+                    {
+                        "slug": topic.slug,
+                        "title": topic.title,
+                        "query": topic.query,
+                        "filters": describe(topic),
+                        "readers": sum(topic.slug in reader.topics for reader in readers),
+                        "feed": str(topic_feed_path(settings, topic)),
+                    }
+                    for topic in settings.topics
+                ],
+                "orphaned": [
+                    {"slug": slug, "readers": emails, "policy": policy}
+                    for slug, emails in orphans.items()
+                ],
+            }
+        )
+        return
+    if not settings.topics:
+        click.echo("No topics: add [[topics]] tables to digest.toml (slug, title, query).")
     for topic in settings.topics:
         count = sum(topic.slug in reader.topics for reader in readers)
         click.echo(
             f"{topic.slug}\t{topic.title}\t{count} reader(s)\t{topic_feed_path(settings, topic)}"
         )
         click.echo(f"    {describe(topic)}")
+    for slug, emails in orphans.items():
+        click.echo(
+            f"{slug}\tORPHANED: not in digest.toml\t{len(emails)} reader(s) hold it; "
+            f"they get {policy} of it (mail.orphaned_topics)"
+        )
 
 
 @topics_group.command("test")
@@ -107,8 +144,9 @@ def topics_list(ctx: click.Context) -> None:
 @click.option(
     "--limit", default=30, show_default=True, type=click.IntRange(min=1), help="Show at most N."
 )
+@click.option("--json", "as_json", is_flag=True, help="Print the picks as one JSON object.")
 @click.pass_context
-def topics_test(ctx: click.Context, slug: str, days: int, limit: int) -> None:
+def topics_test(ctx: click.Context, slug: str, days: int, limit: int, as_json: bool) -> None:
     """Show what a topic would have picked over the last N days, ranked, with reasons.
 
     \b
@@ -126,11 +164,16 @@ def topics_test(ctx: click.Context, slug: str, days: int, limit: int) -> None:
         weights = Weights.from_settings(settings)
         picks = window_picks(db, topic, since=now - timedelta(days=days), now=now, weights=weights)
         reasons = explain_picks(db, picks[:limit])
+    if as_json:
+        shown = [_paper_json(p.paper, reasons[p.paper.id], p.score) for p in picks[:limit]]
+        print_json({"topic": topic.slug, "days": days, "total": len(picks), "papers": shown})
+        return
     for rank, pick in enumerate(picks[:limit], start=1):
         _print_paper(rank, pick.paper, reasons[pick.paper.id], f"score {pick.score:.3f}")
-    shown = f"; showing {limit}" if len(picks) > limit else ""
-    click.echo(
-        f"{topic.slug}: {len(picks)} paper(s) first seen in the last {days} day(s){shown}.",
+    more = f"; showing {limit}" if len(picks) > limit else ""
+    say(
+        ctx,
+        f"{topic.slug}: {len(picks)} paper(s) first seen in the last {days} day(s){more}.",
         err=True,
     )
 
@@ -148,3 +191,16 @@ def _print_paper(rank: int, paper: StoredPaper, reason: str, score: str) -> None
     click.echo(f"{rank:>3}. {paper.title}")
     click.echo(f"     {paper.first_seen:%Y-%m-%d} · {ident} · {score}")
     click.echo(f"     {reason}")
+
+
+def _paper_json(paper: StoredPaper, reason: str, score: float) -> dict[str, Any]:
+    return {
+        "id": paper.id,
+        "uid": paper.uid,
+        "arxiv_id": paper.arxiv_id,
+        "title": paper.title,
+        "url": paper.url,
+        "first_seen": paper.first_seen.isoformat(),
+        "score": round(score, 6),
+        "reason": reason,
+    }

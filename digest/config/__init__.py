@@ -12,6 +12,7 @@ Nothing here reads the environment at import time: callers pass ``environ``.
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from collections.abc import Mapping
@@ -20,8 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from .mistakes import did_you_mean, toml_error
 from .settings import (
     DEFAULT_SOURCE,
+    PATH_SETTINGS,
     SETTINGS,
     SOURCE_KINDS,
     FeedSettings,
@@ -34,7 +37,13 @@ from .settings import (
     build_sections,
     data_dir_of,
 )
-from .tables import SourceConfig, TopicConfig, _sources_from_document, _topics_from_document
+from .tables import (
+    SourceConfig,
+    TopicConfig,
+    _sources_from_document,
+    _topics_from_document,
+    source_location,
+)
 
 __all__ = [
     "DEFAULT_SOURCE",
@@ -52,6 +61,7 @@ __all__ = [
     "TopicConfig",
     "load_settings",
     "sample_config",
+    "source_location",
 ]
 
 
@@ -86,9 +96,11 @@ def load_settings(
     sources: tuple[SourceConfig, ...] = ()
     topics: tuple[TopicConfig, ...] = ()
     if path is not None:
+        # Errors name the file absolutely, and relative paths in it mean "beside this file".
+        path = Path(os.path.abspath(path))
         text = _read_config(path)
         document = _parse_toml(text, path)
-        values.update(_values_from_document(document, text, path))
+        values.update(_resolve_paths(_values_from_document(document, text, path), path.parent))
         sources = _sources_from_document(document, text, path)
         topics = _topics_from_document(document, text, path)
     values.update(_values_from_environment(environ))
@@ -125,8 +137,16 @@ def _parse_toml(text: str, path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        # tomllib's message already ends "(at line L, column C)".
-        raise ConfigError(f"not valid TOML: {error}", where=str(path)) from error
+        raise toml_error(error, text, str(path)) from error
+
+
+def _resolve_paths(values: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """``data_dir = "state"`` in /etc/digest/digest.toml means /etc/digest/state, from any cwd."""
+    resolved = dict(values)
+    for name in PATH_SETTINGS & resolved.keys():
+        if resolved[name] and not Path(resolved[name]).expanduser().is_absolute():
+            resolved[name] = str(folder / resolved[name])
+    return resolved
 
 
 def _apply(setting: Setting, raw: Any, where: str) -> Any:
@@ -153,9 +173,13 @@ def _one_value(section: str, key: str, raw: Any, text: str, path: Path) -> dict[
     where = f"{path}:{_line_of(text, section, key)}"
     setting = _BY_NAME.get((section, key))
     if setting is None:
-        known = ", ".join(sorted(_dotted(s) for s in SETTINGS))
         name = f"{section}.{key}" if section else key
-        raise ConfigError(f"unknown setting {name!r} (known: {known})", where=where)
+        keys = [s.key for s in SETTINGS if s.section == section]
+        if not keys:
+            sections = {s.section for s in SETTINGS if s.section}
+            hint = did_you_mean(section, sections | {"sources", "topics"})
+            raise ConfigError(f"unknown section [{section}] ({hint})", where=where)
+        raise ConfigError(f"unknown setting {name!r} ({did_you_mean(key, keys)})", where=where)
     return {_dotted(setting): _apply(setting, raw, where)}
 
 

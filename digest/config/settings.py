@@ -17,6 +17,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 DEFAULT_SOURCE = "https://huggingface.co/api/daily_papers"
+# Settings that name a file or folder: relative ones in a config file mean "beside the file".
+PATH_SETTINGS = frozenset({"data_dir", "site.templates_dir"})
 SOURCE_KINDS = ("auto", "hf-api", "hf-page", "text", "arxiv-list", "arxiv-api", "arxiv-rss", "feed")
 
 
@@ -117,6 +119,13 @@ def _no_newlines(value: Any) -> str:
     text = _text(value)
     if "\r" in text or "\n" in text:
         raise ValueError("must be one line (it goes into mail headers)")
+    return text
+
+
+def _orphan_policy(value: Any) -> str:
+    text = _text(value).strip().lower()
+    if text not in ("none", "all"):
+        raise ValueError('must be "none" or "all"')
     return text
 
 
@@ -239,6 +248,11 @@ class MailSettings:
         1,
         "A reader's mail goes out only with at least this many papers for them.",
         _non_negative_int,
+    )
+    orphaned_topics: str = setting(
+        "none",
+        'What a reader gets for a topic no longer in [[topics]]: "none" (nothing of it) or "all" (every paper).',
+        _orphan_policy,
     )
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from .mistakes import check_url_scheme, did_you_mean
 from .settings import SOURCE_KINDS, _positive_float, _schedule_times
 
 
@@ -39,12 +40,23 @@ def _sources_from_document(
         raise ConfigError("`sources` must be written as [[sources]] tables", where=str(path))
     lines = _table_lines(text, "sources")
     return tuple(
-        _source_config(entry, f"{path}:{lines[i] if i < len(lines) else '?'}")
+        _source_config(entry, f"{path}:{lines[i] if i < len(lines) else '?'}", path.parent)
         for i, entry in enumerate(entries)
     )
 
 
-def _source_config(entry: Any, where: str) -> SourceConfig:
+def source_location(url: str, folder: Path | None, where: str) -> str:
+    """A URL as written; a relative path resolved from ``folder`` (the config file's)."""
+    check_url_scheme(url, where)
+    if "://" in url or url.startswith("file:") or folder is None:
+        return url
+    local = Path(url).expanduser()
+    # Keep a trailing slash: it tells a folder of listing files from a file.
+    resolved = str(local if local.is_absolute() else folder / local)
+    return resolved + "/" if url.endswith("/") and not resolved.endswith("/") else resolved
+
+
+def _source_config(entry: Any, where: str, folder: Path | None = None) -> SourceConfig:
     _check_table(entry, "sources", _SOURCE_KEYS, where)
     if not isinstance(entry.get("url"), str) or not entry["url"].strip():
         raise ConfigError('[[sources]] entry needs url = "https://..." or a path', where=where)
@@ -65,7 +77,7 @@ def _source_config(entry: Any, where: str) -> SourceConfig:
     except ValueError as error:
         raise ConfigError(f"schedule = {entry['schedule']!r}: {error}", where=where) from error
     return SourceConfig(
-        url=entry["url"].strip(),
+        url=source_location(entry["url"].strip(), folder, where),
         kind=kind,
         name=str(name) if name else None,
         timeout=timeout,
@@ -170,9 +182,7 @@ def _check_table(entry: Any, table: str, known: set[str], where: str) -> None:
     """An array-table entry is a table, and every key in it is one we read (no silent typos)."""
     if not isinstance(entry, dict):
         raise ConfigError(f"each [[{table}]] entry must be a table", where=where)
-    unknown = set(entry) - known
+    unknown = sorted(set(entry) - known)
     if unknown:
-        raise ConfigError(
-            f"unknown key(s) {sorted(unknown)} in [[{table}]] (known: {sorted(known)})",
-            where=where,
-        )
+        hints = "; ".join(f"{key!r}: {did_you_mean(key, known)}" for key in unknown)
+        raise ConfigError(f"unknown key(s) in [[{table}]]: {hints}", where=where)

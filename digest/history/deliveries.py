@@ -185,3 +185,23 @@ def deliveries_with_status(db: sqlite3.Connection, status: str) -> list[Delivery
 
 def has_subscribers(db: sqlite3.Connection) -> bool:
     return db.execute("SELECT 1 FROM subscribers LIMIT 1").fetchone() is not None
+
+
+@dataclass(frozen=True)
+class DeliveryProblem:
+    """Deliveries in one unfinished state for one reason (``retry`` or ``failed``)."""
+
+    status: str
+    reason: str
+    count: int
+    example: str  # one recipient, to look at
+
+
+def delivery_problems(db: sqlite3.Connection) -> list[DeliveryProblem]:
+    """Retrying and failed deliveries grouped by the relay's answer, the most common first."""
+    rows = db.execute(
+        "SELECT status, coalesce(last_error, ''), count(*), min(recipient) FROM deliveries "
+        "WHERE status IN ('retry', 'failed') GROUP BY status, last_error "
+        "ORDER BY count(*) DESC, status"
+    ).fetchall()
+    return [DeliveryProblem(*row) for row in rows]

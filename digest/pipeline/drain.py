@@ -39,10 +39,29 @@ class DrainReport:
     failed: int = 0
     errors: tuple[str, ...] = ()
     skipped: int = 0
+    reasons: tuple[str, ...] = ()  # each distinct reason once, in the order met
 
     @property
     def ok(self) -> bool:
         return self.retry == 0 and self.failed == 0
+
+    def why(self) -> str | None:
+        """One line for the operator: how many did not go out, and the relay's reason(s)."""
+        if self.ok:
+            return None
+        counts = f"{self.retry} to retry, {self.failed} failed"
+        more = f" (and {len(self.reasons) - 1} other reason(s))" if len(self.reasons) > 1 else ""
+        return f"delivery: {counts}: {self.reasons[0] if self.reasons else 'no reason given'}{more}"
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "sent": self.sent,
+            "retry": self.retry,
+            "failed": self.failed,
+            "skipped": self.skipped,
+            "errors": list(self.errors),
+            "reasons": list(self.reasons),
+        }
 
 
 def drain(
@@ -56,6 +75,7 @@ def drain(
     """Send every pending or retry delivery once; return the counts."""
     sent = retry = failed = skipped = 0
     errors: list[str] = []
+    reasons: dict[str, None] = {}
     try:
         for delivery in open_deliveries(db):
             message = compose(delivery)
@@ -75,11 +95,13 @@ def drain(
                 mark_delivery(db, delivery.id, "retry", clock(), str(error))
                 retry += 1
                 errors.append(str(error))
+                reasons[error.reason] = None
                 log.warning("deliver %s: will retry: %s", delivery.recipient, error)
             except PermanentDeliveryError as error:
                 mark_delivery(db, delivery.id, "failed", clock(), str(error))
                 failed += 1
                 errors.append(str(error))
+                reasons[error.reason] = None
                 log.error("deliver %s: failed: %s", delivery.recipient, error)
             else:
                 mark_delivery(db, delivery.id, "sent", clock(), None)
@@ -87,4 +109,4 @@ def drain(
                 log.debug("deliver %s: %s", delivery.recipient, answer)
     finally:
         transport.close()
-    return DrainReport(sent, retry, failed, tuple(errors), skipped)
+    return DrainReport(sent, retry, failed, tuple(errors), skipped, tuple(reasons))

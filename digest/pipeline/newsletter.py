@@ -15,7 +15,6 @@ import logging
 import sqlite3
 from collections.abc import Sequence
 from datetime import date, datetime
-from email.message import EmailMessage
 
 from ..config import Settings, TopicConfig
 from ..history.deliveries import (
@@ -24,13 +23,11 @@ from ..history.deliveries import (
     queue_for_subscribers,
     queue_operator_copy,
 )
-from ..history.digests import digest_created, latest_digest_id, papers_between
-from ..history.papers import pending_papers
+from ..history.digests import digest_created, papers_between
 from ..history.search import SearchIndex
 from ..history.subscribers import (
     Subscriber,
     add_subscriber,
-    find_subscriber,
     get_subscriber,
     list_subscribers,
     set_status,
@@ -42,7 +39,6 @@ from ..render.mail import (
     Recipient,
     RenderedDigest,
     Section,
-    build_message,
     message_id_for,
     render_digest,
 )
@@ -50,7 +46,7 @@ from ..tokens import Tokens
 from ..topics import Weights, best_first, explain, for_reader
 from .drain import Skip
 from .selection import topic_feed_url
-from .site import envelope_sender, mail_domain, mail_meta, site_tokens
+from .site import envelope_sender, mail_domain, mail_meta
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +78,10 @@ class Newsletter:
     def compose(self, delivery: Delivery) -> bytes | Skip:
         """The bytes for one ledger row, or :class:`Skip` when the reader has too few papers."""
         reader = get_subscriber(self.db, delivery.subscriber_id) if delivery.subscriber_id else None
-        topics = self.topics_of(reader.topics if reader else (), who=delivery.recipient)
+        choice = self.topics_of(reader.topics if reader else (), who=delivery.recipient)
+        if choice is None:
+            return Skip(self.orphan_reason(reader.topics if reader else ()))
+        topics = choice
         bulk, count = self._render(delivery.from_digest_id, delivery.digest_id, topics)
         minimum = self.settings.mail.min_papers
         if count < minimum:
@@ -114,14 +113,33 @@ class Newsletter:
             view_url=view_url,
         )
 
-    def topics_of(self, slugs: Sequence[str], *, who: str) -> tuple[TopicConfig, ...]:
-        """A reader's configured topics, in config order; none left means everything."""
+    def topics_of(self, slugs: Sequence[str], *, who: str) -> tuple[TopicConfig, ...] | None:
+        """A reader's configured topics, in config order (empty: everything).
+
+        A topic removed from digest.toml ("orphaned") gives what ``[mail]
+        orphaned_topics`` says: ``"all"`` turns the reader into one who gets
+        every paper, ``"none"`` drops it, and a reader left with no topic at all
+        gets nothing (``None``): never silently everything.
+        """
         topics = tuple(topic for topic in self.settings.topics if topic.slug in slugs)
         gone = sorted(set(slugs) - {topic.slug for topic in topics})
-        if gone:
-            # A topic removed from digest.toml must not silence its readers.
-            log.warning("%s: topic(s) %s no longer configured", who, ", ".join(gone))
-        return topics
+        if not gone:
+            return topics
+        policy = self.settings.mail.orphaned_topics
+        log.warning(
+            "%s: topic(s) %s no longer configured (mail.orphaned_topics = %s)",
+            who, ", ".join(gone), policy,
+        )  # fmt: skip
+        if policy == "all":
+            return ()
+        return topics or None
+
+    def orphan_reason(self, slugs: Sequence[str]) -> str:
+        gone = sorted(set(slugs) - {topic.slug for topic in self.settings.topics})
+        return (
+            f"every topic of this reader ({', '.join(gone)}) is no longer configured "
+            'and mail.orphaned_topics = "none"'
+        )
 
     def render_selection(
         self, papers: Sequence[StoredPaper], topics: Sequence[TopicConfig], digest: Digest
@@ -171,23 +189,3 @@ class Newsletter:
         for subscriber in list_subscribers(self.db):
             if subscriber.origin == "config" and subscriber.email.lower() not in configured:
                 set_status(self.db, subscriber.id, "unsubscribed", now)
-
-
-def preview_message(
-    settings: Settings, db: sqlite3.Connection, address: str | None, *, now: datetime
-) -> EmailMessage | None:
-    """The mail the next run would send (to ``address``, or the operator), built read-only."""
-    newsletter = Newsletter(settings, db, site_tokens(settings))
-    reader = find_subscriber(db, address) if address else None
-    papers: list[StoredPaper] = []
-    if reader is not None:
-        papers = papers_between(db, reader.cursor_digest_id, latest_digest_id(db))
-    known = {paper.id for paper in papers}
-    papers += [paper for paper in pending_papers(db) if paper.id not in known]
-    if not papers:
-        return None
-    topics = newsletter.topics_of(reader.topics if reader else (), who=address or "operator")
-    rendered, _ = newsletter.render_selection(papers, topics, Digest(id=0, created=now))
-    recipient = Recipient(address=address or settings.mail.operator)
-    message_id = message_id_for(0, now.date(), recipient.address, newsletter.domain)
-    return build_message(rendered, recipient, newsletter.meta, message_id=message_id, date=now)

@@ -145,3 +145,16 @@ def export_csv(subscribers: Iterable[Subscriber]) -> str:
 
 
 __all__ = ["add", "export_csv", "import_csv", "list_subscribers", "normalise_address"]
+
+
+def orphaned_topics(
+    readers: Iterable[Subscriber], configured: Iterable[str]
+) -> dict[str, list[str]]:
+    """Topic slugs readers hold that digest.toml no longer configures, with those readers."""
+    known = set(configured)
+    orphans: dict[str, list[str]] = {}
+    for reader in readers:
+        for slug in reader.topics:
+            if slug not in known:
+                orphans.setdefault(slug, []).append(reader.email)
+    return dict(sorted(orphans.items()))

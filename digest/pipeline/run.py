@@ -22,7 +22,7 @@ from .. import history
 from ..config import Settings, SourceConfig
 from ..deliver.files import write_atomically
 from ..deliver.websub import ping_hub
-from ..errors import SourceError
+from ..errors import FetchError, SourceError
 from ..locations import data_files
 from ..model import Digest, SourceReport, SourceStatus
 from ..render.feed import render_feed
@@ -70,6 +70,7 @@ class RunResult:
             "sources": [
                 {
                     "source": s.source,
+                    "name": s.name,
                     "kind": s.kind,
                     "status": s.status,
                     "found": s.found,
@@ -79,13 +80,7 @@ class RunResult:
                 }
                 for s in self.sources
             ],
-            "deliveries": {
-                "sent": self.delivery.sent,
-                "retry": self.delivery.retry,
-                "failed": self.delivery.failed,
-                "skipped": self.delivery.skipped,
-                "errors": list(self.delivery.errors),
-            },
+            "deliveries": self.delivery.as_json(),
         }
 
 
@@ -150,7 +145,8 @@ def ingest(
         # Name the document only when it is not the source itself (a file in a folder).
         same = error.source in (source.url, source.label)
         message = error.reason if same else str(error)
-        report = SourceReport(source.url, kind, "failed", error=message)
+        unreachable = isinstance(error, FetchError) and error.unreachable
+        report = SourceReport(source.url, kind, "failed", error=message, unreachable=unreachable)
     except Exception as error:
         report = _unexpected(source, kind, "reading", error)
     else:
@@ -159,6 +155,7 @@ def ingest(
             report = _check_stale(db, run_id, report, clock())
         except Exception as error:
             report = _unexpected(source, read.kind, "recording", error)
+    report = replace(report, name=source.name)
     history.record_source_report(db, run_id, position, report)
     _log_source(report, time.monotonic() - began)
     return report
@@ -278,7 +275,7 @@ def _log_source(report: SourceReport, seconds: float) -> None:
     log.log(
         level,
         "source %s: %s, %d found, %d novel, %.2f s%s",
-        report.source, report.status, report.found, report.novel, seconds,
+        report.name or report.source, report.status, report.found, report.novel, seconds,
         f" ({detail})" if detail else "",
     )  # fmt: skip
 

@@ -96,12 +96,15 @@ class Fetcher:
         while True:
             self._pace(url)
             asked: float | None = None
+            unreachable = False
             try:
                 response = self._send(url, request_headers, limit, source, started + self.deadline)
             except httpx.UnsupportedProtocol as error:  # not http(s): no retry can change that
                 raise FetchError(f"{_describe(error)} fetching {url}", source=source) from error
             except httpx.TransportError as error:
                 problem = _describe_transport_error(error, url, limit)
+                # DNS failure, refused, no route: the host is not there (backfill stops on it).
+                unreachable = isinstance(error, httpx.ConnectError | httpx.ConnectTimeout)
                 wait = self._backoff(attempt)
             except (httpx.HTTPError, httpx.InvalidURL) as error:  # retrying won't help
                 raise FetchError(f"{_describe(error)} fetching {url}", source=source) from error
@@ -125,6 +128,7 @@ class Fetcher:
                     f"{problem}; gave up after {attempt} attempt(s)"
                     + (f" (the server asked to wait {asked:.0f} s)" if too_long else ""),
                     source=source,
+                    unreachable=unreachable,
                 )
             log.info("%s: %s; retrying in %.1f s", source, problem, wait)
             self.sleep(wait)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -16,7 +14,7 @@ from click.testing import CliRunner
 from digest import history
 from digest.cli import main
 from digest.config import SourceConfig, load_settings
-from digest.pipeline.backfill import backfill, expand
+from digest.pipeline.backfill import Fetch, backfill, expand
 from tests.servers import PageServer, Reply
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -57,21 +55,17 @@ def test_a_quiet_day_reads_differently_from_a_broken_one(tmp_path: Path) -> None
 def test_backfill_expands_each_source_kind() -> None:
     hf = SourceConfig("https://huggingface.co/api/daily_papers?limit=100")
     days = expand(hf, date(2025, 3, 10), date(2025, 3, 12))
-    assert [d.url for d in days] == [
+    assert [d.source.url for d in days] == [
         f"https://huggingface.co/api/daily_papers?limit=100&date=2025-03-{day}"
         for day in (10, 11, 12)
     ]
     (recent,) = expand(
         SourceConfig("https://arxiv.org/list/cs.LG/new"), date(2025, 3, 1), date(2025, 3, 12)
     )
-    assert recent.url == "https://arxiv.org/list/cs.LG/recent?show=2000"
+    assert recent.source.url == "https://arxiv.org/list/cs.LG/recent?show=2000"
+    assert [d.day for d in days] == [date(2025, 3, day) for day in (10, 11, 12)]
     feed = SourceConfig("https://rss.arxiv.org/rss/cs.LG")
-    assert expand(feed, date(2025, 3, 1), date(2025, 3, 12)) == [feed]
-
-
-@contextlib.contextmanager
-def no_progress(items: list[Any]) -> Iterator[list[Any]]:
-    yield items
+    assert expand(feed, date(2025, 3, 1), date(2025, 3, 12)) == [Fetch(feed)]
 
 
 def test_backfill_records_past_days_as_seen_so_the_first_run_mails_nothing_old(
@@ -86,9 +80,7 @@ def test_backfill_records_past_days_as_seen_so_the_first_run_mails_nothing_old(
             None, environ={"DIGEST_DATA_DIR": str(tmp_path), "DIGEST_HTTP_HOST_INTERVAL": "0"}
         )
         settings = replace(settings, sources=(SourceConfig(server.url("/api/daily_papers")),))
-        result = backfill(
-            settings, date(2025, 3, 10), progress=no_progress, today=date(2025, 3, 12)
-        )
+        result = backfill(settings, date(2025, 3, 10), today=date(2025, 3, 12))
     assert result.errors == () and result.found == result.recorded == 8
     db = history.open_history(tmp_path / "digest.db")
     assert db.execute("select count(*) from papers where state = 'skipped'").fetchone()[0] == 8
