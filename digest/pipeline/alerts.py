@@ -7,7 +7,6 @@ restart neither repeats nor forgets an alert.
 
 from __future__ import annotations
 
-import email.policy
 import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -17,7 +16,7 @@ from ..errors import DeliveryError
 from ..history.alerts import alert_state, set_alert_state
 from ..history.status import source_health
 from ..model import SourceHealth, SourceReport
-from ..render.alert import alert_message
+from ..render.alert import UNFOLDED, alert_message
 from .site import envelope_sender, mail_domain
 
 if TYPE_CHECKING:
@@ -48,7 +47,7 @@ def _notify(settings: Settings, runtime: Runtime, item: SourceHealth, *, failing
     message = alert_message(settings, item, failing=failing, now=now, domain=mail_domain(settings))
     try:
         runtime.transport.send(
-            message.as_bytes(policy=email.policy.SMTP),
+            message.as_bytes(policy=UNFOLDED),
             sender=envelope_sender(settings),
             recipient=settings.mail.operator,
             message_id=str(message["Message-ID"]),

@@ -31,6 +31,8 @@ _PATH_KINDS = (
     (re.compile(r"/api/(daily_papers|papers)(/|$)"), "hf-api"),
     (re.compile(r"^/papers(/(date|week|month)/|/trending|/?$)"), "hf-page"),
     (re.compile(r"^/list/[^/]+/(new|recent|pastweek)"), "arxiv-list"),
+    # Month and year listings, /list/<archive>/<YYMM> and /list/<archive>/<YYYY>: /recent markup.
+    (re.compile(r"^/list/[^/]+/\d{4}/?$"), "arxiv-list"),
     (re.compile(r"^/api/query"), "arxiv-api"),
 )
 

@@ -26,6 +26,7 @@ import httpx
 
 from ..errors import FetchError
 from ..model import HttpValidators
+from .arxiv.api import api_error_message
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +114,7 @@ class Fetcher:
                     return response
                 if response.status not in _RETRY_STATUSES:
                     raise FetchError(
-                        f"HTTP {response.status} from {url}{_snippet(response.payload)}",
+                        f"HTTP {response.status} from {url}{_error_text(response.payload)}",
                         source=source,
                         status=response.status,
                     )
@@ -318,6 +319,12 @@ def _describe(error: Exception) -> str:
 
 def _seconds(value: float | None) -> str:
     return "no limit" if value is None else f"{value:g} s"
+
+
+def _error_text(payload: bytes) -> str:
+    """What an error page says: arXiv API's own sentence when it is one, else its first bytes."""
+    said = api_error_message(payload)
+    return f": arXiv says: {said}" if said is not None else _snippet(payload)
 
 
 def _snippet(payload: bytes) -> str:

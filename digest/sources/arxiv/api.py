@@ -31,17 +31,33 @@ def looks_like_api(payload: bytes) -> bool:
 _API_ERROR_ID = re.compile(r"^https?://arxiv\.org/api/errors")
 
 
+def api_error_message(payload: bytes) -> str | None:
+    """arXiv's own words from an API error answer ("incorrect id format for abc"), else None.
+
+    The API says what is wrong in an Atom entry whose id is under arxiv.org/api/errors,
+    with HTTP 200 (older) or HTTP 400 (2026); either way that sentence is what to show.
+    """
+    if b"arxiv.org/api/errors" not in payload:
+        return None
+    try:
+        root = ET.fromstring(payload)
+    except ET.ParseError:
+        return None
+    for entry in root.findall(f"{ATOM}entry"):
+        if _API_ERROR_ID.match(child_text(entry, f"{ATOM}id").strip()):
+            return clean_text(child_text(entry, f"{ATOM}summary")) or "no message"
+    return None
+
+
 def parse_api(payload: bytes, url: str) -> Page:
     """Parse an arXiv API Atom answer; the API's own error entry becomes a ParseError."""
     root = xml_root(payload, url, "arXiv API Atom")
     if root.tag != f"{ATOM}feed":
         raise ParseError(f"root element is {root.tag}, expected an Atom feed", source=url)
     entries = root.findall(f"{ATOM}entry")
-    for entry in entries:
-        # Errors come back as HTTP 200 with one entry titled "Error" and an errors# id.
-        if _API_ERROR_ID.match(child_text(entry, f"{ATOM}id").strip()):
-            message = clean_text(child_text(entry, f"{ATOM}summary")) or "no message"
-            raise ParseError(f"the arXiv API answered with an error: {message}", source=url)
+    message = api_error_message(payload)
+    if message is not None:
+        raise ParseError(f"the arXiv API answered with an error: {message}", source=url)
     if not entries:
         return _api_empty(root, url)
     return Page(tuple(_api_paper(entry, n, url) for n, entry in enumerate(entries, 1)))

@@ -1,4 +1,7 @@
-"""arXiv listing pages (``arxiv.org/list/<cat>/new|recent|pastweek``), 2024+ and legacy layouts.
+"""arXiv listing pages (``arxiv.org/list/<cat>/new|recent|pastweek|<YYMM>|<YYYY>``), 2024+ and legacy.
+
+Month and year listings (``/list/cs.LG/2503``, ``/list/cs.LG/2025``) use the
+``/recent`` markup: one ``dl#articles`` of dt/dd items, no abstracts.
 
 HTML read with selectolax/lexbor (an HTML5 parser). The markup and its quirks
 are in docs/formats.md §4; the comments below name the quirk each rule
@@ -22,13 +25,18 @@ from .common import abs_url, is_xml
 __all__ = ["looks_like_listing", "parse_listing"]
 
 _DLPAGE = re.compile(rb"""id\s*=\s*["']?dlpage\b""")
+_ARTICLES = re.compile(rb"""<dl\b[^>]*\bid\s*=\s*["']?articles\b""", re.IGNORECASE)
 
 
 def looks_like_listing(payload: bytes) -> bool:
-    """True for an HTML page with arXiv's listing markup (``div#dlpage`` or ``.list-title``)."""
+    """True for an HTML page with arXiv's listing markup (``div#dlpage``, ``dl#articles``, ``.list-title``)."""
     if is_xml(payload):
         return False
-    return _DLPAGE.search(payload) is not None or b"list-title" in payload
+    return (
+        _DLPAGE.search(payload) is not None
+        or _ARTICLES.search(payload) is not None
+        or b"list-title" in payload
+    )
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,9 @@ def parse_listing(payload: bytes, url: str) -> Page:
         raise ParseError("empty payload, expected an arXiv listing page", source=url)
     tree = LexborHTMLParser(payload.decode("utf-8", errors="replace"))
     dlpage = tree.css_first("#dlpage")
+    if dlpage is None and tree.css_first("dl#articles") is not None:
+        # The listing without its usual wrapper (a saved fragment, a mirror): read its items.
+        dlpage = tree.body
     if dlpage is None:
         raise _not_a_listing(tree, url)
     items = _walk(dlpage, url)
@@ -155,7 +166,7 @@ def _heading_date(text: str) -> str | None:
         return None
 
 
-_LIST_PATH = re.compile(r"/list/([^/?#\s]+)/(?:new|recent|pastweek)\b")
+_LIST_PATH = re.compile(r"/list/([^/?#\s]+)/(?:new|recent|pastweek|\d{4}(?![\d.]))")
 
 
 def _listing_category(url: str, dlpage: LexborNode) -> str | None:
