@@ -36,3 +36,33 @@ def test_one_alert_after_two_failures_and_one_when_it_recovers(tmp_path: Path) -
         recovered = [m for m in relay.parsed() if "working again" in m["Subject"]]
         assert len(recovered) == 1
         assert "after 0 failed" not in recovered[0].get_content()
+
+
+def test_alert_subjects_are_one_line_and_recovery_does_not_repeat_the_old_error(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "a-rather-long-folder-name-for-listings" / "saved-from-the-lab-server"
+    folder.mkdir(parents=True)
+    broken = folder / "huggingface-daily-papers-listing-saved-by-cron.json"
+    broken.write_text('{"error": "Invalid date"}')
+    with SmtpSink() as relay:
+        settings = settings_for(tmp_path / "data", relay, DIGEST_SCHEDULE_ALERT_AFTER="1")
+        settings = replace(settings, sources=(SourceConfig(str(broken), name="HF saved day"),))
+        clock = Clock(datetime(2025, 3, 10, 7, 0, tzinfo=UTC))
+        for _ in range(2):
+            run(settings, runtime(settings, clock))
+            clock.now += timedelta(days=1)
+            broken.write_bytes(EXAMPLE.read_bytes())
+        raws = [raw for _, _, raw in relay.messages if b"[Paper digest] source" in raw]
+        assert len(raws) == 2
+        for raw in raws:
+            subject = raw.split(b"Subject: ", 1)[1]
+            first, rest = subject.split(b"\r\n", 1)
+            assert first.strip(), "never an empty first line"
+            assert not rest.startswith((b" ", b"\t")), "not folded onto a second line"
+        failing, recovered = [m for m in relay.parsed() if "] source " in m["Subject"]]
+        assert failing["Subject"] == "[Paper digest] source failing for 1 runs: HF saved day"
+        assert "Invalid date" in failing.get_content()
+        assert recovered["Subject"] == "[Paper digest] source working again: HF saved day"
+        assert "Invalid date" not in recovered.get_content()
+        assert "Last error" not in recovered.get_content()
