@@ -251,7 +251,8 @@ class MailSettings:
     )
     orphaned_topics: str = setting(
         "none",
-        'What a reader gets for a topic no longer in [[topics]]: "none" (nothing of it) or "all" (every paper).',
+        "What a reader gets for a topic no longer in `[[topics]]`: `none` (nothing of it; "
+        "a reader left with no topic gets no mail) or `all` (every paper).",
         _orphan_policy,
     )
 
