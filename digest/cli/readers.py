@@ -46,7 +46,7 @@ def subscribers_add(
     preferences = readers.parse_preferences(topics, frequency, weekday, known_topics=known)
     with open_database(settings) as db:
         reader, fresh = readers.add(db, email, preferences, now=utc_now(), name=name)
-    click.echo(f"{'Added' if fresh else 'Updated'} {reader.email} ({reader.frequency}).")
+    say(ctx, f"{'Added' if fresh else 'Updated'} {reader.email} ({reader.frequency}).")
 
 
 @subscribers_group.command("remove")
@@ -63,7 +63,7 @@ def subscribers_remove(ctx: click.Context, email: str) -> None:
     with open_database(settings) as db:
         address = readers.normalise_address(email)
         removed = remove_subscriber(db, address, utc_now())
-    click.echo(f"Unsubscribed {address}." if removed else f"{address} was not subscribed.")
+    say(ctx, f"Unsubscribed {address}." if removed else f"{address} was not subscribed.")
 
 
 @subscribers_group.command("list")
@@ -130,7 +130,7 @@ def subscribers_import(ctx: click.Context, csv_file: Path) -> None:
             source=str(csv_file),
             known_topics=[topic.slug for topic in settings.topics],
         )
-    click.echo(f"Imported {count} reader(s) from {csv_file}.")
+    say(ctx, f"Imported {count} reader(s) from {csv_file}.")
 
 
 @subscribers_group.command("export")

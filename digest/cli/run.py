@@ -180,7 +180,7 @@ def preview_command(
         print_json(found.as_json())
     if found.message is None:
         if not as_json:
-            click.echo(f"Nothing to send to {found.recipient}: {found.note}.")
+            click.echo(f"Nothing new to send to {found.recipient}: {found.note}.")
         return
     text_part, html_part = found.message.get_body(("plain",)), found.message.get_body(("html",))
     assert text_part is not None and html_part is not None  # build_message makes both

@@ -96,17 +96,21 @@ def drain(
                 retry += 1
                 errors.append(str(error))
                 reasons[error.reason] = None
-                log.warning("deliver %s: will retry: %s", delivery.recipient, error)
+                log.info("deliver %s: will retry: %s", delivery.recipient, error)
             except PermanentDeliveryError as error:
                 mark_delivery(db, delivery.id, "failed", clock(), str(error))
                 failed += 1
                 errors.append(str(error))
                 reasons[error.reason] = None
-                log.error("deliver %s: failed: %s", delivery.recipient, error)
+                log.info("deliver %s: failed: %s", delivery.recipient, error)
             else:
                 mark_delivery(db, delivery.id, "sent", clock(), None)
                 sent += 1
                 log.debug("deliver %s: %s", delivery.recipient, answer)
     finally:
         transport.close()
-    return DrainReport(sent, retry, failed, tuple(errors), skipped, tuple(reasons))
+    # One line however many readers: per-recipient lines are INFO (-v).
+    report = DrainReport(sent, retry, failed, tuple(errors), skipped, tuple(reasons))
+    if not report.ok:
+        log.warning("%s", report.why())
+    return report

@@ -126,7 +126,8 @@ def _for(
             note=newsletter.orphan_reason(reader.topics if reader else ()),
         )
     if not papers:
-        return Preview(address, due, 0, None, reader, note="nothing new since their last mail")
+        since = "their last mail" if reader else "the last run"
+        return Preview(address, due, 0, None, reader, note=f"no paper since {since}")
     moment = datetime.combine(due, now.timetz()) if due != now.date() else now
     rendered, count = newsletter.render_selection(papers, topics, Digest(id=0, created=moment))
     if count == 0:

@@ -13,6 +13,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -359,3 +360,36 @@ def test_serve_on_a_busy_port_exits_2_saying_so(tmp_path: Path) -> None:
     assert done.stderr.strip() == (
         f"digest: port {port} is in use (another `digest serve`?); choose one with --port"
     )
+
+
+def test_serve_says_where_it_listens_once_and_logs_requests(tmp_path: Path) -> None:
+    import httpx
+
+    port = closed_port()
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("DIGEST_")}
+    environment.update({CLOCK_VARIABLE: MONDAY.isoformat(), "DIGEST_DATA_DIR": str(tmp_path)})
+    environment["DIGEST_SITE_BASE_URL"] = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "digest", "serve", "--port", str(port), "--no-schedule"],
+        cwd=tmp_path, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        for _ in range(300):  # bounded: about 60 s
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code in (200, 503):
+                    break
+            except httpx.TransportError:
+                if server.poll() is not None:
+                    break  # it exited: its stderr says why
+                time.sleep(0.2)
+        else:
+            pytest.fail("digest serve did not come up")
+    finally:
+        server.terminate()
+        _, stderr = server.communicate(timeout=30)
+    lines = stderr.splitlines()
+    assert [line for line in lines if "127.0.0.1" in line and "Serving" in line] == [
+        f"Serving http://127.0.0.1:{port}"
+    ]
+    assert not any("Uvicorn running" in line for line in lines)
+    assert any("GET /healthz" in line for line in lines)

@@ -143,17 +143,29 @@ def test_below_min_papers_no_mail_is_sent_and_the_papers_come_with_the_next_one(
     assert "2 new papers" in mail["dora"]
 
 
-def test_a_topic_removed_from_the_config_does_not_silence_its_readers(
+def test_a_reader_of_a_removed_topic_gets_nothing_by_default_and_is_warned_about(
     tmp_path: Path, db: sqlite3.Connection, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings = configure(tmp_path)
     readers(db, erin=("gone",))
 
     with caplog.at_level(logging.WARNING):
-        _, mail = run_day(settings, db, DAY_ONE, NOW)
+        report, mail = run_day(settings, db, DAY_ONE, NOW)
+
+    assert "erin" not in mail and report.skipped == 1  # never silently everything
+    assert "erin@example.org: topic(s) gone no longer configured" in caplog.text
+    assert "mail.orphaned_topics = none" in caplog.text
+
+
+def test_orphaned_topics_all_gives_the_reader_every_paper(
+    tmp_path: Path, db: sqlite3.Connection
+) -> None:
+    settings = configure(tmp_path, mail='orphaned_topics = "all"')
+    readers(db, erin=("gone",))
+
+    _, mail = run_day(settings, db, DAY_ONE, NOW)
 
     assert all(paper.title in mail["erin"] for paper in DAY_ONE)
-    assert "erin@example.org: topic(s) gone no longer configured" in caplog.text
 
 
 def test_the_cap_keeps_the_best_papers_whichever_section_they_are_in() -> None:
