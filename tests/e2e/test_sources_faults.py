@@ -65,7 +65,8 @@ def run_digest(
     """Write ``[[sources]]`` into workdir/digest.toml and run the CLI there."""
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "digest.toml").write_text(toml_sources(sources), encoding="utf-8")
-    done = digest_cli(workdir, "run", "--json", env={**QUICK_HTTP, **(env or {})})
+    # -v: the retries are INFO lines, and these tests read them.
+    done = digest_cli(workdir, "-v", "run", "--json", env={**QUICK_HTTP, **(env or {})})
     assert done.returncode == expect, done.stderr
     return Run(json.loads(done.stdout), done.stderr)
 

@@ -312,11 +312,26 @@ def test_captcha_page_is_a_parse_error() -> None:
         parse_listing(payload, NEW)
 
 
-def test_arxiv_looking_page_without_dlpage_is_layout_drift() -> None:
+def test_arxiv_looking_page_without_dlpage_or_dl_articles_is_layout_drift() -> None:
     payload = edited("arxiv_list_cs.LG_new.html", "id='dlpage'", "id='listing-page'")
+    payload = payload.replace(b"<dl id='articles'>", b"<dl>")
 
     with pytest.raises(LayoutError, match=r"no div#dlpage"):
         parse_listing(payload, NEW)
+
+
+def test_a_page_holding_dl_articles_is_read_without_its_dlpage_wrapper() -> None:
+    payload = edited("arxiv_list_cs.LG_new.html", "id='dlpage'", "id='listing-page'")
+
+    assert parse_listing(payload, NEW) == parse_listing(fixture("arxiv_list_cs.LG_new.html"), NEW)
+
+
+def test_a_month_listing_reads_like_recent() -> None:
+    page = parse_listing(fixture("arxiv_list_cs.LG_2503.html"), "https://arxiv.org/list/cs.LG/2503")
+
+    assert [paper.arxiv_id for paper in page.papers] == ["2503.00017", "2503.00102", "2503.00240"]
+    assert [paper.announce_type for paper in page.papers] == ["new", "cross", "new"]
+    assert page.papers[1].categories == ("stat.ML", "cs.LG")
 
 
 @pytest.mark.parametrize("name", ["arxiv_rss_cs.LG.xml", "hf_jsonfeed.json"])
