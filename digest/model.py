@@ -19,6 +19,39 @@ SourceStatus = Literal["ok", "unchanged", "empty", "stale", "failed"]
 
 
 @dataclass(frozen=True)
+class PaperDetails:
+    """What a source says about a paper beyond the basics; every field is optional.
+
+    Text here is already readable (TeX converted, see :mod:`digest.tex`); URLs are
+    absolute http/https or None. ``title_tex`` / ``abstract_tex`` keep the text as the
+    source sent it, only when it held TeX. A field a source does not give is empty, so
+    papers from other sources and rows stored before these fields existed render as before.
+    """
+
+    # Hugging Face Daily Papers
+    ai_summary: str | None = None  # HF's one-line TL;DR (``paper.ai_summary``)
+    ai_keywords: tuple[str, ...] = ()
+    github_repo: str | None = None
+    github_stars: int | None = None
+    project_page: str | None = None
+    thumbnail: str | None = None
+    featured_at: datetime | None = None  # ``submittedOnDailyAt``: when HF featured it
+    hf_url: str | None = None  # https://huggingface.co/papers/<id>, when HF lists it
+    # arXiv
+    primary_category: str | None = None
+    arxiv_comment: str | None = None  # the authors' Comments field ("Accepted at ICML 2025")
+    journal_ref: str | None = None
+    pdf_url: str | None = None
+    listed_in: str | None = None  # the category whose listing showed it (a cross-list's)
+    # the source's own text, kept when it held TeX
+    title_tex: str | None = None
+    abstract_tex: str | None = None
+
+
+NO_DETAILS = PaperDetails()
+
+
+@dataclass(frozen=True)
 class Paper:
     """One paper as one source listed it. Only ``title`` is required.
 
@@ -42,6 +75,7 @@ class Paper:
     categories: tuple[str, ...] = ()
     announce_type: AnnounceType | None = None
     url: str | None = None
+    details: PaperDetails = field(default=NO_DETAILS)
 
     @property
     def title_key(self) -> str:
@@ -82,6 +116,7 @@ class StoredPaper:
     sources: tuple[str, ...]
     first_seen: datetime
     updated: datetime
+    details: PaperDetails = field(default=NO_DETAILS)
 
 
 @dataclass(frozen=True)

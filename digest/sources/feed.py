@@ -27,7 +27,8 @@ from selectolax.lexbor import LexborHTMLParser
 
 from ..errors import LayoutError, ParseError
 from ..identity import clean_text, normalise_doi, parse_arxiv_id
-from ..model import Page, Paper
+from ..model import Page, Paper, PaperDetails
+from .readable import readable_paper
 
 __all__ = ["html_to_text", "looks_like_feed", "looks_like_json_feed", "parse"]
 
@@ -96,7 +97,8 @@ def _paper(item: _Item, base: str) -> Paper:
     links = tuple(link for raw in item.links if (link := _safe_url(raw, base)))
     arxiv = _arxiv_id(links + item.ids, item.title, item.abstract)
     url = links[0] if links else (f"https://arxiv.org/abs/{arxiv[0]}" if arxiv else None)
-    return Paper(
+    hf_page = next((link for link in links if _HF_PAPER.match(link)), None)
+    paper = Paper(
         title=item.title,
         abstract=_ARXIV_RSS_PREFIX.sub("", item.abstract, count=1),
         arxiv_id=arxiv[0] if arxiv else None,
@@ -106,7 +108,9 @@ def _paper(item: _Item, base: str) -> Paper:
         published=item.published,
         categories=item.tags,
         url=url,
+        details=PaperDetails(hf_url=hf_page),
     )
+    return readable_paper(paper)
 
 
 def _safe_url(raw: str, base: str) -> str | None:

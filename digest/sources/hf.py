@@ -18,7 +18,9 @@ from selectolax.lexbor import LexborHTMLParser
 
 from ..errors import LayoutError, ParseError
 from ..identity import clean_text, parse_arxiv_id
-from ..model import Page, Paper
+from ..model import Page, Paper, PaperDetails
+from ..tex import has_tex
+from .readable import http_url, readable_paper
 
 PAPER_URL = "https://huggingface.co/papers/{}"
 EMPTY_LISTING = "no papers listed for this date"
@@ -177,7 +179,7 @@ def _paper(item: object, where: str, url: str) -> Paper:
         raise LayoutError(f"{where}: paper is not a JSON object", source=url)
     arxiv_id = _arxiv_id(inner, where, url)
     authors = inner.get("authors")
-    return Paper(
+    paper = Paper(
         title=_title(inner, item, f"{where} ({arxiv_id})", url),
         abstract=clean_text(_text(inner.get("summary")) or _text(item.get("summary"))),
         arxiv_id=arxiv_id,
@@ -190,6 +192,30 @@ def _paper(item: object, where: str, url: str) -> Paper:
         upvotes=_count(inner.get("upvotes")),
         comments=_count(item.get("numComments")),
         url=PAPER_URL.format(arxiv_id),
+        details=_details(inner, item, arxiv_id),
+    )
+    return readable_paper(paper)
+
+
+def _details(inner: JSONObject, item: JSONObject, arxiv_id: str) -> PaperDetails:
+    """The optional fields (docs/formats.md §1.1): each may be missing, null or of the wrong type."""
+    keywords = inner.get("ai_keywords")
+    return PaperDetails(
+        ai_summary=_text(inner.get("ai_summary")) or None,
+        ai_keywords=tuple(
+            dict.fromkeys(
+                word
+                for value in (keywords if isinstance(keywords, list) else ())
+                if (word := clean_text(_text(value)))
+            )
+        ),
+        github_repo=http_url(inner.get("githubRepo")),
+        github_stars=_count(inner.get("githubStars")),
+        project_page=http_url(inner.get("projectPage")),
+        # 2024 items carry one `mediaUrl` instead of a thumbnail (docs/formats.md §1.1).
+        thumbnail=http_url(item.get("thumbnail")) or http_url(item.get("mediaUrl")),
+        featured_at=_timestamp(inner.get("submittedOnDailyAt")),
+        hf_url=PAPER_URL.format(arxiv_id),
     )
 
 
@@ -205,8 +231,12 @@ def _arxiv_id(inner: JSONObject, where: str, url: str) -> str:
 
 
 def _title(inner: JSONObject, item: JSONObject, where: str, url: str) -> str:
-    # The outer title is a copy of paper.title (docs/formats.md §1.1); prefer paper.*.
-    title = clean_text(_text(inner.get("title")) or _text(item.get("title")))
+    # paper.title has its TeX stripped ("LLMtimesMapReduce") while the outer copy keeps
+    # it ("LLM$\times$MapReduce"), docs/formats.md §1.1: the outer one when only it has TeX.
+    title = clean_text(_text(inner.get("title")))
+    outer = clean_text(_text(item.get("title"))) if item is not inner else ""
+    if outer and (not title or (has_tex(outer) and not has_tex(title))):
+        title = outer
     if not title:
         raise LayoutError(f"{where}: paper.title is missing", source=url)
     return title

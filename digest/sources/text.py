@@ -34,6 +34,7 @@ from itertools import pairwise
 from ..errors import ParseError
 from ..identity import clean_text, parse_arxiv_id
 from ..model import Page, Paper
+from .readable import readable_paper
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ class _Draft:
 
     def paper(self) -> Paper:
         bare, version = self.arxiv_id or (None, None)
-        return Paper(
+        paper = Paper(
             title=self.title,
             abstract=" ".join(self.abstract),
             arxiv_id=bare,
@@ -95,6 +96,7 @@ class _Draft:
             upvotes=self.upvotes,
             url=self.url,
         )
+        return readable_paper(paper)
 
 
 def parse(payload: bytes, url: str) -> Page:

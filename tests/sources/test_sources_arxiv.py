@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from digest.errors import LayoutError, ParseError
-from digest.model import Page, Paper
+from digest.model import Page, Paper, PaperDetails
 from digest.sources import arxiv
 from digest.sources.arxiv import (
     looks_like_api,
@@ -63,6 +63,13 @@ def test_new_listing_reads_every_field_of_a_new_submission() -> None:
         announce_type="new",
         listed_on="2025-03-12",  # "Showing new listings for Wednesday, 12 March 2025"
         url="https://arxiv.org/abs/2503.08123",
+        details=PaperDetails(
+            primary_category="cs.LG",
+            # arXiv's "this https URL" link text gives way to the link itself
+            arxiv_comment="14 pages, 5 figures. Code: https://github.com/example-lab/sparse-replay",
+            pdf_url="https://arxiv.org/pdf/2503.08123",
+            listed_in="cs.LG",
+        ),
     )
 
 
@@ -94,11 +101,13 @@ def test_old_style_id_keeps_its_slash_in_id_and_url() -> None:
     assert old.categories == ("hep-th", "cs.LG")
 
 
-def test_replacement_stays_under_its_original_id_with_tex_math_kept() -> None:
+def test_replacement_stays_under_its_original_id_with_tex_made_readable() -> None:
     replaced = by_id(parse_listing(fixture("arxiv_list_cs.LG_new.html"), NEW))["2411.01234"]
 
-    assert replaced.title == "Bounds on $k$-Sparse Attention"
-    assert replaced.abstract == "We prove tight bounds for $k$-sparse attention."
+    assert replaced.title == "Bounds on k-Sparse Attention"
+    assert replaced.abstract == "We prove tight bounds for k-sparse attention."
+    assert replaced.details.title_tex == "Bounds on $k$-Sparse Attention"  # as sent, kept
+    assert replaced.details.abstract_tex == "We prove tight bounds for $k$-sparse attention."
 
 
 def test_listing_category_comes_from_the_page_when_the_url_has_none() -> None:
@@ -162,6 +171,11 @@ def test_pastweek_listing_dates_each_item_by_its_day_heading() -> None:
             announce_type="cross",  # "(cross-list from cs.LG)"
             listed_on="2025-03-12",  # "Wed, 12 Mar 2025 (showing 2 of 2 entries )"
             url="https://arxiv.org/abs/2503.08123",
+            details=PaperDetails(
+                primary_category="cs.LG",
+                pdf_url="https://arxiv.org/pdf/2503.08123",
+                listed_in="cs.CL",  # the listing it was cross-listed into
+            ),
         ),
         Paper(
             title="Counting Tokens Is Hard",
@@ -171,6 +185,11 @@ def test_pastweek_listing_dates_each_item_by_its_day_heading() -> None:
             announce_type="new",
             listed_on="2025-03-12",
             url="https://arxiv.org/abs/2503.08201",
+            details=PaperDetails(
+                primary_category="cs.CL",
+                pdf_url="https://arxiv.org/pdf/2503.08201",
+                listed_in="cs.CL",
+            ),
         ),
     )
 
@@ -213,6 +232,12 @@ def test_legacy_listing_reads_list_identifier_links_and_authors_descriptor() -> 
         announce_type="new",
         listed_on="2022-02-14",  # "New submissions for Mon, 14 Feb 22"
         url="https://arxiv.org/abs/2202.05011",
+        details=PaperDetails(
+            primary_category="cs.LG",
+            arxiv_comment="9 pages, 3 figures",
+            pdf_url="https://arxiv.org/pdf/2202.05011",
+            listed_in="cs.LG",
+        ),
     )
 
 
@@ -365,6 +390,11 @@ def test_api_entry_reads_every_field() -> None:
         published=datetime(2025, 3, 11, 17, 58, 2, tzinfo=UTC),
         categories=("cs.LG", "cs.CL"),
         url="https://arxiv.org/abs/2503.08123",
+        details=PaperDetails(
+            primary_category="cs.LG",
+            arxiv_comment="14 pages, 5 figures. Code: https://github.com/example-lab/sparse-replay",
+            pdf_url="https://arxiv.org/pdf/2503.08123v1",
+        ),
     )
 
 
@@ -374,6 +404,9 @@ def test_api_old_style_entry_keeps_version_and_doi() -> None:
     assert (old.arxiv_id, old.version) == ("hep-th/9901001", 2)
     assert old.title == "Learning Dualities from Data"  # "from\n  Data" normalised
     assert old.doi == "10.1000/example.2001.012"
+    assert old.details.journal_ref == "J. Example Phys. 12 (2001) 1-20"
+    assert old.details.primary_category == "hep-th"
+    assert old.details.pdf_url == "https://arxiv.org/pdf/hep-th/9901001v2"
     assert old.published == datetime(1999, 1, 4, 21, 0, tzinfo=UTC)  # v1 submission time
     assert old.announce_type is None
     assert old.listed_on is None
@@ -485,6 +518,7 @@ def test_rss_item_reads_every_field() -> None:
         announce_type="new",
         listed_on="2025-03-12",  # pubDate Wed, 12 Mar 2025 00:00:00 -0400
         url="https://arxiv.org/abs/2503.08123",
+        details=PaperDetails(primary_category="cs.LG", listed_in="cs.LG"),
     )
 
 
@@ -498,6 +532,18 @@ def test_rss_keeps_each_announce_type_version_and_doi() -> None:
         ("hep-th/9901001", 2, "replace-cross", "10.1000/example.2001.012"),
     ]
     assert by_id(page)["2503.07911"].categories == ("eess.AS", "cs.LG")
+    old = by_id(page)["hep-th/9901001"].details
+    assert (old.primary_category, old.listed_in) == ("hep-th", "cs.LG")
+    assert old.journal_ref == "J. Example Phys. 12 (2001) 1-20"
+
+
+def test_multi_category_feed_names_the_queried_category_a_cross_list_carries() -> None:
+    both = "https://rss.arxiv.org/rss/cs.CL+cs.LG"
+    page = parse_rss(fixture("arxiv_rss_cs.LG.xml"), both)
+
+    # eess.AS primary, cs.LG cross-list: it was listed under cs.LG, not cs.CL (the URL's first)
+    assert by_id(page)["2503.07911"].details.listed_in == "cs.LG"
+    assert by_id(page)["2503.08123"].details.listed_in == "cs.LG"  # its primary was queried
 
 
 def test_rss_unknown_announce_type_is_none_not_a_failure() -> None:
@@ -532,17 +578,18 @@ def test_rss_creators_are_split_and_tex_accents_become_unicode(
     assert parse_rss(payload, RSS).papers[0].authors == authors
 
 
-def test_rss_tex_math_is_kept_as_sent() -> None:
+def test_rss_tex_is_made_readable_and_kept_as_sent() -> None:
     payload = edited(
         "arxiv_rss_cs.LG.xml",
         "Abstract: We prove tight bounds for $k$-sparse attention.",
-        r"Abstract: For $\alpha^{2} \le \hat{x}$ and Schr\"odinger bridges.",
+        r"Abstract: For $\alpha^2 \le x$, 50% of Schr\"odinger bridges.",
     )
 
     replaced = by_id(parse_rss(payload, RSS))["2411.01234"]
 
-    assert replaced.title == "Bounds on $k$-Sparse Attention"
-    assert replaced.abstract == r"For $\alpha^{2} \le \hat{x}$ and Schrödinger bridges."
+    assert replaced.title == "Bounds on k-Sparse Attention"
+    assert replaced.abstract == "For α^2 ≤ x, 50% of Schrödinger bridges."  # noqa: RUF001
+    assert replaced.details.abstract_tex == r"For $\alpha^2 \le x$, 50% of Schr\"odinger bridges."
 
 
 def test_rss_weekend_channel_without_items_is_an_empty_page() -> None:
@@ -596,6 +643,7 @@ def test_atom_flavour_reads_the_same_fields() -> None:
         announce_type="new",
         listed_on="2025-03-13",  # published 2025-03-13T00:00:00-04:00
         url="https://arxiv.org/abs/2503.09317",
+        details=PaperDetails(primary_category="cs.LG", listed_in="cs.LG"),  # from the feed id
     )
 
 

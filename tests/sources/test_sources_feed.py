@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from digest.errors import LayoutError, ParseError
-from digest.model import Page, Paper
+from digest.model import Page, Paper, PaperDetails
 from digest.sources import feed
 from digest.sources.feed import html_to_text, looks_like_feed, looks_like_json_feed, parse
 from tests.support import fixture
@@ -107,6 +107,7 @@ def test_capjamesg_json_feed_items_become_papers() -> None:
             arxiv_id="2503.08123",
             published=datetime(2025, 3, 12, 1, 2, 47, tzinfo=UTC),
             url="https://huggingface.co/papers/2503.08123",
+            details=PaperDetails(hf_url="https://huggingface.co/papers/2503.08123"),
         ),
         Paper(
             title="Scaling Laws for Data Mixtures",  # scraped whitespace collapsed
@@ -117,6 +118,7 @@ def test_capjamesg_json_feed_items_become_papers() -> None:
             arxiv_id="2503.09040",
             published=None,  # capjamesg items may have no date
             url="https://huggingface.co/papers/2503.09040",
+            details=PaperDetails(hf_url="https://huggingface.co/papers/2503.09040"),
         ),
     )
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from digest.errors import LayoutError, ParseError
-from digest.model import Paper
+from digest.model import Paper, PaperDetails
 from digest.sources.hf import page_count, parse_api, parse_page
 from tests.support import fixture
 
@@ -62,6 +62,19 @@ def test_api_maps_every_field_of_a_daily_item() -> None:
         upvotes=41,  # paper.upvotes
         comments=2,  # outer numComments
         url="https://huggingface.co/papers/2503.08123",
+        details=PaperDetails(
+            ai_summary=(
+                "Sparse replay buffers recover most of the forgetting gap in continual "
+                "instruction tuning."
+            ),
+            ai_keywords=("continual learning", "instruction tuning", "replay buffer"),
+            github_repo="https://github.com/example-lab/sparse-replay",
+            github_stars=128,
+            project_page="https://sparse-replay.github.io",
+            thumbnail="https://cdn-thumbnails.huggingface.co/social-thumbnails/papers/2503.08123.png",
+            featured_at=datetime(2025, 3, 12, 1, 2, 47, 318000, tzinfo=UTC),
+            hf_url="https://huggingface.co/papers/2503.08123",
+        ),
     )
 
 
@@ -332,11 +345,14 @@ def test_search_page_reads_search_results_and_ignores_trending() -> None:
     assert [paper.arxiv_id for paper in page.papers] == ["2502.11873", "2410.05521", "2311.04412"]
 
 
-def test_search_page_keeps_tex_and_unescapes_markup_once() -> None:
+def test_search_page_makes_tex_readable_and_unescapes_markup_once() -> None:
     papers = by_id(parse_page(fixture("hf_papers_search.html"), SEARCH_PAGE).papers)
 
     routing = papers["2502.11873"]
-    assert routing.title == "Top-$k$ Routing Without Auxiliary Losses in Sparse Mixture-of-Experts"
+    assert routing.title == "Top-k Routing Without Auxiliary Losses in Sparse Mixture-of-Experts"
+    assert routing.details.title_tex == (
+        "Top-$k$ Routing Without Auxiliary Losses in Sparse Mixture-of-Experts"
+    )
     assert routing.organization == "Northbay AI"
     assert (routing.upvotes, routing.comments, routing.author_count) == (23, 3, 4)
 

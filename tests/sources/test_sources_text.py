@@ -45,7 +45,7 @@ def test_blank_line_layout_pairs_titles_with_abstracts() -> None:
 
     assert page.empty_reason is None
     assert [paper.title for paper in page.papers] == [
-        "Top-$k$ Sparse Attention for Long-Context Retrieval",
+        "Top-k Sparse Attention for Long-Context Retrieval",  # TeX made readable
         "Escaping <script>: Measuring Prompt Injection Through Rendered Web Pages",
         "Curriculum Pre-training for Low-Resource Speech Recognition in Māori and Yorùbá",
         "What Makes a Good Reward Model? An Empirical Study of Preference Data",
@@ -56,10 +56,12 @@ def test_blank_line_layout_pairs_titles_with_abstracts() -> None:
     assert first.abstract.endswith("release fused kernels for two GPU generations.")
 
 
-def test_text_is_taken_literally_tex_and_markup_stay() -> None:
+def test_tex_is_made_readable_and_markup_stays_text() -> None:
     top_k, script = parse(fixture("hf_text_blank_lines.txt"), URL).papers[:2]
 
-    assert "with $k = 64$ matches" in top_k.abstract
+    assert "with k = 64 matches" in top_k.abstract
+    assert top_k.details.abstract_tex is not None
+    assert "with $k = 64$ matches" in top_k.details.abstract_tex  # the source's text, kept
     assert "hidden <script> blocks" in script.abstract
 
 
@@ -84,7 +86,7 @@ def test_alternating_layout_unglues_the_first_title_from_subscribe() -> None:
     assert [paper.title for paper in page.papers] == [
         "Self-Supervised Pre-training for Tabular Anomaly Detection",
         "Graph Transformers Are Secretly Message Passers: A Unified View",
-        "Learning to Cite: Grounded Generation with Top-$k$ Evidence Selection",
+        "Learning to Cite: Grounded Generation with Top-k Evidence Selection",
         "Distilling Pre-trained Code Models into 50 MB",
     ]
     assert all(paper.abstract for paper in page.papers)

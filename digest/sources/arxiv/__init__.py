@@ -9,10 +9,8 @@ API, the feeds).
 - :mod:`.listing`: ``arxiv.org/list/<cat>/new|recent|pastweek`` (HTML, selectolax/lexbor);
 - :mod:`.api`: ``export.arxiv.org/api/query`` (Atom + OpenSearch, ElementTree);
 - :mod:`.rss`: ``rss.arxiv.org/rss/<q>`` and ``/atom/<q>`` (ElementTree);
-- :mod:`.tex`: arXiv metadata is TeX. Text-mode accent macros (``Andr\\'e``,
-  ``{\\"o}``, ``\\c{c}``) become Unicode in titles, authors and abstracts, so a
-  paper reads the same as on the listing pages (which arXiv already converts);
-  everything else, math included (``$k$``), is kept as sent;
+- TeX in titles, authors, abstracts and comments is made readable by
+  :mod:`digest.sources.readable` (maths, macros and accents; plain text kept);
 - :mod:`.common`: namespaces, abstract-page URLs and safe XML reading.
 """
 

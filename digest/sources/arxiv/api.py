@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 
 from ...errors import LayoutError, ParseError
 from ...identity import clean_text, normalise_doi, parse_arxiv_id
-from ...model import Page, Paper
+from ...model import Page, Paper, PaperDetails
+from ..readable import http_url, readable_paper
 from .common import ARXIV, ATOM, OPENSEARCH, abs_url, child_text, is_xml, xml_root
-from .tex import clean_tex
 
 __all__ = ["looks_like_api", "parse_api"]
 
@@ -89,27 +89,43 @@ def _api_paper(entry: ET.Element, number: int, url: str) -> Paper:
     parsed = parse_arxiv_id(child_text(entry, f"{ATOM}id"))  # http://arxiv.org/abs/2503.08123v1
     if parsed is None:
         raise LayoutError(f"entry {number}: no arXiv id in <id>", source=url)
-    title = clean_tex(child_text(entry, f"{ATOM}title"))
+    title = clean_text(child_text(entry, f"{ATOM}title"))
     if not title:
         raise LayoutError(f"entry {number} ({parsed[0]}): no <title>", source=url)
     primary = entry.find(f"{ARXIV}primary_category")
     terms = [primary.get("term", "")] if primary is not None else []
     terms += [category.get("term", "") for category in entry.findall(f"{ATOM}category")]
-    return Paper(
+    paper = Paper(
         title=title,
-        abstract=clean_tex(child_text(entry, f"{ATOM}summary")),
+        abstract=clean_text(child_text(entry, f"{ATOM}summary")),
         arxiv_id=parsed[0],
         version=parsed[1],
         doi=normalise_doi(child_text(entry, f"{ARXIV}doi")),
         authors=tuple(
             name
             for author in entry.findall(f"{ATOM}author")
-            if (name := clean_tex(child_text(author, f"{ATOM}name")))
+            if (name := clean_text(child_text(author, f"{ATOM}name")))
         ),
         published=_iso_utc(child_text(entry, f"{ATOM}published")),
         categories=tuple(dict.fromkeys(term.strip() for term in terms if term.strip())),
         url=abs_url(parsed[0]),
+        details=PaperDetails(
+            primary_category=(primary.get("term", "").strip() or None)
+            if primary is not None
+            else None,
+            arxiv_comment=child_text(entry, f"{ARXIV}comment") or None,
+            journal_ref=child_text(entry, f"{ARXIV}journal_ref") or None,
+            pdf_url=_pdf_link(entry),
+        ),
     )
+    return readable_paper(paper)
+
+
+def _pdf_link(entry: ET.Element) -> str | None:
+    for link in entry.findall(f"{ATOM}link"):
+        if link.get("title") == "pdf" or link.get("type") == "application/pdf":
+            return http_url(link.get("href"))
+    return None
 
 
 def _iso_utc(text: str) -> datetime | None:

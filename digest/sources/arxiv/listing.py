@@ -19,7 +19,8 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from ...errors import LayoutError, ParseError
 from ...identity import clean_text, parse_arxiv_id
-from ...model import AnnounceType, Page, Paper
+from ...model import AnnounceType, Page, Paper, PaperDetails
+from ..readable import http_url, readable_paper
 from .common import abs_url, is_xml
 
 __all__ = ["looks_like_listing", "parse_listing"]
@@ -190,7 +191,8 @@ def _listing_paper(item: _Item, category: str | None, url: str) -> Paper:
     if not title:
         raise LayoutError(f"item {item.number} ({arxiv_id}): empty .list-title", source=url)
     categories = _subjects(item.dd)
-    return Paper(
+    primary = item.dd.css_first(".primary-subject")
+    paper = Paper(
         title=title,
         abstract=_listing_abstract(item.dd),
         arxiv_id=arxiv_id,
@@ -201,7 +203,43 @@ def _listing_paper(item: _Item, category: str | None, url: str) -> Paper:
         announce_type=_announce_type(item, categories, category),
         listed_on=item.listed_on,
         url=abs_url(arxiv_id),
+        details=PaperDetails(
+            primary_category=m.group(1) if primary and (m := _code(primary.text())) else None,
+            arxiv_comment=_meta_text(item.dd, ".list-comments"),
+            journal_ref=_meta_text(item.dd, ".list-journal-ref"),
+            pdf_url=_pdf_link(item.dt),
+            listed_in=_listed_in(categories, category),
+        ),
     )
+    return readable_paper(paper)
+
+
+def _meta_text(dd: LexborNode, selector: str) -> str | None:
+    """A Comments or Journal-ref div's text; arXiv's "this https URL" links become the URL."""
+    node = dd.css_first(selector)
+    if node is None:
+        return None
+    for link in node.css("a[href]"):
+        href = http_url(link.attributes.get("href"))
+        if href and clean_text(link.text()).casefold() in ("this https url", "this http url"):
+            link.replace_with(href)
+    return _without_descriptor(node) or None
+
+
+def _pdf_link(dt: LexborNode) -> str | None:
+    link = dt.css_first('a[title="Download PDF"]') or dt.css_first('a[href^="/pdf/"]')
+    href = link.attributes.get("href") if link is not None else None
+    return http_url(urljoin("https://arxiv.org/", href)) if href else None
+
+
+def _listed_in(categories: tuple[str, ...], listing: str | None) -> str | None:
+    """The category the listing showed the paper under: the listing's own, or for an
+    archive listing (``/list/cs/new``) the paper's first category inside that archive."""
+    if listing is None:
+        return None
+    if "." in listing:
+        return listing
+    return next((code for code in categories if _within(code, listing)), listing)
 
 
 def _dt_id(item: _Item, url: str) -> str:

@@ -16,9 +16,9 @@ from datetime import datetime
 
 from ...errors import LayoutError, ParseError
 from ...identity import clean_text, normalise_doi, parse_arxiv_id
-from ...model import AnnounceType, Page, Paper
+from ...model import AnnounceType, Page, Paper, PaperDetails
+from ..readable import readable_paper
 from .common import ARXIV, ATOM, DC, abs_url, child_text, is_xml, xml_root
-from .tex import clean_tex
 
 __all__ = ["looks_like_rss", "parse_rss"]
 
@@ -50,6 +50,7 @@ class _FeedItem:
     announce_type: str
     creators: str
     doi: str
+    journal_ref: str
     day: str | None
 
 
@@ -63,10 +64,14 @@ def parse_rss(payload: bytes, url: str) -> Page:
         title, about = child_text(channel, "title"), child_text(channel, "description")
         items = [_rss_item(item) for item in channel.findall("item")]
         day = _rfc822_day(child_text(channel, "pubDate"))
+        queried = _queried(url, child_text(channel, "link"))
     elif root.tag == f"{ATOM}feed":
         title, about = child_text(root, f"{ATOM}title"), child_text(root, f"{ATOM}subtitle")
         items = [_atom_item(entry) for entry in root.findall(f"{ATOM}entry")]
         day = _iso_day(child_text(root, f"{ATOM}updated"))
+        links = " ".join(link.get("href", "") for link in root.findall(f"{ATOM}link"))
+        links += " " + child_text(root, f"{ATOM}id")
+        queried = _queried(url, links)
     else:
         raise ParseError(f"root element is {root.tag}, expected RSS or Atom", source=url)
     if title.strip().startswith("Feed error for query"):  # HTTP 400 with a feed-shaped body
@@ -74,7 +79,7 @@ def parse_rss(payload: bytes, url: str) -> Page:
     if not items:
         # No items on weekends and holidays: the channel declares skipDays Saturday and Sunday.
         return Page((), empty_reason=f"no announcement: the feed for {day or '?'} has no items")
-    return Page(tuple(_feed_paper(item, n, url) for n, item in enumerate(items, 1)))
+    return Page(tuple(_feed_paper(item, n, url, queried) for n, item in enumerate(items, 1)))
 
 
 def _rss_item(item: ET.Element) -> _FeedItem:
@@ -87,6 +92,7 @@ def _rss_item(item: ET.Element) -> _FeedItem:
         announce_type=child_text(item, f"{ARXIV}announce_type"),
         creators=child_text(item, f"{DC}creator"),
         doi=child_text(item, f"{ARXIV}DOI") or child_text(item, f"{ARXIV}doi"),
+        journal_ref=child_text(item, f"{ARXIV}journal_reference"),
         day=_rfc822_day(child_text(item, "pubDate")),
     )
 
@@ -105,6 +111,7 @@ def _atom_item(entry: ET.Element) -> _FeedItem:
         announce_type=child_text(entry, f"{ARXIV}announce_type"),
         creators=child_text(entry, f"{DC}creator") or names,
         doi=child_text(entry, f"{ARXIV}DOI") or child_text(entry, f"{ARXIV}doi"),
+        journal_ref=child_text(entry, f"{ARXIV}journal_reference"),
         day=_iso_day(child_text(entry, f"{ATOM}published")),
     )
 
@@ -117,31 +124,65 @@ _DESCRIPTION = re.compile(
 )
 
 
-def _feed_paper(item: _FeedItem, number: int, url: str) -> Paper:
+def _feed_paper(item: _FeedItem, number: int, url: str, queried: tuple[str, ...]) -> Paper:
     match = _DESCRIPTION.match(item.description)
     abstract = match.group("abstract") if match else item.description
     candidates = [item.guid, match.group("id") if match else "", item.link]
     parsed = next((p for c in candidates if c and (p := parse_arxiv_id(c))), None)
     if parsed is None:
         raise LayoutError(f"item {number}: no arXiv id in guid, description or link", source=url)
-    title = clean_tex(item.title)
+    title = clean_text(item.title)
     if not title:
         raise LayoutError(f"item {number} ({parsed[0]}): no <title>", source=url)
     # The guid carries the version; the link never does.
     version = next((p[1] for c in candidates if c and (p := parse_arxiv_id(c)) and p[1]), None)
     kind = item.announce_type.strip() or (match.group("type") if match else "")
-    return Paper(
+    categories = tuple(dict.fromkeys(c.strip() for c in item.categories if c.strip()))
+    paper = Paper(
         title=title,
-        abstract=clean_tex(abstract),
+        abstract=clean_text(abstract),
         arxiv_id=parsed[0],
         version=version,
         doi=normalise_doi(item.doi),
         authors=_split_creators(item.creators),
-        categories=tuple(dict.fromkeys(c.strip() for c in item.categories if c.strip())),
+        categories=categories,
         announce_type=_ANNOUNCE_TYPES.get(kind.casefold()),
         listed_on=item.day,
         url=abs_url(parsed[0]),
+        details=PaperDetails(
+            # The feed lists a paper's categories in its own order, primary first (§4.2).
+            primary_category=categories[0] if categories else None,
+            journal_ref=clean_text(item.journal_ref) or None,
+            listed_in=_listed_in(categories, queried),
+        ),
     )
+    return readable_paper(paper)
+
+
+_FEED_QUERY = re.compile(r"rss\.arxiv\.org/(?:rss|atom)/([^/?#\s]+)", re.IGNORECASE)
+
+
+def _queried(url: str, channel_link: str) -> tuple[str, ...]:
+    """The categories a feed was asked for: ``…/rss/cs.LG+cs.AI`` -> ('cs.LG', 'cs.AI')."""
+    for where in (url, channel_link):
+        match = _FEED_QUERY.search(where)
+        if match is not None:
+            return tuple(part for part in match.group(1).split("+") if part)
+    return ()
+
+
+def _listed_in(categories: tuple[str, ...], queried: tuple[str, ...]) -> str | None:
+    """The queried category the paper carries (a multi-category feed lists cross-lists whose
+    primary is elsewhere, docs/formats.md §6); its primary when that was queried; an archive
+    query (``cs``) names the paper's own class in it."""
+    for code in categories:  # primary first
+        if any(_within(code, query) for query in queried):
+            return code
+    return None
+
+
+def _within(code: str, query: str) -> bool:
+    return code.casefold() == query.casefold() or code.casefold().startswith(query.casefold() + ".")
 
 
 _AFFILIATION = re.compile(r"\s*\([^()]*\)")
@@ -156,7 +197,7 @@ def _split_creators(text: str) -> tuple[str, ...]:
         if char == "," and depth <= 0:
             names.append(text[start:index])
             start, depth = index + 1, 0
-    cleaned = (clean_tex(_AFFILIATION.sub("", name)) for name in names)
+    cleaned = (clean_text(_AFFILIATION.sub("", name)) for name in names)
     return tuple(name for name in cleaned if name)
 
 
