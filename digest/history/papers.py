@@ -18,16 +18,37 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ..model import Paper, StoredPaper
+from ..model import NO_DETAILS, Paper, PaperDetails, StoredPaper
 from .schema import transaction
 from .times import iso_utc, parse_stored_utc, parse_utc
 
 MAX_COUNT = 10**9  # the same bound the sources' boundary keeps (digest.sources.validate)
 
+# What sources say beyond the basics (PaperDetails), one column each (schema._add_details).
+# A later sighting's non-empty value replaces the stored one: stars grow, a repo appears.
+_NEWEST_DETAILS = (
+    "ai_summary",
+    "ai_keywords",
+    "github_repo",
+    "github_stars",
+    "project_page",
+    "thumbnail",
+    "featured_at",
+    "hf_url",
+    "primary_category",
+    "arxiv_comment",
+    "journal_ref",
+    "pdf_url",
+)
+# The listing that first showed the paper names its reason ("cross-listed on arXiv cs.LG"),
+# like the first sighting does; the source text follows the title and abstract it belongs to.
+_DETAIL_COLUMNS = (*_NEWEST_DETAILS, "listed_in", "title_tex", "abstract_tex")
 _COLUMNS = (
     "id, uid, arxiv_id, doi, title, abstract, authors, author_count, organization, categories, "
-    "version, published, upvotes, comments, url, first_seen, updated, title_key"
+    "version, published, upvotes, comments, url, first_seen, updated, title_key, "
+    + ", ".join(_DETAIL_COLUMNS)
 )
+_FIRST_DETAIL = 18  # index of the first detail column in a _COLUMNS row
 
 
 @dataclass(frozen=True)
@@ -124,12 +145,13 @@ def _insert(
     tag_authority: str,
     state: str,
 ) -> int:
+    details = _detail_values(paper)
     cursor = db.execute(
-        """
+        f"""
         INSERT INTO papers (uid, arxiv_id, doi, title_key, title, abstract, authors, author_count,
             organization, categories, version, published, listed_on, upvotes, comments, url,
-            first_seen, updated, first_run_id, state)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            first_seen, updated, first_run_id, state, {", ".join(details)})
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?{", ?" * len(details)})
         """,
         (
             _uid(paper, now, tag_authority),
@@ -152,6 +174,7 @@ def _insert(
             now,
             run_id,
             state,
+            *details.values(),
         ),
     )
     assert cursor.lastrowid is not None
@@ -160,7 +183,7 @@ def _insert(
 
 def _merge(db: sqlite3.Connection, row: dict[str, Any], paper: Paper, now: str) -> int:
     """Update a known paper from a new sighting; return 1 if anything changed, else 0."""
-    changes = _gap_fills(row, paper) | _signals(row, paper)
+    changes = _gap_fills(row, paper) | _signals(row, paper) | _newest_details(paper)
     # A row without a version was seen on a page that shows none (a listing, HF):
     # that was v1 at least, so only v2 and later are revisions.
     newer = paper.version is not None and (row["version"] or 1) < paper.version
@@ -168,8 +191,10 @@ def _merge(db: sqlite3.Connection, row: dict[str, Any], paper: Paper, now: str) 
         # A replacement (vN+1) is a significant change: refresh the text, bump
         # `updated` so feed readers see a revision; never make it novel again.
         changes.update(version=paper.version, title=paper.title, updated=now)
+        changes["title_tex"] = paper.details.title_tex
         if paper.abstract:
             changes["abstract"] = paper.abstract
+            changes["abstract_tex"] = paper.details.abstract_tex
         changes["title_key"] = paper.title_key
     changes = {key: value for key, value in changes.items() if row.get(key) != value}
     if not changes:
@@ -188,6 +213,9 @@ def _gap_fills(row: dict[str, Any], paper: Paper) -> dict[str, Any]:
         fills["doi"] = paper.doi
     if paper.abstract and not row["abstract"]:
         fills["abstract"] = paper.abstract
+        fills["abstract_tex"] = paper.details.abstract_tex
+    if paper.details.listed_in and not row["listed_in"]:
+        fills["listed_in"] = paper.details.listed_in
     if paper.authors and row["authors"] == "[]":
         fills["authors"] = json.dumps(list(paper.authors), ensure_ascii=False)
     if paper.categories and row["categories"] == "[]":
@@ -202,6 +230,23 @@ def _gap_fills(row: dict[str, Any], paper: Paper) -> dict[str, Any]:
         if value is not None and row[column] is None:
             fills[column] = value
     return fills
+
+
+def _detail_values(paper: Paper) -> dict[str, Any]:
+    """``paper.details`` as column values: JSON for keywords, ISO-8601 UTC for times."""
+    details = paper.details
+    values: dict[str, Any] = {name: getattr(details, name) for name in _DETAIL_COLUMNS}
+    values["ai_keywords"] = (
+        json.dumps(list(details.ai_keywords), ensure_ascii=False) if details.ai_keywords else None
+    )
+    values["featured_at"] = iso_utc(details.featured_at) if details.featured_at else None
+    return values
+
+
+def _newest_details(paper: Paper) -> dict[str, Any]:
+    """The details this sighting gives (not empty): they replace what history had."""
+    values = _detail_values(paper)
+    return {name: values[name] for name in _NEWEST_DETAILS if values[name] not in (None, "", "[]")}
 
 
 def _signals(row: dict[str, Any], paper: Paper) -> dict[str, Any]:
@@ -291,6 +336,21 @@ def _stored(row: Sequence[Any], sources: tuple[str, ...]) -> StoredPaper:
         sources=sources,
         first_seen=parse_utc(row[15]),
         updated=parse_utc(row[16]),
+        details=_details(row[_FIRST_DETAIL:]),
+    )
+
+
+def _details(values: Sequence[Any]) -> PaperDetails:
+    """A row's detail columns; rows stored before they existed hold NULLs: no details."""
+    named = dict(zip(_DETAIL_COLUMNS, values, strict=True))
+    if not any(value is not None for value in named.values()):
+        return NO_DETAILS
+    keywords = named.pop("ai_keywords")
+    featured = named.pop("featured_at")
+    return PaperDetails(
+        **named,
+        ai_keywords=tuple(json.loads(keywords)) if keywords else (),
+        featured_at=parse_utc(featured) if featured else None,
     )
 
 

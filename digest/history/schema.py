@@ -7,6 +7,7 @@ read while a run writes.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -238,6 +239,62 @@ def _repair_source_values(db: sqlite3.Connection) -> None:
         db.execute(f"UPDATE papers SET {column} = {stripped} WHERE {column} != {stripped}")
 
 
+def _add_details(db: sqlite3.Connection) -> None:
+    # What sources say beyond the basics (model.PaperDetails); NULL when a source gave
+    # nothing, which is every row stored before this migration: they render as before.
+    for column, kind in (
+        ("ai_summary", "TEXT"),  # HF's one-line TL;DR
+        ("ai_keywords", "TEXT"),  # JSON list
+        ("github_repo", "TEXT"),
+        ("github_stars", "INTEGER"),
+        ("project_page", "TEXT"),
+        ("thumbnail", "TEXT"),
+        ("featured_at", "TEXT"),  # UTC ISO-8601: when HF featured it
+        ("hf_url", "TEXT"),
+        ("primary_category", "TEXT"),
+        ("arxiv_comment", "TEXT"),
+        ("journal_ref", "TEXT"),
+        ("pdf_url", "TEXT"),
+        ("listed_in", "TEXT"),  # the category whose listing showed it
+        ("title_tex", "TEXT"),  # the source's title when it held TeX
+        ("abstract_tex", "TEXT"),
+    ):
+        db.execute(f"ALTER TABLE papers ADD COLUMN {column} {kind}")
+
+
+def _readable_tex(db: sqlite3.Connection) -> None:
+    """Titles, abstracts and authors stored as TeX become readable, the TeX kept beside them.
+
+    Sources convert at ingest from now on (docs/text.md); this does the same for what
+    history already holds, so old rows never show ``$k$`` either. The FTS triggers
+    re-index the changed text. ``uid`` never changes; ``title_key`` follows the title.
+    """
+    from ..identity import title_key
+    from ..tex import readable
+
+    rows = db.execute(
+        "SELECT id, title, abstract, authors FROM papers "
+        "WHERE title GLOB '*[$\\{}]*' OR abstract GLOB '*[$\\{}]*' OR authors GLOB '*[\\{}]*'"
+    ).fetchall()
+    for paper_id, title, abstract, authors in rows:
+        new_title, title_tex = readable(title)
+        new_abstract, abstract_tex = readable(abstract)
+        names = [readable(name)[0] for name in json.loads(authors)]
+        db.execute(
+            "UPDATE papers SET title = ?, title_tex = ?, title_key = ?, abstract = ?, "
+            "abstract_tex = ?, authors = ? WHERE id = ?",
+            (
+                new_title or title,
+                title_tex if new_title else None,
+                title_key(new_title or title),
+                new_abstract,
+                abstract_tex,
+                json.dumps([name for name in names if name], ensure_ascii=False),
+                paper_id,
+            ),
+        )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _create_papers,
     _create_runs,
@@ -246,6 +303,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     _create_search_index,
     _add_body_hash,
     _repair_source_values,
+    _add_details,
+    _readable_tex,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -169,7 +169,13 @@ def test_a_history_from_before_the_index_is_indexed_when_opened(tmp_path: Path) 
     for migration in MIGRATIONS[:before]:
         migration(old)
     old.execute(f"PRAGMA user_version = {before}")
-    store(old, Paper("Pretraining Before the Index"))
+    # A row as that schema held it (today's code writes columns it did not have yet).
+    old.execute(
+        "INSERT INTO papers (uid, title_key, title, first_seen, updated) VALUES "
+        "('tag:x,2025-03-12:paper/1', 'pretraining before the index', "
+        "'Pretraining Before the Index', '2025-03-12T06:00:00Z', '2025-03-12T06:00:00Z')"
+    )
+    old.commit()
     old.close()
     db = open_history(path)
     assert [m.paper_id for m in search(db, "pretrain*")] == [1]
