@@ -86,7 +86,8 @@ def _where(paper: StoredPaper, seen: Sequence[Sighting]) -> str:
     source, announce = next(((s, a) for s, a in seen if a), seen[0])
     if announce in _ANNOUNCED:
         # Only arXiv listings announce papers, whatever the source is called here.
-        return f"{_ANNOUNCED[announce]} {_arxiv_listing(source, announce, paper.categories)}"
+        listing = _arxiv_listing(source, announce, paper.categories, paper.details.listed_in)
+        return f"{_ANNOUNCED[announce]} {listing}"
     name = source_name(source, paper.categories)
     return f"seen in {name}" if _is_file(source) else f"seen on {name}"
 
@@ -95,8 +96,14 @@ _FILE_SUFFIXES = (".txt", ".html", ".htm", ".json", ".xml", ".rss", ".atom")
 _CATEGORY = re.compile(r"\b[a-z]+(?:-[a-z]+)?\.[A-Z]{2}\b")  # cs.LG, q-bio.NC, astro-ph.GA
 
 
-def _arxiv_listing(label: str, announce: str, categories: Sequence[str]) -> str:
-    """The listing ("arXiv cs.LG"): its category when the source names one, else the paper's."""
+def _arxiv_listing(
+    label: str, announce: str, categories: Sequence[str], listed_in: str | None = None
+) -> str:
+    """The listing ("arXiv cs.LG"): the category the source listed the paper in, else the
+    one its label names, else the paper's own."""
+    if listed_in:
+        # A multi-category feed (cs.CL+cs.LG) names several; the listing said which one.
+        return f"arXiv {listed_in}"
     named = _CATEGORY.search(label)
     if named:
         return f"arXiv {named.group()}"

@@ -22,6 +22,7 @@ from digest.history.schema import MIGRATIONS
 from digest.history.search import SearchIndex, search
 from digest.model import Paper, StoredPaper
 from digest.pipeline.selection import feed_reasons
+from digest.sources.arxiv import parse_rss
 from digest.topics import (
     Weights,
     best_first,
@@ -34,6 +35,7 @@ from digest.topics import (
 )
 from tests.conftest import NOW
 from tests.factories import make_stored_paper
+from tests.support import fixture
 
 ARXIV_LG = "https://rss.arxiv.org/rss/cs.LG"
 ONLY_RELEVANCE = Weights(relevance=1.0, upvotes=0.0, comments=0.0, freshness=0.0)
@@ -368,6 +370,20 @@ def test_the_main_feed_reason_has_the_signals_and_where_the_paper_was_seen(
         papers[1].id: "cross-listed on arXiv",
         papers[2].id: "seen in 2025-03-12.txt",
     }
+
+
+def test_a_cross_list_s_reason_names_the_category_it_was_listed_in(
+    db: sqlite3.Connection,
+) -> None:
+    # eess.AS primary, read from a feed of two categories: the listing said cs.LG.
+    papers = store(
+        db,
+        *parse_rss(fixture("arxiv_rss_cs.LG.xml"), "https://rss.arxiv.org/rss/cs.CL+cs.LG").papers,
+        source="https://rss.arxiv.org/rss/cs.CL+cs.LG",
+    )
+    speech = next(paper for paper in papers if paper.arxiv_id == "2503.07911")
+
+    assert feed_reasons(db, [speech]) == {speech.id: "cross-listed on arXiv cs.LG"}
 
 
 @pytest.mark.parametrize(
