@@ -13,12 +13,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
 
 from ..model import StoredPaper
-from .links import config_url, paper_link
+from .links import config_url, paper_link, safe_http_url
 from .text import authors_line, plain, plural
 
 # An empty feed still needs an <updated> (RFC 4287 §4.1.1); a fixed epoch keeps
@@ -29,6 +30,9 @@ _HISTORY_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005 "fh"
 # Author elements carry every name; the summary line stops here (collaborations
 # list thousands of authors).
 _SUMMARY_AUTHORS = 20
+# Category schemes: arXiv's own (as its API writes it) and one for Hugging Face's keywords.
+ARXIV_SCHEME = "http://arxiv.org/schemas/atom"
+HF_KEYWORDS_SCHEME = "https://huggingface.co/papers#ai_keywords"
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,7 @@ def render_feed(
     for paper in papers:
         reason = (reasons or {}).get(paper.id)
         generator.add_entry(_entry(paper, reason), order="append")
+        generator.related[paper.uid] = related_links(paper)
     feed: bytes = generator.atom_str(pretty=True)
     return feed
 
@@ -75,17 +80,31 @@ class _AtomGenerator(FeedGenerator):  # type: ignore[misc]  # feedgen ships no t
 
     archive_document = False
 
+    def __init__(self) -> None:
+        super().__init__()
+        # entry id -> its rel="related" links, added to the finished tree (see below)
+        self.related: dict[str, list[RelatedLink]] = {}
+
     def _create_atom(self, extensions: bool = True) -> tuple[Any, Any]:
         feed, document = super()._create_atom(extensions=extensions)
         # feedgen writes isoformat() "+00:00"; "Z" is the RFC 3339 spelling
         # every validator and reader expects, and the one our tests pin.
         for stamp in feed.iter("updated", "published"):
             stamp.text = stamp.text.removesuffix("+00:00") + "Z"
-        # feedgen 1.0.0 drops rel/type from entry links (its loop variable
-        # shadows the link dict), and every entry has exactly one link: ours.
-        for link in feed.iterfind("entry/link"):
-            link.set("rel", "alternate")
-            link.set("type", "text/html")
+        # feedgen 1.0.0 drops rel/type/title from entry links (its loop variable
+        # shadows the link dict), so it is given only the alternate link of each
+        # entry, and the related ones (PDF, code, ...) are written here.
+        for entry in feed.iterfind("entry"):
+            alternate = entry.find("link")
+            alternate.set("rel", "alternate")
+            alternate.set("type", "text/html")
+            position = list(entry).index(alternate)
+            for offset, related in enumerate(self.related.get(entry.findtext("id") or "", ())):
+                link = entry.makeelement("link", {"href": related.href, "rel": "related"})
+                if related.type:
+                    link.set("type", related.type)
+                link.set("title", related.title)
+                entry.insert(position + 1 + offset, link)
         if self.archive_document:
             # RFC 5005 §4: an archive document carries <fh:archive/>.
             marker = feed.makeelement(f"{{{_HISTORY_NS}}}archive", nsmap={"fh": _HISTORY_NS})
@@ -134,10 +153,51 @@ def _entry(paper: StoredPaper, reason: str | None) -> FeedEntry:
     entry.updated(_utc(paper.updated))
     for name in _author_names(paper):
         entry.author({"name": name})
-    for term in filter(None, map(plain, paper.categories)):
-        entry.category({"term": term})
+    for term in _categories(paper):
+        entry.category({"term": term, "scheme": ARXIV_SCHEME})
+    # HF's keywords are tags too, in their own scheme so readers can tell them apart.
+    for keyword in dict.fromkeys(filter(None, map(plain, paper.details.ai_keywords))):
+        entry.category({"term": keyword, "scheme": HF_KEYWORDS_SCHEME})
     entry.summary(_summary(paper, reason), type="text")
     return entry
+
+
+@dataclass(frozen=True)
+class RelatedLink:
+    """One of an entry's ``link rel="related"``: a titled way in besides the abstract page."""
+
+    title: str
+    href: str
+    type: str | None = None
+
+
+def related_links(paper: StoredPaper) -> list[RelatedLink]:
+    """PDF, Hugging Face page, code, project page and DOI, each only when known and http(s)."""
+    details = paper.details
+    pdf = details.pdf_url or (
+        f"https://arxiv.org/pdf/{quote(paper.arxiv_id)}" if paper.arxiv_id else None
+    )
+    candidates = (
+        ("PDF", pdf, "application/pdf"),
+        ("Hugging Face", details.hf_url, "text/html"),
+        ("Code", details.github_repo, "text/html"),
+        ("Project page", details.project_page, "text/html"),
+        ("DOI", f"https://doi.org/{quote(paper.doi)}" if paper.doi else None, None),
+    )
+    alternate = paper_link(paper)
+    links: list[RelatedLink] = []
+    for title, url, kind in candidates:
+        href = safe_http_url(url)
+        if href and href != alternate and all(link.href != href for link in links):
+            links.append(RelatedLink(title, href, kind))
+    return links
+
+
+def _categories(paper: StoredPaper) -> list[str]:
+    """arXiv categories, the primary one first (a listing may not have given it first)."""
+    primary = paper.details.primary_category
+    terms = [primary, *paper.categories] if primary else list(paper.categories)
+    return list(dict.fromkeys(term for term in map(plain, terms) if term))
 
 
 def _author_names(paper: StoredPaper) -> list[str]:
@@ -149,15 +209,29 @@ def _author_names(paper: StoredPaper) -> list[str]:
 
 def _summary(paper: StoredPaper, reason: str | None) -> str:
     """Plain text, one fact per line; readers that collapse lines still read it well."""
+    details = paper.details
     facts = [
         f"arXiv:{paper.arxiv_id}" if paper.arxiv_id else "",
         authors_line(paper.authors, paper.author_count, _SUMMARY_AUTHORS),
         plain(paper.organization),
         f"{paper.upvotes} upvotes" if paper.upvotes is not None else "",
+        f"Comments: {plain(details.arxiv_comment)}" if details.arxiv_comment else "",
+        f"Journal-ref: {plain(details.journal_ref)}" if details.journal_ref else "",
         f"Why: {plain(reason)}" if reason else "",
     ]
     head = "\n".join(fact for fact in facts if fact)
-    return "\n\n".join(part for part in (head, plain(paper.abstract)) if part)
+    tldr = f"TL;DR (AI-generated by Hugging Face): {plain(details.ai_summary)}"
+    # Readers that show no related links (newsboat, rss2email) still get every way in.
+    links = "\n".join(_link_line(link, paper) for link in related_links(paper))
+    parts = (head, tldr if details.ai_summary else "", plain(paper.abstract), links)
+    return "\n\n".join(part for part in parts if part)
+
+
+def _link_line(link: RelatedLink, paper: StoredPaper) -> str:
+    stars = paper.details.github_stars
+    if link.title == "Code" and stars is not None:
+        return f"Code: {link.href} (\u2605 {stars})"
+    return f"{link.title}: {link.href}"
 
 
 def _utc(moment: datetime) -> datetime:
