@@ -392,3 +392,87 @@ def test_duplicate_ids_within_one_page_keep_the_first() -> None:
     papers = parse_page(page, DAY_PAGE).papers
 
     assert [paper.arxiv_id for paper in papers] == ["2503.07911", "2503.08123"]
+
+
+# --- a June 2025 day: TL;DR, code, TeX titles, and fields that are missing or wrong ---------
+
+JUNE_API = "https://huggingface.co/api/daily_papers?date=2025-06-18&limit=100"
+JUNE_PAGE = "https://huggingface.co/papers/date/2025-06-18"
+
+
+def june() -> dict[str | None, Paper]:
+    return by_id(parse_api(fixture("hf_daily_papers_2025-06-18.json"), JUNE_API).papers)
+
+
+def test_the_outer_title_wins_when_paper_title_lost_its_tex() -> None:
+    papers = june()
+
+    # paper.title says "LLMtimesMapReduce-V2" and "nabla^2DFT": HF stripped the backslashes
+    assert papers["2506.14201"].title.startswith("LLM×MapReduce-V2: Entropy-Driven")  # noqa: RUF001
+    assert papers["2506.14201"].details.title_tex is not None
+    assert papers["2506.14201"].details.title_tex.startswith(r"LLM$\times$MapReduce-V2")
+    assert papers["2506.13850"].title.startswith("∇^2DFT: A Universal")
+    # same text inside and out: paper.title, made readable
+    assert papers["2506.12077"].title == (
+        "Reading the Boletín Oficial: Legal Text Retrieval for Spanish"
+    )
+
+
+def test_abstract_tex_is_readable_and_its_plain_text_intact() -> None:
+    abstract = june()["2506.14201"].abstract
+
+    assert "{\\it" not in abstract and "$" not in abstract
+    assert "least certain, vs. uniform allocation" in abstract
+    assert "With rank-r adapters (r ≤ 16) the method" in abstract
+    assert (
+        "on 50% of the tasks while using 18% of its compute; R&D_cost and latency_p95" in abstract
+    )
+
+
+def test_tldr_keywords_code_and_stars_are_kept() -> None:
+    details = june()["2506.14201"].details
+
+    assert details.ai_summary is not None and details.ai_summary.startswith(
+        "An entropy-driven scheduler for LLM×MapReduce"  # noqa: RUF001
+    )
+    assert details.ai_keywords[:2] == ("test-time scaling", "MapReduce")
+    assert (details.github_repo, details.github_stars) == (
+        "https://github.com/example-org/llm-x-mapreduce",
+        412,
+    )
+    assert details.project_page is None
+    assert details.hf_url == "https://huggingface.co/papers/2506.14201"
+    assert details.featured_at == datetime(2025, 6, 18, 2, 11, 56, 482000, tzinfo=UTC)
+
+
+def test_a_fresh_paper_has_a_project_page_but_no_tldr_or_repo() -> None:
+    details = june()["2506.13850"].details
+
+    assert details.ai_summary is None  # the freshest papers have none yet
+    assert details.github_repo is None  # null in the payload
+    assert details.project_page == "https://github.com/example-chem/nabla2dft"
+    assert details.github_stars is None
+
+
+def test_zero_stars_are_a_count_not_nothing() -> None:
+    assert june()["2506.12077"].details.github_stars == 0
+
+
+def test_wrong_or_unsafe_optional_fields_are_dropped_not_fatal() -> None:
+    odd = june()["2506.11002"]
+
+    assert odd.details.github_repo is None  # javascript: is never a link
+    assert odd.details.github_stars is None  # "12" is a string, not a count
+    assert odd.details.project_page is None  # ""
+    assert (odd.details.ai_summary, odd.details.ai_keywords) == (None, ())  # nulls
+    assert odd.details.thumbnail is None  # absent
+    assert odd.organization is None
+    assert (
+        odd.abstract == "Unbalanced braces and a lone $ sign: metadata as authors really type it."
+    )
+
+
+def test_the_day_page_carries_the_same_papers_as_the_api() -> None:
+    page = parse_page(fixture("hf_papers_date_2025-06-18.html"), JUNE_PAGE)
+
+    assert by_id(page.papers) == june()
