@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import click
 
@@ -11,7 +10,6 @@ from ..clock import utc_now
 from ..config import Settings, TopicConfig
 from ..errors import QueryError
 from ..history.subscribers import list_subscribers
-from ..model import StoredPaper
 from ..pipeline.readers import orphaned_topics
 from ..pipeline.selection import (
     check_topics,
@@ -22,6 +20,7 @@ from ..pipeline.selection import (
 )
 from ..topics import Weights, describe
 from .group import main, open_database, print_json, say, settings_of
+from .papers import echo_paper, paper_json
 
 
 @main.command("search")
@@ -51,6 +50,7 @@ def search_command(
     Examples:
       digest search 'pretrain* OR "pre train"*'
       digest search 'NEAR("data mixture" pretrain*, 10)' --days 30
+      digest search diffusion --json | jq '.papers[].links.code'
     """
     settings = settings_of(ctx)
     now = utc_now()
@@ -61,11 +61,14 @@ def search_command(
         except QueryError as error:
             raise click.BadParameter(str(error), param_hint="QUERY") from error
     if as_json:
-        papers = [_paper_json(pick.paper, reason, pick.score) for pick, reason in found]
+        papers = [
+            paper_json(pick.paper, rank=rank, score=pick.score, reason=reason)
+            for rank, (pick, reason) in enumerate(found, start=1)
+        ]
         print_json({"query": query, "days": days, "limit": limit, "papers": papers})
         return
     for rank, (pick, reason) in enumerate(found, start=1):
-        _print_paper(rank, pick.paper, reason, f"relevance {pick.score:.2f}")
+        echo_paper(rank, pick.paper, reason, f"relevance {pick.score:.2f}")
     more = " (the most relevant; raise --limit for more)" if len(found) == limit else ""
     say(ctx, f"{len(found)} paper(s){more}.", err=True)
 
@@ -165,11 +168,14 @@ def topics_test(ctx: click.Context, slug: str, days: int, limit: int, as_json: b
         picks = window_picks(db, topic, since=now - timedelta(days=days), now=now, weights=weights)
         reasons = explain_picks(db, picks[:limit])
     if as_json:
-        shown = [_paper_json(p.paper, reasons[p.paper.id], p.score) for p in picks[:limit]]
+        shown = [
+            paper_json(pick.paper, rank=rank, score=pick.score, reason=reasons[pick.paper.id])
+            for rank, pick in enumerate(picks[:limit], start=1)
+        ]
         print_json({"topic": topic.slug, "days": days, "total": len(picks), "papers": shown})
         return
     for rank, pick in enumerate(picks[:limit], start=1):
-        _print_paper(rank, pick.paper, reasons[pick.paper.id], f"score {pick.score:.3f}")
+        echo_paper(rank, pick.paper, reasons[pick.paper.id], f"score {pick.score:.3f}")
     more = f"; showing {limit}" if len(picks) > limit else ""
     say(
         ctx,
@@ -184,23 +190,3 @@ def _topic(settings: Settings, slug: str) -> TopicConfig:
             return topic
     known = ", ".join(topic.slug for topic in settings.topics) or "none configured"
     raise click.BadParameter(f"no topic {slug!r} (topics: {known})", param_hint="SLUG")
-
-
-def _print_paper(rank: int, paper: StoredPaper, reason: str, score: str) -> None:
-    ident = f"arXiv:{paper.arxiv_id}" if paper.arxiv_id else paper.uid
-    click.echo(f"{rank:>3}. {paper.title}")
-    click.echo(f"     {paper.first_seen:%Y-%m-%d} · {ident} · {score}")
-    click.echo(f"     {reason}")
-
-
-def _paper_json(paper: StoredPaper, reason: str, score: float) -> dict[str, Any]:
-    return {
-        "id": paper.id,
-        "uid": paper.uid,
-        "arxiv_id": paper.arxiv_id,
-        "title": paper.title,
-        "url": paper.url,
-        "first_seen": paper.first_seen.isoformat(),
-        "score": round(score, 6),
-        "reason": reason,
-    }
