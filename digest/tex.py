@@ -24,9 +24,11 @@ know are dropped, their braced arguments kept (``\\foo{bar}`` -> ``bar``).
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 
+from pylatexenc import latexwalker
 from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
 
 from .identity import clean_text
@@ -63,6 +65,15 @@ def _context() -> LatexNodes2Text:
 
 
 _CONVERTER = _context()
+# latex_to_text() builds the parser's macro table anew on every call (about 1 ms); a piece
+# is often a single "$k$", so the table is built once and every piece parsed against it.
+_PARSER_CONTEXT = latexwalker.get_default_latex_context_db()
+
+
+def _latex_to_text(piece: str) -> str:
+    walker = latexwalker.LatexWalker(piece, latex_context=_PARSER_CONTEXT, tolerant_parsing=True)
+    nodes, _, _ = walker.get_latex_nodes()
+    return str(_CONVERTER.nodelist_to_text(nodes))
 
 
 def has_tex(text: str) -> bool:
@@ -211,12 +222,13 @@ def _group_end(text: str, start: int) -> int | None:
 # --- converting one TeX piece ------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=8192)  # pieces repeat across papers: "$k$", "$r$", "$\times$"
 def _convert(piece: str) -> str:
     math = piece.startswith(("$", "\\(", "\\["))
     # Only a letter macro's piece ends in spaces (those it swallowed: "\\o rn").
     protected = _protect(piece if math else piece.rstrip(" \t"), math)
     try:
-        converted = str(_CONVERTER.latex_to_text(protected))
+        converted = _latex_to_text(protected)
     except Exception:  # pylatexenc may raise on input it cannot read; never lose the text
         converted = _strip_markup(protected)
     return converted
