@@ -27,9 +27,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
-
-from pylatexenc import latexwalker
-from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
+from typing import Any
 
 from .identity import clean_text
 
@@ -54,26 +52,39 @@ _CONTROL_WORD = re.compile(r"\\([A-Za-z]+)\*?")
 _SPACES_THEN_LETTER = re.compile(r"[ \t]+(?=[A-Za-z])")
 
 
-def _context() -> LatexNodes2Text:
-    db = get_default_latex_context_db()
-    db.add_context_category(
+@functools.cache
+def _pylatexenc() -> tuple[Any, Any]:
+    """The parser's macro table and the converter, built on the first TeX piece.
+
+    Imported here, not at the top: most runs (a 304, plain-text sources) never see TeX,
+    and a ``digest`` command should not pay for loading pylatexenc's tables. The macro
+    table is built once because ``latex_to_text()`` rebuilds it on every call (about
+    1 ms), and a piece is often a single ``$k$``.
+    """
+    from pylatexenc import latexwalker
+    from pylatexenc.latex2text import (
+        LatexNodes2Text,
+        MacroTextSpec,
+        get_default_latex_context_db,
+    )
+
+    text_db = get_default_latex_context_db()
+    text_db.add_context_category(
         "digest",
         prepend=True,
         macros=[MacroTextSpec("LaTeX", "LaTeX"), MacroTextSpec("TeX", "TeX")],
     )
-    return LatexNodes2Text(latex_context=db, math_mode="text")
-
-
-_CONVERTER = _context()
-# latex_to_text() builds the parser's macro table anew on every call (about 1 ms); a piece
-# is often a single "$k$", so the table is built once and every piece parsed against it.
-_PARSER_CONTEXT = latexwalker.get_default_latex_context_db()
+    converter = LatexNodes2Text(latex_context=text_db, math_mode="text")
+    return latexwalker.get_default_latex_context_db(), converter
 
 
 def _latex_to_text(piece: str) -> str:
-    walker = latexwalker.LatexWalker(piece, latex_context=_PARSER_CONTEXT, tolerant_parsing=True)
+    from pylatexenc import latexwalker
+
+    parser_db, converter = _pylatexenc()
+    walker = latexwalker.LatexWalker(piece, latex_context=parser_db, tolerant_parsing=True)
     nodes, _, _ = walker.get_latex_nodes()
-    return str(_CONVERTER.nodelist_to_text(nodes))
+    return str(converter.nodelist_to_text(nodes))
 
 
 def has_tex(text: str) -> bool:
