@@ -42,7 +42,7 @@ _MARKUP = re.compile(r"[\\${}]")
 # Inside a TeX piece they are swapped for private-use placeholders pylatexenc leaves alone.
 _PROTECTED = {"%": "\U0010fff0", "&": "\U0010fff1", "#": "\U0010fff2", "~": "\U0010fff3"}
 _RESTORE = str.maketrans({mark: char for char, mark in _PROTECTED.items()})
-_PLACEHOLDERS = re.compile("[\U0010fff0-\U0010fff3]")
+_PLACEHOLDERS = re.compile("[\U0010fff0-\U0010fff4]")
 # Letter-named accents that take the next letter as their argument: "\v r", "\c c".
 _LETTER_ACCENTS = frozenset("cvuHkrdbt")
 # Letters named by a control word swallow the spaces before the next letter, as in TeX:
@@ -100,10 +100,11 @@ def tex_to_text(text: str) -> str:
     """
     if not has_tex(text):
         return text
-    text = _PLACEHOLDERS.sub("", text)
-    return "".join(
-        _convert(piece) if is_tex else piece for piece, is_tex in _pieces(text)
-    ).translate(_RESTORE)
+    pieces = _pieces(_PLACEHOLDERS.sub("", text))
+    converted = iter(_convert_all(tuple(piece for piece, is_tex in pieces if is_tex)))
+    return "".join(next(converted) if is_tex else piece for piece, is_tex in pieces).translate(
+        _RESTORE
+    )
 
 
 def readable(text: str) -> tuple[str, str | None]:
@@ -233,16 +234,54 @@ def _group_end(text: str, start: int) -> int | None:
 # --- converting one TeX piece ------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=8192)  # pieces repeat across papers: "$k$", "$r$", "$\times$"
+# Between the pieces of one text when they are converted in one go: a private-use
+# character, plain text to pylatexenc, which no source text keeps (_PLACEHOLDERS).
+_SEPARATOR = "\U0010fff4"
+
+
+def _convert_all(pieces: tuple[str, ...]) -> list[str]:
+    """Every TeX piece of one text; those not converted before, in one parse when safe.
+
+    pylatexenc's cost is mostly per call, so one parse of all new pieces costs about
+    as much as one piece; pieces seen before ("$k$", "\\'e") come from the cache. A
+    piece that swallowed its neighbour's separator shows in the count; then each new
+    piece is converted alone.
+    """
+    fresh = [piece for piece in dict.fromkeys(pieces) if piece not in _CACHE]
+    if len(fresh) > 1:
+        try:
+            joined = _latex_to_text(_SEPARATOR.join(map(_prepared, fresh))).split(_SEPARATOR)
+        except Exception:  # pylatexenc may raise on input it cannot read; go piece by piece
+            joined = []
+        if len(joined) == len(fresh):
+            _remember(dict(zip(fresh, joined, strict=True)))
+    return [_CACHE[piece] if piece in _CACHE else _convert(piece) for piece in pieces]
+
+
+_CACHE: dict[str, str] = {}
+_CACHE_SIZE = 8192  # pieces repeat across papers: "$k$", "$r$", "$\times$", "\\'e"
+
+
+def _remember(converted: dict[str, str]) -> None:
+    if len(_CACHE) + len(converted) > _CACHE_SIZE:
+        _CACHE.clear()
+    _CACHE.update(converted)
+
+
 def _convert(piece: str) -> str:
+    protected = _prepared(piece)
+    try:
+        text = _latex_to_text(protected)
+    except Exception:  # pylatexenc may raise on input it cannot read; never lose the text
+        text = _strip_markup(protected)
+    _remember({piece: text})
+    return text
+
+
+def _prepared(piece: str) -> str:
     math = piece.startswith(("$", "\\(", "\\["))
     # Only a letter macro's piece ends in spaces (those it swallowed: "\\o rn").
-    protected = _protect(piece if math else piece.rstrip(" \t"), math)
-    try:
-        converted = _latex_to_text(protected)
-    except Exception:  # pylatexenc may raise on input it cannot read; never lose the text
-        converted = _strip_markup(protected)
-    return converted
+    return _protect(piece if math else piece.rstrip(" \t"), math)
 
 
 def _protect(piece: str, math: bool) -> str:

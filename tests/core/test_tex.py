@@ -146,3 +146,28 @@ def test_plain_text_around_maths_survives_the_conversion(before: str, after: str
 def test_readable_keeps_the_source_only_when_it_held_tex() -> None:
     assert readable("Plain   title\n here") == ("Plain title here", None)
     assert readable("Top-$k$\n  Routing") == ("Top-k Routing", "Top-$k$ Routing")
+
+
+_SNIPPETS = (
+    r"$k$",
+    r"$O(\log T)$",
+    r"{\it vs.}",
+    r"Bolet\'{\i}n",
+    r"$\frac{1}{2$",  # a brace never closed inside maths
+    r"\textbf x",  # an argument without braces
+    r"\c c",
+    r"{unclosed",
+    r"\emph{a}{b}",
+    "50% of",
+    "R&D ~3x",
+    "plain words",
+)
+
+
+@given(st.lists(st.sampled_from(_SNIPPETS), min_size=2, max_size=8))
+def test_converting_a_text_in_one_go_equals_converting_its_pieces(snippets: list[str]) -> None:
+    text = " ".join(snippets)
+
+    one_by_one = " ".join(tex_to_text(snippet) for snippet in snippets)
+
+    assert readable(text)[0] == readable(one_by_one)[0]
