@@ -102,8 +102,9 @@ def tex_to_text(text: str) -> str:
         return text
     pieces = _pieces(_PLACEHOLDERS.sub("", text))
     converted = iter(_convert_all(tuple(piece for piece, is_tex in pieces if is_tex)))
-    return "".join(next(converted) if is_tex else piece for piece, is_tex in pieces).translate(
-        _RESTORE
+    # Placeholders only ever come out of converted pieces: restore them there alone.
+    return "".join(
+        next(converted).translate(_RESTORE) if is_tex else piece for piece, is_tex in pieces
     )
 
 
@@ -122,7 +123,8 @@ def _pieces(text: str) -> list[tuple[str, bool]]:
     pieces: list[tuple[str, bool]] = []
     plain_start = 0
     index = 0
-    while index < len(text):
+    while (markup := _MARKUP.search(text, index)) is not None:
+        index = markup.start()  # plain text up to here: skipped in one step
         end = _tex_end(text, index)
         if end is None:
             index += 1
