@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from digest.tex import has_tex, readable, tex_to_text
@@ -108,6 +108,8 @@ def test_malformed_tex_still_reads(tex: str, text: str) -> None:
     assert readable(tex)[0] == text
 
 
+# The first TeX example loads pylatexenc's tables: no per-example deadline.
+@settings(deadline=None)
 @given(st.text())
 def test_any_text_converts_without_raising(text: str) -> None:
     tex_to_text(text)
@@ -136,6 +138,7 @@ _WORDS = (
 )
 
 
+@settings(deadline=None)
 @given(_WORDS, _WORDS)
 def test_plain_text_around_maths_survives_the_conversion(before: str, after: str) -> None:
     converted = readable(f"{before} $x$ {after}")[0]
@@ -164,6 +167,7 @@ _SNIPPETS = (
 )
 
 
+@settings(deadline=None)
 @given(st.lists(st.sampled_from(_SNIPPETS), min_size=2, max_size=8))
 def test_converting_a_text_in_one_go_equals_converting_its_pieces(snippets: list[str]) -> None:
     text = " ".join(snippets)
