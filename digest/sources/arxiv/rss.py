@@ -150,7 +150,7 @@ def _feed_paper(item: _FeedItem, number: int, url: str, queried: tuple[str, ...]
         listed_on=item.day,
         url=abs_url(parsed[0]),
         details=PaperDetails(
-            # The feed lists a paper's categories in its own order, primary first (§4.2).
+            # The feed lists a paper's categories in its own order, primary first (docs/formats.md §6).
             primary_category=categories[0] if categories else None,
             journal_ref=clean_text(item.journal_ref) or None,
             listed_in=_listed_in(categories, queried),
