@@ -16,7 +16,8 @@ The invariants, also checked by the property tests (:func:`violations`):
 - titles are non-empty and at most ``MAX_TITLE`` characters, abstracts at most
   ``MAX_ABSTRACT``, every other string at most ``MAX_FIELD``;
 - no string holds a character of :data:`_UNWANTED`, nor a lone surrogate;
-- a ``url`` is http or https.
+- a ``url`` is http or https, and so is every link in ``details``, whose text,
+  counts and dates follow the same rules.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from urllib.parse import urlsplit
 
 from ..errors import ParseError
 from ..identity import clean_text
-from ..model import Page, Paper
+from ..model import NO_DETAILS, Page, Paper, PaperDetails
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,34 @@ def valid_paper(paper: Paper, *, source: str, now: datetime) -> Paper | None:
         comments=_count(paper.comments, where, "comments"),
         categories=_names(paper.categories),
         url=_link(paper.url, where),
+        details=_details(paper.details, where, now),
+    )
+
+
+def _details(details: PaperDetails, where: str, now: datetime) -> PaperDetails:
+    """The optional facts under the same rules: text cleaned and bounded, links http(s)."""
+    if details == NO_DETAILS:
+        return details
+
+    def text(value: str | None, limit: int = MAX_FIELD) -> str | None:
+        return clean(value, limit) or None if value is not None else None
+
+    return PaperDetails(
+        ai_summary=text(details.ai_summary, MAX_ABSTRACT),
+        ai_keywords=_names(details.ai_keywords),
+        github_repo=_link(details.github_repo, where),
+        github_stars=_count(details.github_stars, where, "github_stars"),
+        project_page=_link(details.project_page, where),
+        thumbnail=_link(details.thumbnail, where),
+        featured_at=_moment(details.featured_at, where, "featured_at", now),
+        hf_url=_link(details.hf_url, where),
+        primary_category=_short(details.primary_category, where, "primary_category"),
+        arxiv_comment=text(details.arxiv_comment, MAX_ABSTRACT),
+        journal_ref=text(details.journal_ref),
+        pdf_url=_link(details.pdf_url, where),
+        listed_in=_short(details.listed_in, where, "listed_in"),
+        title_tex=text(details.title_tex, MAX_TITLE),
+        abstract_tex=text(details.abstract_tex, MAX_ABSTRACT),
     )
 
 
@@ -135,7 +164,33 @@ def violations(paper: Paper, *, now: datetime) -> list[str]:
         problems.append(f"published {paper.published!r} out of range")
     if paper.url is not None and urlsplit(paper.url).scheme not in ("http", "https"):
         problems.append(f"url {paper.url!r} is not http(s)")
+    details = paper.details
+    for name in _DETAIL_LINKS:
+        link = getattr(details, name)
+        if link is not None and urlsplit(link).scheme not in ("http", "https"):
+            problems.append(f"{name} {link!r} is not http(s)")
+    stars = details.github_stars
+    if stars is not None and not (type(stars) is int and 0 <= stars <= MAX_COUNT):
+        problems.append(f"github_stars {stars!r} out of range")
+    featured = details.featured_at
+    if featured is not None and not (
+        featured.tzinfo is not None and EARLIEST <= featured <= now + FUTURE_SLACK
+    ):
+        problems.append(f"featured_at {featured!r} out of range")
     return problems
+
+
+_DETAIL_LINKS = ("github_repo", "project_page", "thumbnail", "hf_url", "pdf_url")
+_DETAIL_TEXT = {
+    "ai_summary": MAX_ABSTRACT,
+    "arxiv_comment": MAX_ABSTRACT,
+    "journal_ref": MAX_FIELD,
+    "primary_category": MAX_FIELD,
+    "listed_in": MAX_FIELD,
+    "title_tex": MAX_TITLE,
+    "abstract_tex": MAX_ABSTRACT,
+    **dict.fromkeys(_DETAIL_LINKS, MAX_FIELD),
+}
 
 
 def _strings(paper: Paper) -> Iterable[tuple[str, str, int]]:
@@ -148,6 +203,12 @@ def _strings(paper: Paper) -> Iterable[tuple[str, str, int]]:
     for name in ("authors", "categories"):
         for value in getattr(paper, name):
             yield name, value, MAX_FIELD
+    for name, limit in _DETAIL_TEXT.items():
+        value = getattr(paper.details, name)
+        if value is not None:
+            yield name, value, limit
+    for value in paper.details.ai_keywords:
+        yield "ai_keywords", value, MAX_FIELD
 
 
 def _count(value: object, where: str, field: str, *, lowest: int = 0) -> int | None:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from digest.errors import ParseError
-from digest.model import Page, Paper
+from digest.model import Page, Paper, PaperDetails
 from digest.sources.validate import (
     ELLIPSIS,
     MAX_ABSTRACT,
@@ -141,3 +141,35 @@ def test_violations_names_what_is_wrong() -> None:
         f"published {bad.published!r} out of range",
         "url 'ftp://x' is not http(s)",
     ]
+
+
+def test_details_follow_the_same_rules_links_counts_dates_and_text() -> None:
+    hostile = PaperDetails(
+        ai_summary="A TL;DR\u202e with a bidi override\x00",
+        ai_keywords=("ok", "\u200b", "x" * 2_000),
+        github_repo="javascript:alert(1)",
+        github_stars=-5,
+        project_page="https://example.org/project",
+        thumbnail="data:image/png;base64,AAAA",
+        featured_at=datetime(1, 1, 1, tzinfo=UTC),
+        pdf_url="https://arxiv.org/pdf/2503.08123",
+        arxiv_comment="c" * (MAX_ABSTRACT + 10),
+        title_tex="A $k$ title\u2066",
+    )
+
+    details = checked(details=hostile).details
+
+    assert details.ai_summary == "A TL;DR with a bidi override"
+    assert details.ai_keywords[0] == "ok" and len(details.ai_keywords) == 2
+    assert (details.github_repo, details.github_stars, details.thumbnail) == (None, None, None)
+    assert details.featured_at is None
+    assert details.project_page == "https://example.org/project"
+    assert details.pdf_url == "https://arxiv.org/pdf/2503.08123"
+    assert details.arxiv_comment is not None and details.arxiv_comment.endswith(ELLIPSIS)
+    assert details.title_tex == "A $k$ title"
+
+
+def test_violations_see_a_bad_link_in_the_details() -> None:
+    bad = Paper("A title", details=PaperDetails(github_repo="javascript:alert(1)"))
+
+    assert violations(bad, now=NOW) == ["github_repo 'javascript:alert(1)' is not http(s)"]
