@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import crash, delivery, ingest, scale, serving
+from . import crash, delivery, ingest, queueing, scale, serving
 from .measure import Row, table
 from .programs import install_rss2email
 
@@ -36,6 +36,7 @@ class Sizes:
     readers: int  # workload 3: subscribers
     crash_readers: int  # workload 5
     serve_seconds: float  # workload 4: per measurement
+    queue_readers: tuple[int, ...]  # workload 6: the curve's sizes
     repeat: int
 
 
@@ -45,10 +46,17 @@ FULL = Sizes(
     readers=10_000,
     crash_readers=1_000,
     serve_seconds=5,
+    queue_readers=(10_000, 100_000),
     repeat=3,
 )
 QUICK = Sizes(
-    entries=500, history=20_000, readers=200, crash_readers=200, serve_seconds=1, repeat=3
+    entries=500,
+    history=20_000,
+    readers=200,
+    crash_readers=200,
+    serve_seconds=1,
+    queue_readers=(500, 5_000),
+    repeat=3,
 )
 
 
@@ -65,7 +73,9 @@ def main(argv: list[str] | None = None) -> int:
         help="where data, servers' files and rss2email's venv go (default: %(default)s)",
     )
     parser.add_argument(
-        "--only", action="append", choices=["ingest", "scale", "delivery", "serving", "crash"]
+        "--only",
+        action="append",
+        choices=["ingest", "scale", "delivery", "serving", "crash", "queueing"],
     )
     arguments = parser.parse_args(argv)
     sizes = QUICK if arguments.quick else FULL
@@ -99,7 +109,7 @@ def _workloads(
     peer: bool,
     notes: list[str],
 ) -> list[Row]:
-    chosen = set(only or ["ingest", "scale", "delivery", "serving", "crash"])
+    chosen = set(only or ["ingest", "scale", "delivery", "serving", "crash", "queueing"])
     rows: list[Row] = []
     if "ingest" in chosen:
         _progress("ingest")
@@ -121,6 +131,9 @@ def _workloads(
     if "crash" in chosen:
         _progress("crash mid-send")
         rows += crash.run(runs / "crash", readers=sizes.crash_readers, repeat=sizes.repeat, r2e=r2e)
+    if "queueing" in chosen:
+        _progress("queueing")
+        rows += queueing.run(runs / "queueing", sizes=sizes.queue_readers, repeat=sizes.repeat)
     return rows
 
 

@@ -161,6 +161,8 @@ def format_value(value: float | None, unit: str, runs: int) -> str:
         text = f"{value:,.0f} MB"
     elif unit == "/s":
         text = f"{value:,.0f}/s"
+    elif unit == "x":
+        text = f"{value:.2f}x"
     else:
         text = f"{value:,.0f} {unit}".strip()
     return text

@@ -14,13 +14,12 @@ deterministic per row, so a retry is recognisable downstream.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from .digests import latest_digest_id
 from .schema import transaction
-from .subscribers import Subscriber, list_subscribers
 from .times import iso_utc
 
 
@@ -46,25 +45,78 @@ MessageIdFor = Callable[[int, str], str]  # (digest_id, address) -> Message-ID
 
 
 def queue_for_subscribers(
-    db: sqlite3.Connection, *, today: date, now: datetime, message_id_for: MessageIdFor
+    db: sqlite3.Connection,
+    *,
+    today: date,
+    now: datetime,
+    message_id_for: MessageIdFor,
+    page: int = 1_000,
 ) -> int:
-    """Queue one delivery for each active reader who is due and has unsent digests."""
+    """Queue one delivery for each active reader who is due and has unsent digests.
+
+    Linear in readers, memory flat: the readers whose mail of the newest
+    digest was skipped are read once (one query, not one per reader), and the
+    due readers are read and queued ``page`` at a time (keyset paging on id,
+    so moving a cursor never shifts the next page).
+    """
     queued = 0
     with transaction(db):
         latest = latest_digest_id(db)
-        for subscriber in list_subscribers(db):
-            if not _is_due(subscriber, today) or subscriber.cursor_digest_id >= latest:
-                continue
-            if _was_skipped(db, latest, subscriber.id):
-                continue  # wait for a newer digest to carry these papers
-            queued += _insert(
-                db, latest, subscriber.cursor_digest_id, subscriber.id, subscriber.email,
-                message_id_for(latest, subscriber.email), now,
-            )  # fmt: skip
-            db.execute(
-                "UPDATE subscribers SET cursor_digest_id = ? WHERE id = ?", (latest, subscriber.id)
+        skipped = _skipped_readers(db, latest)
+        after = 0
+        while True:
+            due = _due_readers(db, latest, today, after, page)
+            if not due:
+                break
+            after = due[-1][0]
+            fresh = [reader for reader in due if reader[0] not in skipped]
+            stamp = iso_utc(now)
+            queued += _executemany(
+                db,
+                "INSERT OR IGNORE INTO deliveries (digest_id, from_digest_id, subscriber_id, "
+                "recipient, message_id, queued, updated) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (latest, cursor, rid, address, message_id_for(latest, address), stamp, stamp)
+                    for rid, address, cursor in fresh
+                ],
             )
+            _executemany(
+                db,
+                "UPDATE subscribers SET cursor_digest_id = ? WHERE id = ?",
+                [(latest, rid) for rid, _, _ in fresh],
+            )
+            if len(due) < page:
+                break
     return queued
+
+
+def _due_readers(
+    db: sqlite3.Connection, latest: int, today: date, after: int, page: int
+) -> list[tuple[int, str, int]]:
+    """Active readers due ``today`` with digests after their cursor: (id, address, cursor)."""
+    rows = db.execute(
+        "SELECT id, email, cursor_digest_id FROM subscribers WHERE id > ? AND status = 'active' "
+        "AND cursor_digest_id < ? "
+        "AND (frequency = 'daily' OR (frequency = 'weekly' AND weekday = ?)) "
+        "ORDER BY id LIMIT ?",
+        (after, latest, today.weekday(), page),
+    ).fetchall()
+    return [(int(row[0]), str(row[1]), int(row[2])) for row in rows]
+
+
+def _skipped_readers(db: sqlite3.Connection, digest_id: int) -> set[int]:
+    """Readers whose mail of ``digest_id`` was skipped: they wait for a newer digest."""
+    rows = db.execute(
+        "SELECT subscriber_id FROM deliveries WHERE digest_id = ? AND status = 'skipped' "
+        "AND subscriber_id IS NOT NULL",
+        (digest_id,),
+    ).fetchall()
+    return {int(row[0]) for row in rows}
+
+
+def _executemany(db: sqlite3.Connection, sql: str, rows: Sequence[Sequence[object]]) -> int:
+    """Run ``sql`` for each row; the number of rows it changed (ignored inserts count 0)."""
+    return int(db.executemany(sql, rows).rowcount)
 
 
 def skip_delivery(db: sqlite3.Connection, delivery_id: int, reason: str, now: datetime) -> None:
@@ -89,31 +141,12 @@ def skip_delivery(db: sqlite3.Connection, delivery_id: int, reason: str, now: da
             )
 
 
-def _was_skipped(db: sqlite3.Connection, digest_id: int, subscriber_id: int) -> bool:
-    return (
-        db.execute(
-            "SELECT 1 FROM deliveries WHERE digest_id = ? AND subscriber_id = ? "
-            "AND status = 'skipped'",
-            (digest_id, subscriber_id),
-        ).fetchone()
-        is not None
-    )
-
-
 def queue_operator_copy(
     db: sqlite3.Connection, digest_id: int, address: str, message_id: str, now: datetime
 ) -> int:
     """With no readers yet, the operator gets each digest, so a fresh install shows the mail."""
     with transaction(db):
         return _insert(db, digest_id, digest_id - 1, None, address, message_id, now)
-
-
-def _is_due(subscriber: Subscriber, today: date) -> bool:
-    if subscriber.status != "active":
-        return False
-    if subscriber.frequency == "daily":
-        return True
-    return subscriber.frequency == "weekly" and today.weekday() == subscriber.weekday
 
 
 def _insert(

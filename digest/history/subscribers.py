@@ -109,9 +109,17 @@ def get_subscriber(db: sqlite3.Connection, subscriber_id: int) -> Subscriber | N
     return _subscriber(row) if row else None
 
 
-def list_subscribers(db: sqlite3.Connection, *, include_gone: bool = False) -> list[Subscriber]:
-    where = "" if include_gone else "WHERE status != 'unsubscribed'"
-    rows = db.execute(f"SELECT {_COLUMNS} FROM subscribers {where} ORDER BY email").fetchall()
+def list_subscribers(
+    db: sqlite3.Connection, *, include_gone: bool = False, origin: str | None = None
+) -> list[Subscriber]:
+    """Readers by address (not unsubscribed ones unless ``include_gone``), of one ``origin``."""
+    where = ["1"] if include_gone else ["status != 'unsubscribed'"]
+    if origin is not None:
+        where.append("origin = ?")
+    rows = db.execute(
+        f"SELECT {_COLUMNS} FROM subscribers WHERE {' AND '.join(where)} ORDER BY email",
+        () if origin is None else (origin,),
+    ).fetchall()
     return [_subscriber(row) for row in rows]
 
 

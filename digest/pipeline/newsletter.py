@@ -186,6 +186,7 @@ class Newsletter:
         configured = {address.lower() for address in self.settings.mail.recipients}
         for address in self.settings.mail.recipients:
             add_subscriber(self.db, address, now=now, origin="config")
-        for subscriber in list_subscribers(self.db):
-            if subscriber.origin == "config" and subscriber.email.lower() not in configured:
+        # Only the config's own readers: a list of 100,000 is never loaded to find them.
+        for subscriber in list_subscribers(self.db, origin="config"):
+            if subscriber.email.lower() not in configured:
                 set_status(self.db, subscriber.id, "unsubscribed", now)

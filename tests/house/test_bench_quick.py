@@ -40,6 +40,7 @@ def test_bench_quick_prints_every_workload(tmp_path: Path) -> None:
         ("3.", "ceiling"),
         ("4.", "feed serving"),
         ("5.", "crash"),
+        ("6.", "queue one digest"),
     ]:
         assert any(w.startswith(number) and name in w for w in workloads), (name, workloads)
     for step in ("first run", "nothing new (200, same bytes)", "10 new on top", "(304)"):
