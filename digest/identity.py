@@ -82,14 +82,28 @@ def title_key(title: str) -> str:
     >>> title_key("Pre-Train,  Prompt & Predict!") == title_key("pre train prompt predict")
     True
     """
+    if title.isascii():
+        # ASCII has nothing to normalise, fold beyond lower case, or drop.
+        return _PUNCTUATION_AND_SPACE.sub(" ", title.lower()).strip()
     folded = unicodedata.normalize("NFKC", title).casefold()
     # Drop combining marks so "Tomás" and "Tomas" agree, as a re-typed title may, and
     # invisible format characters (soft hyphen, zero-width space, BOM) that a saved
     # page can carry inside a word: they must not split "Pre\u00adtraining" in two.
-    decomposed = unicodedata.normalize("NFKD", folded)
-    stripped = "".join(
-        ch
-        for ch in decomposed
-        if not unicodedata.combining(ch) and unicodedata.category(ch) != "Cf"
-    )
+    stripped = unicodedata.normalize("NFKD", folded).translate(_DROPPED)
     return _PUNCTUATION_AND_SPACE.sub(" ", stripped).strip()
+
+
+class _Dropped(dict[int, int | None]):
+    """``str.translate`` table: combining marks and format characters map to None (dropped).
+
+    Filled on first sight of each code point, so a title costs one C-level pass.
+    """
+
+    def __missing__(self, code: int) -> int | None:
+        ch = chr(code)
+        keep = not unicodedata.combining(ch) and unicodedata.category(ch) != "Cf"
+        self[code] = code if keep else None
+        return self[code]
+
+
+_DROPPED = _Dropped()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Literal
 
 from .identity import title_key
@@ -77,8 +78,10 @@ class Paper:
     url: str | None = None
     details: PaperDetails = field(default=NO_DETAILS)
 
-    @property
+    @cached_property
     def title_key(self) -> str:
+        # Computed once per paper (the diff asks for it up to four times); not a field,
+        # so equality and hashing are unchanged.
         return title_key(self.title)
 
 

@@ -77,17 +77,22 @@ def record_sightings(
     """
     stamp = iso_utc(now)
     novel_ids: list[int] = []
+    sightings: list[tuple[int, str, str, str, str | None]] = []
     updated = 0
     with transaction(db):
-        for paper in _unique(papers):
-            row = _find(db, paper)
+        unique = _unique(papers)
+        known = _KnownKeys.read(db, unique)
+        for paper in unique:
+            row = _find(db, paper) if known.may_match(paper) else None
             if row is None:
                 novel_ids.append(_insert(db, paper, stamp, run_id, tag_authority, state))
                 paper_id = novel_ids[-1]
             else:
                 paper_id = row["id"]
                 updated += _merge(db, row, paper, stamp)
-            _record_sighting(db, paper_id, paper, source, stamp)
+            known.add(paper)
+            sightings.append((paper_id, source, stamp, stamp, paper.announce_type))
+        _record_sightings(db, sightings)
     novel = tuple(_load(db, novel_ids))
     return RecordResult(found=len(papers), novel=novel, updated=updated)
 
@@ -259,10 +264,11 @@ def _signals(row: dict[str, Any], paper: Paper) -> dict[str, Any]:
     return signals
 
 
-def _record_sighting(
-    db: sqlite3.Connection, paper_id: int, paper: Paper, source: str, now: str
+def _record_sightings(
+    db: sqlite3.Connection, rows: Sequence[tuple[int, str, str, str, str | None]]
 ) -> None:
-    db.execute(
+    """(paper_id, source, first_seen, last_seen, announce_type) rows, in one statement."""
+    db.executemany(
         """
         INSERT INTO sightings (paper_id, source, first_seen, last_seen, announce_type)
         VALUES (?, ?, ?, ?, ?)
@@ -270,8 +276,61 @@ def _record_sighting(
             last_seen = excluded.last_seen,
             announce_type = coalesce(excluded.announce_type, announce_type)
         """,
-        (paper_id, source, now, now, paper.announce_type),
+        rows,
     )
+
+
+@dataclass
+class _KnownKeys:
+    """Every arXiv id, DOI and title key of a payload that history may already hold.
+
+    Read in a few queries before the diff, and grown with each paper the diff
+    writes, so it always covers what is in the table: a paper none of whose
+    keys is here cannot match a row, and the diff skips its three look-ups. A
+    first read of a 10,000-entry feed then costs no per-paper query at all.
+    """
+
+    arxiv_ids: set[str]
+    dois: set[str]
+    title_keys: set[str]
+
+    @classmethod
+    def read(cls, db: sqlite3.Connection, papers: Sequence[Paper]) -> _KnownKeys:
+        return cls(
+            _present(db, "arxiv_id", {p.arxiv_id for p in papers if p.arxiv_id}),
+            _present(db, "doi", {p.doi for p in papers if p.doi}),
+            _present(db, "title_key", {p.title_key for p in papers}),
+        )
+
+    def may_match(self, paper: Paper) -> bool:
+        return (
+            (paper.arxiv_id is not None and paper.arxiv_id in self.arxiv_ids)
+            or (paper.doi is not None and paper.doi in self.dois)
+            or paper.title_key in self.title_keys
+        )
+
+    def add(self, paper: Paper) -> None:
+        # After an insert or a merge the row may carry any of this sighting's keys.
+        if paper.arxiv_id:
+            self.arxiv_ids.add(paper.arxiv_id)
+        if paper.doi:
+            self.dois.add(paper.doi)
+        self.title_keys.add(paper.title_key)
+
+
+def _present(db: sqlite3.Connection, column: str, values: set[str]) -> set[str]:
+    """Which of ``values`` some row of papers has in ``column`` (indexed), 500 at a time."""
+    found: set[str] = set()
+    ordered = sorted(values)
+    for start in range(0, len(ordered), 500):
+        chunk = json.dumps(ordered[start : start + 500])
+        rows = db.execute(
+            f"SELECT DISTINCT {column} FROM papers WHERE {column} IN "
+            "(SELECT value FROM json_each(?))",
+            (chunk,),
+        ).fetchall()
+        found.update(str(row[0]) for row in rows)
+    return found
 
 
 def feed_papers(db: sqlite3.Connection, *, since: datetime, limit: int) -> list[StoredPaper]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import pytest
@@ -66,6 +67,21 @@ def test_title_key_ignores_invisible_characters_inside_a_word(
 ) -> None:
     # A saved page can carry a soft hyphen or zero-width space inside "Pre­training".
     assert title_key(left + invisible + right) == title_key(left + right)
+
+
+def reference_title_key(title: str) -> str:
+    """The definition, written plainly: NFKC, casefold, NFKD, no marks or format chars, words."""
+    folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", title).casefold())
+    kept = "".join(
+        ch for ch in folded if not unicodedata.combining(ch) and unicodedata.category(ch) != "Cf"
+    )
+    return re.sub(r"[\W_]+", " ", kept).strip()
+
+
+@given(st.text() | st.text(alphabet=st.characters(max_codepoint=127)))
+def test_title_key_is_the_definition_on_any_text(title: str) -> None:
+    # The fast paths (ASCII, a cached translate table) must not change any key.
+    assert title_key(title) == reference_title_key(title)
 
 
 def test_title_key_examples() -> None:
