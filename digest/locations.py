@@ -69,6 +69,11 @@ class DataFiles:
         return self.root / "feed.atom"
 
     @property
+    def feed_inputs(self) -> Path:
+        """A digest of what ``feed.atom`` was rendered from: unchanged inputs, no re-render."""
+        return self.root / "feed.atom.inputs"
+
+    @property
     def topics(self) -> Path:
         return self.root / "topics"
 

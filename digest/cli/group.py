@@ -8,6 +8,7 @@ nowhere else: 0 success, 1 a source or delivery failed, 2 bad usage or configura
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import os
@@ -20,7 +21,7 @@ from typing import Any
 
 import click
 
-from .. import history
+from .. import __version__, history
 from ..config import Settings, SourceConfig, load_settings, source_location
 from ..errors import BrokenHistoryError, ConfigError, DigestError
 from ..locations import data_files
@@ -28,9 +29,33 @@ from ..locations import data_files
 log = logging.getLogger("digest")
 
 
+# Which module defines each command. A command module is imported only when its
+# command runs (or for --help): `digest --version` and `digest status` never load
+# the scheduler, the web app, Jinja2 or the SMTP stack.
+COMMAND_MODULES = {
+    "run": "run", "init": "run", "send": "run", "preview": "run",
+    "status": "ops", "schedule": "ops", "backfill": "ops",
+    "subscribers": "readers",
+    "serve": "serve",
+    "search": "topics", "topics": "topics",
+}  # fmt: skip
+
+
 class _ExitCodes(click.Group):
     """Turn DigestError into a message and an exit code: 2 for configuration or a refused
-    database (nothing can run until the operator acts), 1 otherwise."""
+    database (nothing can run until the operator acts), 1 otherwise.
+
+    Commands are found lazily: the group knows their names (:data:`COMMAND_MODULES`)
+    and imports a command's module, which registers it, the first time it is asked for.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(COMMAND_MODULES))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
+            importlib.import_module(f"{__package__}.{COMMAND_MODULES[cmd_name]}")
+        return self.commands.get(cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -71,7 +96,7 @@ class _ExitCodes(click.Group):
     is_flag=True,
     help="Print nothing when all went well, only the failures otherwise (for cron).",
 )
-@click.version_option(package_name="digest")
+@click.version_option(version=__version__, package_name="digest")
 @click.pass_context
 def main(
     ctx: click.Context,

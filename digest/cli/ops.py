@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -17,11 +17,12 @@ from ..history.status import RunSummary, recent_runs, source_health
 from ..history.subscribers import Subscriber, list_subscribers
 from ..locations import data_files
 from ..model import SourceHealth, SourceReport
-from ..pipeline.backfill import Fetch, backfill
 from ..pipeline.readers import orphaned_topics
 from ..pipeline.schedule import next_fire_time, schedule_zone
-from ..scheduler import Scheduler
 from .group import is_quiet, main, open_database, print_json, say, settings_of
+
+if TYPE_CHECKING:
+    from ..pipeline.backfill import Fetch
 
 
 @main.command("status")
@@ -212,6 +213,8 @@ def schedule_command(ctx: click.Context) -> None:
       DIGEST_SCHEDULE_TIMES="07:00,19:00" digest schedule
     """
     settings = settings_of(ctx)
+    from ..scheduler import Scheduler  # the service and all it runs: only for this command
+
     scheduler = Scheduler(settings)
     upcoming = next_fire_time(settings, utc_now())
     click.echo(
@@ -265,6 +268,8 @@ def backfill_command(
         raise click.BadParameter("--since is in the future", param_hint="--since")
     show = _Progress(quiet=as_json or is_quiet(ctx))
     try:
+        from ..pipeline.backfill import backfill  # the whole run machinery: only here
+
         result = backfill(settings, since.date(), progress=show)
     finally:
         show.close()

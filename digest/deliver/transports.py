@@ -14,7 +14,6 @@ from ..config import Settings
 from ..errors import ConfigError
 from ..locations import data_files
 from .maildir import MaildirTransport
-from .smtp import SmtpTransport, parse_smtp_url
 
 
 class Transport(Protocol):
@@ -29,6 +28,8 @@ def open_transport(settings: Settings) -> Transport:
         path = Path(url.removeprefix("maildir:") or "outbox")
         return MaildirTransport(data_files(settings).under(path))
     if url.startswith(("smtp://", "smtps://")):
+        from .smtp import SmtpTransport, parse_smtp_url  # smtplib and ssl only for a relay
+
         smtp = parse_smtp_url(
             url,
             username=settings.mail.smtp_user or None,

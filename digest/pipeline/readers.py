@@ -14,8 +14,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from email_validator import EmailNotValidError, validate_email
-
 from ..errors import DigestError
 from ..history.subscribers import FREQUENCIES, Subscriber, add_subscriber, list_subscribers
 
@@ -35,6 +33,9 @@ class Preferences:
 
 
 def normalise_address(address: str, *, check_dns: bool = False) -> str:
+    # Imported here: `digest status` reads readers but never checks an address.
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         return str(validate_email(address.strip(), check_deliverability=check_dns).normalized)
     except EmailNotValidError as error:

@@ -8,9 +8,11 @@ the run goes on; the run is ``ok`` only when every source and delivery is.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import sqlite3
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,14 +20,14 @@ from typing import Any
 
 import httpx
 
-from .. import history
+from .. import __version__, history
 from ..config import Settings, SourceConfig
 from ..deliver.files import write_atomically
 from ..deliver.websub import ping_hub
 from ..errors import FetchError, SourceError
 from ..locations import data_files
-from ..model import Digest, SourceReport, SourceStatus
-from ..render.feed import render_feed
+from ..model import Digest, SourceReport, SourceStatus, StoredPaper
+from ..render.feed import FeedMeta, render_feed
 from ..sources.detect import kind_from_url
 from ..sources.read import SourceRead, read_source
 from .alerts import send_alerts
@@ -241,8 +243,13 @@ def publish_feed(
         feed_meta(settings),
         prev_archive_url=archive_url(settings, previous) if previous else None,
     )
-    path = data_files(settings).feed
-    changed = write_atomically(path, render_feed(papers, meta, feed_reasons(db, papers)))
+    files = data_files(settings)
+    path, inputs = files.feed, _feed_inputs(papers, meta)
+    if path.exists() and _read_text(files.feed_inputs) == inputs:
+        changed = False  # the same papers and settings render the same bytes: skip the render
+    else:
+        changed = write_atomically(path, render_feed(papers, meta, feed_reasons(db, papers)))
+        write_atomically(files.feed_inputs, inputs.encode())
     log.info("feed: %d entries, %s", len(papers), "written" if changed else "unchanged")
     hub = settings.site.websub_hub
     if changed and hub:
@@ -252,6 +259,24 @@ def publish_feed(
             ping_hub(client, hub, [meta.self_url])
     publish_topic_feeds(settings, db, now, client=client)
     return path
+
+
+def _feed_inputs(papers: Sequence[StoredPaper], meta: FeedMeta) -> str:
+    """A digest of everything ``render_feed`` and the feed's reasons read.
+
+    The papers carry every field an entry shows (and the signals and sources its
+    reason line is made of); ``meta`` is the feed's settings. The version is in
+    it so that an upgrade renders afresh.
+    """
+    text = repr((__version__, meta, [repr(paper) for paper in papers]))
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (FileNotFoundError, UnicodeDecodeError):
+        return None
 
 
 def deliver(newsletter: Newsletter, runtime: Runtime) -> DrainReport:

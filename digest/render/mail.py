@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
-
-import css_inline
 
 from ..model import Digest, StoredPaper
 from . import headers, templates
@@ -46,7 +45,13 @@ _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augu
 # Gmail's non-Google clients and Outlook ignore or drop <style>, so every rule is
 # inlined; keep_at_rules leaves the @media block for the clients that honour it
 # (Apple Mail, the Gmail apps). Nothing remote is ever fetched.
-_INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False, minify_css=True)
+
+
+@cache
+def _inliner() -> Any:
+    import css_inline  # imported when a mail is first rendered, not by every command
+
+    return css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False, minify_css=True)
 
 
 @dataclass(frozen=True)
@@ -128,7 +133,7 @@ def render_digest(
     shown = digest.papers[: max(meta.max_papers, 0)]
     more = len(digest.papers) - len(shown)
     context = _context(shown, more, len(digest.papers), meta, day, reasons or {}, sections)
-    html = _INLINER.inline(
+    html = _inliner().inline(
         templates.render("email/digest.html.j2", context, templates_dir=meta.templates_dir)
     )
     text = templates.render("email/digest.txt.j2", context, templates_dir=meta.templates_dir)

@@ -31,8 +31,6 @@ from functools import cache
 from typing import Any
 from xml.sax.saxutils import escape
 
-from lxml import etree
-
 ATOM = "http://www.w3.org/2005/Atom"
 XHTML = "http://www.w3.org/1999/xhtml"
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
@@ -81,6 +79,8 @@ def read(payload: bytes) -> list[Entry] | None:
     """The entries of a plain Atom 1.0 / RSS 2.0 document, or None to let feedparser read it."""
     if b"base=" in payload or b"<!DOCTYPE" in payload[:4096].upper():
         return None
+    from lxml import etree  # imported on the first parse: a 304 run never pays for it
+
     try:
         root = etree.fromstring(payload, _parser())
     except (etree.XMLSyntaxError, ValueError):
@@ -102,7 +102,9 @@ def read(payload: bytes) -> list[Entry] | None:
 
 
 @cache
-def _parser() -> etree.XMLParser:
+def _parser() -> Any:
+    from lxml import etree
+
     # No entity expansion, no network, no DTD: a feed is data, never instructions.
     return etree.XMLParser(
         resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True,
@@ -363,6 +365,8 @@ def _text(element: Any, kind: str, atom: bool) -> str:
 
 def _xhtml_inner(element: Any, atom: bool) -> str:
     """The markup inside an xhtml construct, rebuilt as feedparser rebuilds it (one outer div off)."""
+    from lxml import etree
+
     children = [child for child in element if isinstance(child.tag, str)]
     only_div = (
         atom and len(children) == 1 and etree.QName(children[0]).localname == "div"
@@ -374,6 +378,8 @@ def _xhtml_inner(element: Any, atom: bool) -> str:
 
 
 def _inner(element: Any) -> str:
+    from lxml import etree
+
     parts = [escape(element.text or "")]
     for child in element:
         if isinstance(child.tag, str):

@@ -1,0 +1,49 @@
+"""A command imports only what it uses: `digest --version` and `digest status` stay light.
+
+Checked with ``python -X importtime`` (which lists every module a process
+imports), not with a stopwatch: the heavy parts a command does not need must
+not be imported at all.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from digest.cli import main
+from digest.cli.group import COMMAND_MODULES
+
+# The scheduler service, the web app, mail rendering, the SMTP stack, address checks.
+HEAVY = ("apscheduler.schedulers", "starlette", "uvicorn", "jinja2", "css_inline", "smtplib",
+         "email_validator", "feedgen", "feedparser", "lxml")  # fmt: skip
+
+
+def imported_by(tmp_path: Path, *args: str) -> set[str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DIGEST_")}
+    env["DIGEST_DATA_DIR"] = str(tmp_path / "data")
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "digest", *args],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.startswith("import time:")]
+    return {line.rsplit("|", 1)[-1].strip() for line in lines}
+
+
+@pytest.mark.parametrize("args", [("--version",), ("status",)], ids=" ".join)
+def test_a_light_command_imports_none_of_the_heavy_parts(tmp_path: Path, args: tuple[str]) -> None:
+    modules = imported_by(tmp_path, *args)
+    assert "digest.cli.group" in modules  # the check itself sees our imports
+    heavy = sorted(m for m in modules if m.split(".")[0] in HEAVY or m in HEAVY)
+    assert heavy == []
+
+
+def test_every_command_is_found_by_name() -> None:
+    for name in COMMAND_MODULES:
+        command = main.get_command(None, name)  # type: ignore[arg-type]
+        assert command is not None and command.name == name
+    assert set(main.commands) == set(COMMAND_MODULES)  # and no command is missing a name
