@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import crash, delivery, ingest, queueing, scale, serving
+from . import crash, delivery, ingest, queueing, scale, serving, startup
 from .measure import Row, table
 from .programs import install_rss2email
 
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         action="append",
-        choices=["ingest", "scale", "delivery", "serving", "crash", "queueing"],
+        choices=["ingest", "scale", "delivery", "serving", "crash", "queueing", "startup"],
     )
     arguments = parser.parse_args(argv)
     sizes = QUICK if arguments.quick else FULL
@@ -109,11 +109,13 @@ def _workloads(
     peer: bool,
     notes: list[str],
 ) -> list[Row]:
-    chosen = set(only or ["ingest", "scale", "delivery", "serving", "crash", "queueing"])
+    chosen = set(only or ["ingest", "scale", "delivery", "serving", "crash", "queueing", "startup"])
     rows: list[Row] = []
     if "ingest" in chosen:
         _progress("ingest")
-        rows += ingest.run(runs / "ingest", entries=sizes.entries, repeat=sizes.repeat, r2e=r2e)
+        rows += ingest.run(
+            runs / "ingest", entries=sizes.entries, repeat=sizes.repeat, r2e=r2e, notes=notes
+        )
     if "scale" in chosen:
         _progress("history at scale")
         rows += scale.run(runs / "scale", papers=sizes.history, repeat=sizes.repeat, r2e=r2e)
@@ -134,6 +136,9 @@ def _workloads(
     if "queueing" in chosen:
         _progress("queueing")
         rows += queueing.run(runs / "queueing", sizes=sizes.queue_readers, repeat=sizes.repeat)
+    if "startup" in chosen:
+        _progress("start-up")
+        rows += startup.run(runs / "startup", repeat=sizes.repeat * 3, r2e=r2e, notes=notes)
     return rows
 
 

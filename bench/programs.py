@@ -75,6 +75,11 @@ class Rss2emailHome:
     def run(self, *, send: bool) -> Sample:
         return self.start(send=send).wait().check(f"r2e run in {self.folder}")
 
+    def command(self, *args: str) -> Sample:
+        """Any other ``r2e`` command (``--version``, ``list``), timed like a run."""
+        child = Child([*self._prefix(), *args], env=self._env())
+        return child.wait().check(f"r2e {' '.join(args)} in {self.folder}")
+
     def seed_seen(self, guids: Iterable[str]) -> int:
         """Write a data file in which every guid was already mailed (what years of runs leave)."""
         seen = {
