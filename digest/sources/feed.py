@@ -101,7 +101,8 @@ def parse(payload: bytes, url: str, *, fast: bool = True) -> Page:
 
 
 def _paper(item: _Item, base: str) -> Paper:
-    links = tuple(link for raw in item.links if (link := _safe_url(raw, base)))
+    # Feeds repeat the item link among the alternates: check each URL once.
+    links = tuple(link for raw in dict.fromkeys(item.links) if (link := _safe_url(raw, base)))
     arxiv = _arxiv_id(links + item.ids, item.title, item.abstract)
     url = links[0] if links else (f"https://arxiv.org/abs/{arxiv[0]}" if arxiv else None)
     hf_page = next((link for link in links if _HF_PAPER.match(link)), None)
