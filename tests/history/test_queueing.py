@@ -6,9 +6,8 @@ rule is checked across page boundaries too.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import sqlite3
+from datetime import timedelta
 
 from digest.history import create_digest, record_sightings
 from digest.history.deliveries import (
