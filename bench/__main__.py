@@ -37,6 +37,7 @@ class Sizes:
     crash_readers: int  # workload 5
     serve_seconds: float  # workload 4: per measurement
     queue_readers: tuple[int, ...]  # workload 6: the curve's sizes
+    startup_repeat: int  # workload 7: each command this many times (they are short)
     repeat: int
 
 
@@ -47,6 +48,7 @@ FULL = Sizes(
     crash_readers=1_000,
     serve_seconds=5,
     queue_readers=(10_000, 100_000),
+    startup_repeat=9,
     repeat=3,
 )
 QUICK = Sizes(
@@ -55,7 +57,8 @@ QUICK = Sizes(
     readers=200,
     crash_readers=200,
     serve_seconds=1,
-    queue_readers=(500, 5_000),
+    queue_readers=(200, 2_000),
+    startup_repeat=3,
     repeat=3,
 )
 
@@ -138,7 +141,7 @@ def _workloads(
         rows += queueing.run(runs / "queueing", sizes=sizes.queue_readers, repeat=sizes.repeat)
     if "startup" in chosen:
         _progress("start-up")
-        rows += startup.run(runs / "startup", repeat=sizes.repeat * 3, r2e=r2e, notes=notes)
+        rows += startup.run(runs / "startup", repeat=sizes.startup_repeat, r2e=r2e, notes=notes)
     return rows
 
 

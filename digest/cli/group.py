@@ -34,7 +34,7 @@ log = logging.getLogger("digest")
 # the scheduler, the web app, Jinja2 or the SMTP stack.
 COMMAND_MODULES = {
     "run": "run", "init": "run", "send": "run", "preview": "run",
-    "status": "ops", "schedule": "ops", "backfill": "ops",
+    "status": "ops", "schedule": "ops", "backfill": "ops", "check": "ops",
     "subscribers": "readers",
     "serve": "serve",
     "search": "topics", "topics": "topics",
