@@ -58,7 +58,7 @@ QUICK = Sizes(
     crash_readers=200,
     serve_seconds=1,
     queue_readers=(200, 2_000),
-    startup_repeat=3,
+    startup_repeat=1,
     repeat=3,
 )
 

@@ -27,7 +27,7 @@ def test_bench_quick_prints_every_workload(tmp_path: Path) -> None:
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,  # a guard against a hang, not a time limit: the quick run takes 1-3 minutes
         env={key: value for key, value in os.environ.items() if not key.startswith("DIGEST_")},
     )
     assert done.returncode == 0, done.stdout + done.stderr
