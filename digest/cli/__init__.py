@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import ops, readers, run, serve, topics
+from . import channels, ops, readers, run, serve, topics
 from .group import main
 
-__all__ = ["main", "ops", "readers", "run", "serve", "topics"]
+__all__ = ["channels", "main", "ops", "readers", "run", "serve", "topics"]

@@ -295,6 +295,19 @@ def _readable_tex(db: sqlite3.Connection) -> None:
         )
 
 
+def _create_channel_ledger(db: sqlite3.Connection) -> None:
+    # Deferred import, as for the search index: channels imports this module.
+    from .channels import create_channel_ledger
+
+    create_channel_ledger(db)
+
+
+def _add_feed_generation(db: sqlite3.Connection) -> None:
+    from .subscribers import add_feed_generation
+
+    add_feed_generation(db)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _create_papers,
     _create_runs,
@@ -305,6 +318,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     _repair_source_values,
     _add_details,
     _readable_tex,
+    _create_channel_ledger,
+    _add_feed_generation,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
