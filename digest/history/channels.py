@@ -50,38 +50,6 @@ CHANNEL_STATUSES = ("pending", "sent", "retry", "failed", "skipped")
 _COLUMNS = "id, channel, digest_id, from_digest_id, status, attempts, last_error"
 
 
-def create_channel_ledger(db: sqlite3.Connection) -> None:
-    """The migration that adds the channel ledger."""
-    db.execute(
-        """
-        CREATE TABLE channel_posts (
-            id INTEGER PRIMARY KEY,
-            channel TEXT NOT NULL,                              -- [[channels]] name
-            digest_id INTEGER NOT NULL REFERENCES digests(id),  -- the digest it posts
-            from_digest_id INTEGER NOT NULL,                    -- papers of digests after this one
-            status TEXT NOT NULL DEFAULT 'pending',  -- pending | sent | retry | failed | skipped
-            attempts INTEGER NOT NULL DEFAULT 0,
-            last_error TEXT,                         -- the service's answer, kept on failure
-            queued TEXT NOT NULL,
-            updated TEXT NOT NULL,
-            UNIQUE (channel, digest_id)
-        )
-        """
-    )
-    db.execute(
-        "CREATE INDEX channel_posts_open ON channel_posts(channel, digest_id) "
-        "WHERE status IN ('pending', 'retry')"
-    )
-    db.execute(
-        """
-        CREATE TABLE channel_cursors (
-            channel TEXT PRIMARY KEY,
-            digest_id INTEGER NOT NULL               -- the newest digest already queued for it
-        )
-        """
-    )
-
-
 def queue_channel_posts(db: sqlite3.Connection, channels: Sequence[str], now: datetime) -> int:
     """Queue one row per channel for every digest after its cursor, in digest order."""
     queued = 0

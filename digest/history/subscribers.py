@@ -140,11 +140,6 @@ def set_status(db: sqlite3.Connection, subscriber_id: int, status: str, now: dat
     return bool(cursor.rowcount)
 
 
-def add_feed_generation(db: sqlite3.Connection) -> None:
-    """The migration behind private reader feeds (see :attr:`Subscriber.feed_generation`)."""
-    db.execute("ALTER TABLE subscribers ADD COLUMN feed_generation INTEGER NOT NULL DEFAULT 1")
-
-
 def update_preferences(
     db: sqlite3.Connection,
     subscriber_id: int,
