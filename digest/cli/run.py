@@ -137,7 +137,9 @@ def send_command(ctx: click.Context, wait: bool, as_json: bool) -> None:
         report = deliver(newsletter, runtime)
         posted = post_to_channels(settings, runtime).total
     if as_json:
-        print_json({**report.as_json(), "channels": posted.as_json()})
+        # The "channels" key only when there are channels: the mail-only shape stays as documented.
+        channels = {"channels": posted.as_json()} if settings.channels else {}
+        print_json({**report.as_json(), **channels})
     else:
         say(ctx, f"Sent {report.sent}; {report.retry} to retry; {report.failed} failed.")
         if settings.channels:

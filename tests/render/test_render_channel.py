@@ -106,7 +106,10 @@ def test_channels_are_read_with_their_defaults_and_url_from_the_environment(
         ('name = "a"\nurl = "not a url"', "Apprise URL"),
         ('name = "a"\nurl = "json://h/x"\nmax_papers = 0', "max_papers = 0"),
         ('name = "a"\nurl = "json://h/x"\ntopics = ["nope"]', "unknown topic(s) nope"),
-        ('name = "a"\nurl = "json://h/x"\nchannel = "x"', "unknown key(s) ['channel']"),
+        (
+            'name = "a"\nurl = "json://h/x"\nchannel = "x"',
+            "unknown key(s) in [[channels]]: 'channel'",
+        ),
     ],
 )
 def test_bad_channel_tables_are_config_errors_naming_the_line(
