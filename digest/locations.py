@@ -28,6 +28,14 @@ class Urls:
         return f"{self.base}/feed.atom"
 
     @property
+    def feed_json(self) -> str:
+        return f"{self.base}/feed.json"
+
+    @property
+    def stylesheet(self) -> str:
+        return f"{self.base}/feed.xsl"
+
+    @property
     def digests(self) -> str:
         return f"{self.base}/digests/"
 
@@ -37,6 +45,13 @@ class Urls:
 
     def topic_feed(self, slug: str) -> str:
         return f"{self.base}/topics/{slug}.atom"
+
+    def topic_json_feed(self, slug: str) -> str:
+        return f"{self.base}/topics/{slug}.json"
+
+    def reader_feed(self, token: str, kind: str) -> str:
+        """A reader's private feed; ``kind`` is ``atom`` or ``json``."""
+        return f"{self.base}/readers/{token}/feed.{kind}"
 
     def archive_feed(self, day: str) -> str:
         return f"{self.base}/archive/{day}.atom"
@@ -74,11 +89,22 @@ class DataFiles:
         return self.root / "feed.atom.inputs"
 
     @property
+    def feed_json(self) -> Path:
+        return self.root / "feed.json"
+
+    @property
+    def stylesheet(self) -> Path:
+        return self.root / "feed.xsl"
+
+    @property
     def topics(self) -> Path:
         return self.root / "topics"
 
     def topic_feed(self, slug: str) -> Path:
         return self.topics / f"{slug}.atom"
+
+    def topic_json_feed(self, slug: str) -> Path:
+        return self.topics / f"{slug}.json"
 
     @property
     def secret_key(self) -> Path:

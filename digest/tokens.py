@@ -59,6 +59,7 @@ class Tokens:
         self._confirm = URLSafeTimedSerializer(
             secret, salt="digest.confirm", signer=_clocked_signer(clock)
         )
+        self._feed = URLSafeSerializer(secret, salt="digest.reader-feed")
         self._form = URLSafeTimedSerializer(
             secret, salt="digest.form", signer=_clocked_signer(clock)
         )
@@ -75,6 +76,24 @@ class Tokens:
         if not isinstance(value, int):
             raise TokenError("this link is not valid")
         return value
+
+    def for_feed(self, subscriber_id: int, generation: int) -> str:
+        """A reader's private feed: no expiry; a new generation (unsubscribing) revokes it."""
+        return str(self._feed.dumps([subscriber_id, generation]))
+
+    def feed_owner(self, token: str) -> tuple[int, int]:
+        """(subscriber id, generation) of a feed token; TokenError when it is not ours."""
+        try:
+            value = self._feed.loads(token)
+        except BadSignature as error:
+            raise TokenError("this feed address is not valid") from error
+        if (
+            not isinstance(value, list)
+            or len(value) != 2
+            or not all(isinstance(part, int) and not isinstance(part, bool) for part in value)
+        ):
+            raise TokenError("this feed address is not valid")
+        return value[0], value[1]
 
     def for_confirmation(self, subscriber_id: int) -> str:
         return str(self._confirm.dumps(subscriber_id))

@@ -9,6 +9,7 @@ If-None-Match with 304, as real servers do. Every request is logged.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import threading
 import time
@@ -115,12 +116,15 @@ class PageServer:
                     Request(self.path, dict(self.headers.items()), method="POST", body=body)
                 )
                 reply = server._next(self.path)
+                if reply.stall:  # a webhook that takes its time to answer
+                    time.sleep(reply.stall)
                 self.send_response(reply.status)
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(reply.body)))
                 self.end_headers()
-                self.wfile.write(reply.body)
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.wfile.write(reply.body)  # the poster may be gone (killed)
 
             def log_message(self, format: str, *args: Any) -> None:
                 """Quiet: tests read server.requests instead."""

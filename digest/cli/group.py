@@ -36,6 +36,7 @@ COMMAND_MODULES = {
     "run": "run", "init": "run", "send": "run", "preview": "run",
     "status": "ops", "schedule": "ops", "backfill": "ops", "check": "ops",
     "subscribers": "readers",
+    "channels": "channels",
     "serve": "serve",
     "search": "topics", "topics": "topics",
 }  # fmt: skip

@@ -11,6 +11,7 @@ import click
 from .. import history
 from ..clock import utc_now
 from ..config import Settings
+from ..history.channels import CHANNEL_STATUSES, ChannelState, channel_states
 from ..history.deliveries import delivery_counts, delivery_problems
 from ..history.locks import lock_holder
 from ..history.status import RunSummary, recent_runs, source_health
@@ -51,6 +52,7 @@ def status_command(ctx: click.Context, as_json: bool, run_count: int) -> None:
             delivery_counts(db),
             lock_holder(db, "run"),
             now,
+            channel_states(db),
         )
         report["deliveries"]["problems"] = [
             {"status": p.status, "reason": p.reason, "count": p.count, "example": p.example}
@@ -77,9 +79,12 @@ def status_report(
     deliveries: dict[str, int],
     running: Any,
     now: datetime,
+    channels: list[ChannelState] | None = None,
 ) -> dict[str, Any]:
     upcoming = next_fire_time(settings, now)
     names = {source.url: source.name for source in settings.sources}
+    states = {state.channel: state for state in channels or ()}
+    configured = [channel.name for channel in settings.channels]
     return {
         "runs": [
             {
@@ -113,6 +118,10 @@ def status_report(
             "failed": deliveries.get("failed", 0),
             "sent": deliveries.get("sent", 0),
         },
+        "channels": [
+            _channel_status(name, states.get(name), configured=name in configured)
+            for name in [*configured, *sorted(set(states) - set(configured))]
+        ],
         "running": (
             {"pid": running.pid, "host": running.host, "since": running.acquired.isoformat()}
             if running
@@ -120,6 +129,17 @@ def status_report(
         ),
         "next_run": upcoming.isoformat() if upcoming else None,
         "timezone": str(schedule_zone(settings)),
+    }
+
+
+def _channel_status(name: str, state: ChannelState | None, *, configured: bool) -> dict[str, Any]:
+    counts = state.counts if state else {}
+    return {
+        "name": name,
+        "configured": configured,
+        **{status: counts.get(status, 0) for status in CHANNEL_STATUSES},
+        "last_sent": state.last_sent.isoformat() if state and state.last_sent else None,
+        "last_error": state.last_error if state else None,
     }
 
 
@@ -173,6 +193,16 @@ def _print_status(report: dict[str, Any]) -> None:
                 f"  {orphan['slug']}: held by {len(orphan['readers'])} reader(s), no longer in "
                 f"[[topics]]; they get {orphan['policy']} of it (mail.orphaned_topics)"
             )
+    if report["channels"]:
+        click.secho("Channels", bold=True)
+    for c in report["channels"]:
+        gone = "" if c["configured"] else "  (no longer configured)"
+        click.echo(
+            f"  {c['name']}: {c['sent']} sent, {c['pending']} pending, {c['retry']} to retry, "
+            f"{c['failed']} failed; last post: {_short(c['last_sent'])}{gone}"
+        )
+        if c["last_error"] and (c["retry"] or c["failed"]):
+            click.echo(f"      last error: {c['last_error']}")
     click.secho("Schedule", bold=True)
     click.echo(f"  next run: {_short(report['next_run'])} ({report['timezone']})")
     running = report["running"]

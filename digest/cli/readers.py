@@ -1,16 +1,24 @@
-"""``digest subscribers``: the operator's list of readers (add, remove, list, import, export)."""
+"""``digest subscribers``: the operator's list of readers (add, remove, feed, list, import, export)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import click
 
 from ..clock import utc_now
-from ..history.subscribers import Subscriber, list_subscribers, remove_subscriber
+from ..history.subscribers import (
+    Subscriber,
+    find_subscriber,
+    list_subscribers,
+    remove_subscriber,
+)
 from ..pipeline import readers
+from ..pipeline.reader_feeds import feed_urls
 from ..pipeline.readers import WEEKDAYS
+from ..pipeline.site import site_tokens
 from .group import main, open_database, print_json, say, settings_of
 
 
@@ -64,6 +72,30 @@ def subscribers_remove(ctx: click.Context, email: str) -> None:
         address = readers.normalise_address(email)
         removed = remove_subscriber(db, address, utc_now())
     say(ctx, f"Unsubscribed {address}." if removed else f"{address} was not subscribed.")
+
+
+@subscribers_group.command("feed")
+@click.argument("email")
+@click.option("--json", "as_json", is_flag=True, help="Print both URLs as JSON.")
+@click.pass_context
+def subscribers_feed(ctx: click.Context, email: str, as_json: bool) -> None:
+    """Print a reader's private feed URL: the papers of their newsletter, for a feed reader.
+
+    The address stops working when they unsubscribe.
+    \b
+    Example:
+      digest subscribers feed ada@example.org
+    """
+    settings = settings_of(ctx)
+    with open_database(settings) as db:
+        reader = find_subscriber(db, readers.normalise_address(email))
+    if reader is None or reader.status != "active":
+        raise click.ClickException(f"{email} is not an active reader: no feed")
+    atom, json_feed = feed_urls(settings, site_tokens(settings), reader)
+    if as_json:
+        click.echo(json.dumps({"email": reader.email, "atom": atom, "json": json_feed}, indent=2))
+    else:
+        click.echo(atom)
 
 
 @subscribers_group.command("list")

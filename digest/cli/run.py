@@ -14,7 +14,7 @@ from ..pipeline.locks import exclusive
 from ..pipeline.newsletter import Newsletter
 from ..pipeline.preview import preview
 from ..pipeline.readers import SubscriberError
-from ..pipeline.run import RunResult, deliver, run
+from ..pipeline.run import RunResult, deliver, post_to_channels, run
 from ..pipeline.runtime import open_runtime
 from ..pipeline.site import site_tokens
 from .group import (
@@ -123,7 +123,7 @@ def init_command(path: Path, force: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as one JSON object.")
 @click.pass_context
 def send_command(ctx: click.Context, wait: bool, as_json: bool) -> None:
-    """Send what the outbox still holds (after a relay outage, say), and nothing twice.
+    """Send what the outbox and the channels still hold (after an outage, say), nothing twice.
 
     \b
     Exit code 0 when everything went out, 1 when some mail is still to retry or failed.
@@ -135,14 +135,24 @@ def send_command(ctx: click.Context, wait: bool, as_json: bool) -> None:
     with open_runtime(settings) as runtime, exclusive(runtime.db, "run", runtime.clock, wait=wait):
         newsletter = Newsletter(settings, runtime.db, site_tokens(settings))
         report = deliver(newsletter, runtime)
+        posted = post_to_channels(settings, runtime).total
     if as_json:
-        print_json(report.as_json())
+        # The "channels" key only when there are channels: the mail-only shape stays as documented.
+        channels = {"channels": posted.as_json()} if settings.channels else {}
+        print_json({**report.as_json(), **channels})
     else:
         say(ctx, f"Sent {report.sent}; {report.retry} to retry; {report.failed} failed.")
+        if settings.channels:
+            say(
+                ctx,
+                f"Channels: posted {posted.sent}; {posted.retry} to retry; {posted.failed} failed.",
+            )
         why = report.why()
         if why:
             click.echo(why, err=True)
-    ctx.exit(0 if report.ok else 1)
+        for error in posted.errors:
+            click.echo(f"  {error}", err=True)
+    ctx.exit(0 if report.ok and posted.ok else 1)
 
 
 @main.command("preview")

@@ -38,10 +38,13 @@ from .settings import (
     data_dir_of,
 )
 from .tables import (
+    ChannelConfig,
     SourceConfig,
     TopicConfig,
+    _channels_from_document,
     _sources_from_document,
     _topics_from_document,
+    check_channel_topics,
     source_location,
 )
 
@@ -49,6 +52,7 @@ __all__ = [
     "DEFAULT_SOURCE",
     "SETTINGS",
     "SOURCE_KINDS",
+    "ChannelConfig",
     "FeedSettings",
     "HttpSettings",
     "MailSettings",
@@ -79,6 +83,7 @@ class Settings:
     sources: tuple[SourceConfig, ...]
     topics: tuple[TopicConfig, ...] = ()
     config_path: Path | None = None
+    channels: tuple[ChannelConfig, ...] = ()
 
 
 _BY_NAME = {(s.section, s.key): s for s in SETTINGS}
@@ -95,6 +100,7 @@ def load_settings(
     values: dict[str, Any] = {_dotted(s): s.default for s in SETTINGS}
     sources: tuple[SourceConfig, ...] = ()
     topics: tuple[TopicConfig, ...] = ()
+    channels: tuple[ChannelConfig, ...] = ()
     if path is not None:
         # Errors name the file absolutely, and relative paths in it mean "beside this file".
         path = Path(os.path.abspath(path))
@@ -103,6 +109,8 @@ def load_settings(
         values.update(_resolve_paths(_values_from_document(document, text, path), path.parent))
         sources = _sources_from_document(document, text, path)
         topics = _topics_from_document(document, text, path)
+        channels = _channels_from_document(document, text, path, environ)
+        check_channel_topics(channels, topics, str(path))
     values.update(_values_from_environment(environ))
     for name, value in (overrides or {}).items():
         section, _, key = name.rpartition(".")
@@ -115,6 +123,7 @@ def load_settings(
         sources=sources,
         topics=topics,
         config_path=path,
+        channels=channels,
     )
 
 
@@ -159,7 +168,7 @@ def _apply(setting: Setting, raw: Any, where: str) -> Any:
 def _values_from_document(document: dict[str, Any], text: str, path: Path) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name, raw in document.items():
-        if name in ("sources", "topics"):
+        if name in ("sources", "topics", "channels"):
             continue
         if isinstance(raw, dict):
             for key, item in raw.items():
@@ -245,6 +254,19 @@ def sample_config() -> str:
         "# query = 'pretrain* OR \"pre train\"*'",
         '# categories = ["cs.LG", "cs.CL"]',
         "# min_upvotes = 5",
+        "",
+        "# Channels: one post per digest to a chat or push service, through an Apprise",
+        "# URL (slack://, discord://, tgram://, matrix://, ntfy://, json://host/path, ...).",
+        "# Keep the secret out of this file with url_env. topics narrows the post to those",
+        "# topics; max_papers caps it (the rest is a link to the day page);",
+        "# combine_missed = true posts one message for digests missed while it was down.",
+        "# Try one: `digest channels test NAME`.",
+        "# [[channels]]",
+        '# name = "team-slack"',
+        '# url_env = "DIGEST_SLACK_URL"',
+        '# topics = ["pretraining"]',
+        "# max_papers = 10",
+        "# combine_missed = false",
         "",
     ]
     return "\n".join(lines)

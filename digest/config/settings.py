@@ -129,6 +129,14 @@ def _orphan_policy(value: Any) -> str:
     return text
 
 
+def _language_tag(value: Any) -> str:
+    text = _text(value).strip()
+    # BCP 47's shape (RFC 5646 §2.1), loosely: "en", "de-CH", "zh-Hant".
+    if not re.fullmatch(r"[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*", text):
+        raise ValueError('must be a language tag like "en" or "de-CH"')
+    return text
+
+
 def setting(
     default: Any, help: str, parse: Callable[[Any], Any], *, shown: str | None = None
 ) -> Any:
@@ -167,6 +175,11 @@ class SiteSettings:
         "WebSub hub to ping when a feed changes (empty: off).",
         _optional_http_url,
         shown="empty",
+    )
+    language: str = setting(
+        "en",
+        "Language of the feeds (xml:lang, JSON Feed language): a tag like en or de-CH.",
+        _language_tag,
     )
 
 

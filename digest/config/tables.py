@@ -186,3 +186,102 @@ def _check_table(entry: Any, table: str, known: set[str], where: str) -> None:
     if unknown:
         hints = "; ".join(f"{key!r}: {did_you_mean(key, known)}" for key in unknown)
         raise ConfigError(f"unknown key(s) in [[{table}]]: {hints}", where=where)
+
+
+@dataclass(frozen=True)
+class ChannelConfig:
+    """One ``[[channels]]`` entry: a chat or push service reached through an Apprise URL.
+
+    The URL usually holds a secret (a webhook token), so it may come from the
+    environment instead: ``url_env = "DIGEST_SLACK_URL"``. ``url`` is then what
+    that variable held when the settings were read, or None when it was unset
+    (the channel's posts wait, as ``retry``, until it is set).
+    """
+
+    name: str
+    url: str | None
+    url_env: str | None = None
+    topics: tuple[str, ...] = ()
+    max_papers: int = 10
+    combine_missed: bool = False
+
+
+_CHANNEL_KEYS = {"name", "url", "url_env", "topics", "max_papers", "combine_missed"}
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _channels_from_document(
+    document: dict[str, Any], text: str, path: Path, environ: Mapping[str, str]
+) -> tuple[ChannelConfig, ...]:
+    entries = document.get("channels", [])
+    if not isinstance(entries, list):
+        raise ConfigError("`channels` must be written as [[channels]] tables", where=str(path))
+    lines = _table_lines(text, "channels")
+    channels = tuple(
+        _channel_config(entry, f"{path}:{lines[i] if i < len(lines) else '?'}", environ)
+        for i, entry in enumerate(entries)
+    )
+    names = [channel.name for channel in channels]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise ConfigError(f"channel name(s) used twice: {', '.join(duplicates)}", where=str(path))
+    return channels
+
+
+def _channel_config(entry: Any, where: str, environ: Mapping[str, str]) -> ChannelConfig:
+    _check_table(entry, "channels", _CHANNEL_KEYS, where)
+    name = entry.get("name")
+    if not isinstance(name, str) or not _SLUG.fullmatch(name):
+        raise ConfigError(
+            f"name = {name!r}: use lower-case letters, digits and dashes "
+            "(it names the channel in `digest channels test NAME` and in the ledger)",
+            where=where,
+        )
+    url, url_env = entry.get("url"), entry.get("url_env")
+    if (url is None) == (url_env is None):
+        raise ConfigError(
+            f'[[channels]] {name}: give either url = "slack://..." or url_env = "VARIABLE"',
+            where=where,
+        )
+    if url_env is not None:
+        if not isinstance(url_env, str) or not _ENV_NAME.fullmatch(url_env):
+            raise ConfigError(
+                f"url_env = {url_env!r}: must name an environment variable", where=where
+            )
+        url = environ.get(url_env, "").strip() or None
+    elif not isinstance(url, str) or "://" not in url:
+        raise ConfigError(
+            f"[[channels]] {name}: url must be an Apprise URL like slack://... or json://host/path",
+            where=where,
+        )
+    max_papers = entry.get("max_papers", 10)
+    if not isinstance(max_papers, int) or isinstance(max_papers, bool) or max_papers < 1:
+        raise ConfigError(
+            f"max_papers = {max_papers!r}: must be a whole number of at least 1", where=where
+        )
+    combine = entry.get("combine_missed", False)
+    if not isinstance(combine, bool):
+        raise ConfigError(f"combine_missed = {combine!r}: must be true or false", where=where)
+    return ChannelConfig(
+        name=name,
+        url=url.strip() if url else None,
+        url_env=url_env,
+        topics=_strings(entry, "topics", where),
+        max_papers=max_papers,
+        combine_missed=combine,
+    )
+
+
+def check_channel_topics(
+    channels: tuple[ChannelConfig, ...], topics: tuple[TopicConfig, ...], where: str
+) -> None:
+    """A channel's topics must be configured topics: a typo would silently post everything."""
+    known = {topic.slug for topic in topics}
+    for channel in channels:
+        unknown = sorted(set(channel.topics) - known)
+        if unknown:
+            raise ConfigError(
+                f"[[channels]] {channel.name}: unknown topic(s) {', '.join(unknown)} "
+                f"(configured: {', '.join(sorted(known)) or 'none'})",
+                where=where,
+            )

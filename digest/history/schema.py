@@ -295,6 +295,43 @@ def _readable_tex(db: sqlite3.Connection) -> None:
         )
 
 
+def _create_channel_ledger(db: sqlite3.Connection) -> None:
+    # One row per (digest, channel), as deliveries are per (digest, reader); see history/channels.py.
+    db.execute(
+        """
+        CREATE TABLE channel_posts (
+            id INTEGER PRIMARY KEY,
+            channel TEXT NOT NULL,                              -- [[channels]] name
+            digest_id INTEGER NOT NULL REFERENCES digests(id),  -- the digest it posts
+            from_digest_id INTEGER NOT NULL,                    -- papers of digests after this one
+            status TEXT NOT NULL DEFAULT 'pending',  -- pending | sent | retry | failed | skipped
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,                         -- the service's answer, kept on failure
+            queued TEXT NOT NULL,
+            updated TEXT NOT NULL,
+            UNIQUE (channel, digest_id)
+        )
+        """
+    )
+    db.execute(
+        "CREATE INDEX channel_posts_open ON channel_posts(channel, digest_id) "
+        "WHERE status IN ('pending', 'retry')"
+    )
+    db.execute(
+        """
+        CREATE TABLE channel_cursors (
+            channel TEXT PRIMARY KEY,
+            digest_id INTEGER NOT NULL               -- the newest digest already queued for it
+        )
+        """
+    )
+
+
+def _add_feed_generation(db: sqlite3.Connection) -> None:
+    # Signed into each reader's private feed URL; unsubscribing bumps it (history/subscribers.py).
+    db.execute("ALTER TABLE subscribers ADD COLUMN feed_generation INTEGER NOT NULL DEFAULT 1")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _create_papers,
     _create_runs,
@@ -305,6 +342,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     _repair_source_values,
     _add_details,
     _readable_tex,
+    _create_channel_ledger,
+    _add_feed_generation,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -18,7 +18,10 @@ from .times import iso_utc
 
 FREQUENCIES = ("daily", "weekly", "paused")
 
-_COLUMNS = "id, email, name, topics, frequency, weekday, status, origin, created, cursor_digest_id"
+_COLUMNS = (
+    "id, email, name, topics, frequency, weekday, status, origin, created, cursor_digest_id, "
+    "feed_generation"
+)
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,9 @@ class Subscriber:
     origin: str
     created: str
     cursor_digest_id: int
+    # Signed into the reader's private feed URL; unsubscribing bumps it, so every
+    # URL handed out before stops working (and coming back gets a new one).
+    feed_generation: int = 1
 
 
 def _subscriber(row: Sequence[object]) -> Subscriber:
@@ -47,6 +53,7 @@ def _subscriber(row: Sequence[object]) -> Subscriber:
         origin=str(row[7]),
         created=str(row[8]),
         cursor_digest_id=int(row[9]),  # type: ignore[call-overload]
+        feed_generation=int(row[10]),  # type: ignore[call-overload]
     )
 
 
@@ -132,10 +139,11 @@ def set_status(db: sqlite3.Connection, subscriber_id: int, status: str, now: dat
             "unsubscribed = CASE WHEN ? = 'unsubscribed' THEN ? ELSE NULL END, "
             "confirmed = CASE WHEN ? = 'active' THEN coalesce(confirmed, ?) ELSE confirmed END, "
             "cursor_digest_id = CASE WHEN ? = 'active' AND status != 'active' THEN ? "
-            "ELSE cursor_digest_id END "
+            "ELSE cursor_digest_id END, "
+            "feed_generation = feed_generation + (? = 'unsubscribed') "
             "WHERE id = ? AND status != ?",
             (status, status, stamp, status, stamp, status, starting_cursor(db, stamp[:10]),
-             subscriber_id, status),
+             status, subscriber_id, status),
         )  # fmt: skip
     return bool(cursor.rowcount)
 

@@ -77,6 +77,7 @@ def render_archive(
         ),
         archive=True,
         hub_url=None,  # archives never change, so there is nothing to push
+        json_url=None,  # no JSON Feed twin of a day's archive
     )
     return render_feed(papers, meta, feed_reasons(db, papers))
 

@@ -45,6 +45,7 @@ from ..render.mail import (
 from ..tokens import Tokens
 from ..topics import Weights, best_first, explain, for_reader
 from .drain import Skip
+from .reader_feeds import feed_urls
 from .selection import topic_feed_url
 from .site import envelope_sender, mail_domain, mail_meta
 
@@ -111,6 +112,7 @@ class Newsletter:
             unsubscribe_url=urls(self.settings).unsubscribe(token),
             unsubscribe_mailto=f"mailto:{mailto}?subject=unsubscribe%20{token}" if mailto else None,
             view_url=view_url,
+            feed_url=feed_urls(self.settings, self.tokens, subscriber)[0],
         )
 
     def topics_of(self, slugs: Sequence[str], *, who: str) -> tuple[TopicConfig, ...] | None:

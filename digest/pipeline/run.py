@@ -27,11 +27,13 @@ from ..deliver.websub import ping_hub
 from ..errors import FetchError, SourceError
 from ..locations import data_files
 from ..model import Digest, SourceReport, SourceStatus, StoredPaper
-from ..render.feed import FeedMeta, render_feed
+from ..render.feed import FeedMeta, feed_stylesheet, render_feed
+from ..render.jsonfeed import render_json_feed
 from ..sources.detect import kind_from_url
 from ..sources.read import SourceRead, read_source
 from .alerts import send_alerts
 from .archives import archive_url, live_prev_archive
+from .channels import ChannelReport, drain_channels, queue_channels
 from .drain import DrainReport, drain
 from .newsletter import Newsletter
 from .runtime import Runtime
@@ -55,10 +57,15 @@ class RunResult:
     sources: tuple[SourceReport, ...]
     digest_id: int | None = None
     delivery: DrainReport = field(default_factory=DrainReport)
+    channels: ChannelReport = field(default_factory=ChannelReport)
 
     @property
     def ok(self) -> bool:
-        return all(s.status != "failed" for s in self.sources) and self.delivery.ok
+        return (
+            all(s.status != "failed" for s in self.sources)
+            and self.delivery.ok
+            and self.channels.total.ok
+        )
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -83,6 +90,9 @@ class RunResult:
                 for s in self.sources
             ],
             "deliveries": self.delivery.as_json(),
+            "channels": {
+                name: report.as_json() for name, report in self.channels.by_channel.items()
+            },
         }
 
 
@@ -101,13 +111,15 @@ def run(settings: Settings, runtime: Runtime, *, mark_seen: bool = False) -> Run
     newsletter = Newsletter(settings, db, site_tokens(settings))
     digest = history.create_digest(db, run_id=run_id, now=clock(), day=_day(clock()))
     emails = newsletter.queue(digest, clock())
+    queue_channels(settings, db, clock())
     send_alerts(settings, runtime, reports)  # before the drain, which closes the transport
     delivery = deliver(newsletter, runtime)
+    posted = post_to_channels(settings, runtime)
     novel = sum(report.novel for report in reports)
     finished = clock()
     result = RunResult(
         run_id, started, finished, novel, feed_path, emails, reports,
-        digest.id if digest else None, delivery,
+        digest.id if digest else None, delivery, posted,
     )  # fmt: skip
     history.finish_run(
         db, run_id, now=finished, ok=result.ok, novel=novel,
@@ -245,10 +257,15 @@ def publish_feed(
     )
     files = data_files(settings)
     path, inputs = files.feed, _feed_inputs(papers, meta)
-    if path.exists() and _read_text(files.feed_inputs) == inputs:
+    unchanged = path.exists() and files.feed_json.exists() and files.stylesheet.exists()
+    if unchanged and _read_text(files.feed_inputs) == inputs:
         changed = False  # the same papers and settings render the same bytes: skip the render
     else:
-        changed = write_atomically(path, render_feed(papers, meta, feed_reasons(db, papers)))
+        reasons = feed_reasons(db, papers)
+        changed = write_atomically(path, render_feed(papers, meta, reasons))
+        write_atomically(files.feed_json, render_json_feed(papers, meta, reasons))
+        # Beside the feeds, so nginx or Caddy serving the folder serves it too.
+        write_atomically(files.stylesheet, feed_stylesheet())
         write_atomically(files.feed_inputs, inputs.encode())
     log.info("feed: %d entries, %s", len(papers), "written" if changed else "unchanged")
     hub = settings.site.websub_hub
@@ -290,6 +307,12 @@ def deliver(newsletter: Newsletter, runtime: Runtime) -> DrainReport:
     )
 
 
+def post_to_channels(settings: Settings, runtime: Runtime) -> ChannelReport:
+    """Post every open channel row (this run's and any left over), after catching up the queue."""
+    queue_channels(settings, runtime.db, runtime.clock())
+    return drain_channels(settings, runtime.db, clock=runtime.clock, poster=runtime.poster)
+
+
 def _day(now: datetime) -> str:
     return now.date().isoformat()
 
@@ -315,4 +338,4 @@ def _log_summary(result: RunResult, digest: Digest | None) -> None:
         )  # fmt: skip
 
 
-__all__ = ["RunResult", "Runtime", "deliver", "publish_feed", "run"]
+__all__ = ["RunResult", "Runtime", "deliver", "post_to_channels", "publish_feed", "run"]

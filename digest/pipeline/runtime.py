@@ -21,6 +21,7 @@ from ..config import Settings
 from ..deliver.transports import Transport, open_transport
 from ..locations import data_files
 from ..sources.fetch import Fetcher
+from .channels import Poster
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class Runtime:
     fetcher: Fetcher
     transport: Transport
     clock: Callable[[], datetime]
+    poster: Poster | None = None  # chat channels: Apprise unless a test gives its own
 
 
 @contextmanager

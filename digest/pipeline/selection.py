@@ -28,6 +28,7 @@ from ..history.search import SearchIndex, ids_since, search
 from ..locations import data_files, urls
 from ..model import StoredPaper
 from ..render.feed import FeedMeta, render_feed
+from ..render.jsonfeed import render_json_feed
 from ..topics import Pick, Weights, check_queries, explain, select
 from .site import feed_meta
 
@@ -140,12 +141,13 @@ def _publish_one(
     picks.sort(key=lambda pick: (pick.paper.first_seen, pick.paper.id), reverse=True)
     picks = picks[: settings.feed.max_entries]
     path, url = topic_feed_path(settings, topic), topic_feed_url(settings, topic)
-    body = render_feed(
-        [pick.paper for pick in picks],
-        _meta(settings, topic, url),
-        explain(picks, index),
+    meta, reasons = _meta(settings, topic, url), explain(picks, index)
+    papers_shown = [pick.paper for pick in picks]
+    changed = write_atomically(path, render_feed(papers_shown, meta, reasons))
+    write_atomically(
+        data_files(settings).topic_json_feed(topic.slug),
+        render_json_feed(papers_shown, meta, reasons),
     )
-    changed = write_atomically(path, body)
     log.info(
         "feed topics/%s.atom: %d entries, %s",
         topic.slug, len(picks), "written" if changed else "unchanged",
@@ -160,5 +162,6 @@ def _meta(settings: Settings, topic: TopicConfig, url: str) -> FeedMeta:
         title=f"{main.title} \u2014 {topic.title}",
         feed_id=url,
         self_url=url,
+        json_url=urls(settings).topic_json_feed(topic.slug),
         subtitle=f"Papers for the topic \u201c{topic.title}\u201d, each announced once.",
     )

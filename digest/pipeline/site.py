@@ -34,6 +34,10 @@ def feed_meta(settings: Settings) -> FeedMeta:
         author_name=settings.site.title,
         subtitle="New research papers, each announced once.",
         hub_url=settings.site.websub_hub or None,
+        language=settings.site.language,
+        json_url=urls(settings).feed_json,
+        # Absolute: a browser applies an XSLT only from the feed's own origin, which this is.
+        stylesheet_url=urls(settings).stylesheet,
     )
 
 

@@ -12,14 +12,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from html import escape
 from typing import Any
 from urllib.parse import quote
 
 from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
+from lxml import etree
 
 from ..model import StoredPaper
 from .links import config_url, paper_link, safe_http_url
+from .templates import shipped_folder
 from .text import authors_line, plain, plural
 
 # An empty feed still needs an <updated> (RFC 4287 §4.1.1); a fixed epoch keeps
@@ -53,6 +56,10 @@ class FeedMeta:
     current_url: str | None = None
     archive: bool = False
     hub_url: str | None = None  # WebSub hub, advertised as rel="hub"
+    language: str = "en"  # xml:lang of the feed, the JSON Feed's "language"
+    json_url: str | None = None  # the JSON Feed twin, linked rel="alternate"
+    # An XSLT a browser applies (``<?xml-stylesheet?>``) so the feed reads as a page.
+    stylesheet_url: str | None = None
 
 
 def render_feed(
@@ -67,7 +74,35 @@ def render_feed(
         generator.add_entry(_entry(paper, reason), order="append")
         generator.related[paper.uid] = related_links(paper)
     feed: bytes = generator.atom_str(pretty=True)
+    if meta.stylesheet_url:
+        feed = _with_stylesheet(feed, config_url(meta.stylesheet_url, "FeedMeta.stylesheet_url"))
     return feed
+
+
+def feed_stylesheet() -> bytes:
+    """The XSLT (templates/web/feed.xsl) that makes an Atom feed read as a page in a browser."""
+    return (shipped_folder() / "web" / "feed.xsl").read_bytes()
+
+
+def feed_as_page(feed: bytes) -> bytes:
+    """The Atom feed as the HTML page its stylesheet makes of it, transformed here.
+
+    Chromium dropped XSLT (version 155), so ``digest serve`` applies the same
+    stylesheet itself for a browser opening a feed; browsers that still run
+    XSLT get the same page from the ``<?xml-stylesheet?>`` instruction when a
+    static server serves the files. The transform may read nothing else.
+    """
+    deny = etree.XSLTAccessControl.DENY_ALL
+    transform = etree.XSLT(etree.fromstring(feed_stylesheet()), access_control=deny)
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    return bytes(transform(etree.fromstring(feed, parser)))
+
+
+def _with_stylesheet(feed: bytes, href: str) -> bytes:
+    """The processing instruction goes right after the XML declaration, before the root."""
+    declaration, newline, rest = feed.partition(b"\n")
+    instruction = f'<?xml-stylesheet type="text/xsl" href="{escape(href, quote=True)}"?>'
+    return declaration + newline + instruction.encode() + b"\n" + rest
 
 
 class _AtomGenerator(FeedGenerator):  # type: ignore[misc]  # feedgen ships no types
@@ -117,6 +152,7 @@ def _feed_generator(papers: Sequence[StoredPaper], meta: FeedMeta) -> FeedGenera
     generator.archive_document = meta.archive
     generator.id(meta.feed_id)
     generator.title(plain(meta.title))
+    generator.language(meta.language)  # feedgen writes it as xml:lang on <feed>
     if meta.subtitle:
         generator.subtitle(plain(meta.subtitle))
     # A feed-level author satisfies RFC 4287 §4.1.1 for entries that have none.
@@ -129,6 +165,12 @@ def _feed_generator(papers: Sequence[StoredPaper], meta: FeedMeta) -> FeedGenera
     generator.link(
         href=config_url(meta.site_url, "FeedMeta.site_url"), rel="alternate", type="text/html"
     )
+    if meta.json_url:
+        generator.link(
+            href=config_url(meta.json_url, "FeedMeta.json_url"),
+            rel="alternate",
+            type="application/feed+json",
+        )
     for rel, url in (
         ("hub", meta.hub_url),
         ("current", meta.current_url),

@@ -78,6 +78,7 @@ class Recipient:
     unsubscribe_url: str | None = None
     unsubscribe_mailto: str | None = None
     view_url: str | None = None
+    feed_url: str | None = None  # the reader's private feed
 
 
 @dataclass(frozen=True)
@@ -267,6 +268,7 @@ def _slot_values(recipient: Recipient, *, unsubscribe: str) -> dict[str, str]:
         "address": plain(recipient.address),
         "unsubscribe": unsubscribe,  # Gmail's bulk rules want a visible link too
         "view": config_url(view, "Recipient.view_url") if view else "",
+        "feed": config_url(recipient.feed_url, "Recipient.feed_url") if recipient.feed_url else "",
     }
 
 

@@ -111,3 +111,17 @@ def authors_line(authors: Sequence[str], count: int | None, limit: int) -> str:
 def plural(count: int, noun: str) -> str:
     """``plural(1, "paper") == "1 paper"``; English only, like the rest of the mail."""
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\[])")
+
+
+def tldr(abstract: str | None, limit: int = 280) -> str:
+    """The abstract's first sentence (cut at ``limit``): the one line a chat post or a feed summary carries.
+
+    >>> tldr("We scale experts. Then we measure them.")
+    'We scale experts.'
+    """
+    text = plain(abstract)
+    first = _SENTENCE_END.split(text, maxsplit=1)[0] if text else ""
+    return shorten(first, limit)

@@ -36,7 +36,7 @@ from ..tokens import Tokens, load_secret
 from . import pages, published, subscribe
 from .cadence import Cadence, FireTimes
 from .context import Site, site_of
-from .feeds import FeedFiles
+from .feeds import FeedFiles, preflight
 from .security import (
     BodyLimit,
     Csrf,
@@ -55,9 +55,25 @@ ROUTES = [
     Route("/digests/", pages.archive_page),
     Route("/digests/{day}", pages.digest_page),
     Route("/feed.atom", published.live_feed),
+    Route("/feed.json", published.live_json_feed),
+    Route("/feed.xsl", published.stylesheet),
     Route("/topics/{slug}.atom", published.topic_feed),
+    Route("/topics/{slug}.json", published.topic_json_feed),
     Route("/archive/{day}.atom", published.archive_feed),
+    Route("/readers/{token}/feed.{kind:str}", published.reader_feed),
     Route("/feeds.opml", published.opml),
+    *(
+        Route(path, preflight, methods=["OPTIONS"])
+        for path in (
+            "/feed.atom",
+            "/feed.json",
+            "/topics/{slug}.atom",
+            "/topics/{slug}.json",
+            "/archive/{day}.atom",
+            "/feeds.opml",
+            "/readers/{token}/feed.{kind:str}",
+        )
+    ),
     Route("/healthz", pages.healthz),
     Route("/static/site.css", pages.stylesheet_file),
     Route("/static/favicon.svg", pages.favicon),
@@ -115,7 +131,7 @@ def create_app(
     app = Starlette(
         routes=ROUTES,
         middleware=[
-            Middleware(SecurityHeaders, hsts=url.startswith("https:")),
+            Middleware(SecurityHeaders),
             Middleware(BodyLimit, limit=limits.body_bytes),
             Middleware(published.NotModifiedFastPath),  # innermost: security headers still apply
         ],
@@ -138,6 +154,15 @@ def _ensure_feed(site: Site) -> None:
         db.close()
 
 
+def allowed_methods(path: str) -> str:
+    """Every method some route of ``path`` takes, for the 405's ``Allow``."""
+    methods: set[str] = set()
+    for route in ROUTES:
+        if route.path_regex.match(path) and route.methods:
+            methods |= route.methods
+    return ", ".join(sorted(methods))
+
+
 _REASONS = {
     404: ("Not found", "There is nothing at this address."),
     405: ("Not allowed", "This address does not take that kind of request."),
@@ -149,6 +174,10 @@ async def _http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, HTTPException)
     heading, text = _REASONS.get(error.status_code, ("Something is not right", str(error.detail)))
     extra = dict(error.headers or {})
+    if error.status_code == 405:
+        # Starlette names only the first route that matched the path; a path
+        # with a GET route and a POST route accepts both (RFC 9110 §15.5.6).
+        extra["Allow"] = allowed_methods(request.url.path)
     return site_of(request).message(request, error.status_code, heading, text, headers=extra)
 
 
@@ -157,7 +186,7 @@ async def _server_error(request: Request, error: Exception) -> Response:
     log.error("%s %s failed: %s", request.method, request.url.path, type(error).__name__)
     site = site_of(request)
     # This answer leaves through the outermost middleware, past SecurityHeaders.
-    headers = security_headers(hsts=site.base_url.startswith("https:"))
+    headers = security_headers(hsts=request.url.scheme == "https")
     return site.message(
         request,
         500,

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, Response
 
 from ..config import Settings
 from ..deliver.transports import Transport
@@ -25,13 +25,14 @@ from ..locations import data_files, templates_dir
 from ..render import pages
 from ..tokens import Tokens
 from .cadence import Cadence
-from .feeds import FeedFiles
+from .feeds import FeedFiles, Representation, conditional_response
 from .security import CSRF_FIELD, Csrf, Limits, RateLimiter
 
 T = TypeVar("T")
 
 NO_STORE = "no-store"  # pages with a form or a token in the URL
 SHORT = "public, max-age=300"
+HTML = "text/html; charset=utf-8"
 
 
 @dataclass
@@ -78,8 +79,14 @@ class Site:
         cache: str = SHORT,
         form: bool = False,
         headers: Mapping[str, str] | None = None,
-    ) -> HTMLResponse:
-        """Render ``web/<template>``; a page with a form gets a CSRF token (and cookie)."""
+        conditional: bool = False,
+    ) -> Response:
+        """Render ``web/<template>``; a page with a form gets a CSRF token (and cookie).
+
+        ``conditional``: a public page the same for everyone (a day's digest, the
+        archive) gets a strong ETag, 304 and gzip like the feeds; a day page is
+        hundreds of kilobytes.
+        """
         nonce, fresh = self.csrf.nonce(request) if form else ("", False)
         _css, version = pages.stylesheet(templates_dir(self.settings))
         html = pages.render(
@@ -94,6 +101,12 @@ class Site:
             },
             templates_dir=templates_dir(self.settings),
         )
+        if conditional and not form and status == 200:
+            representation = Representation.of(html.encode(), self.started, HTML)
+            return conditional_response(
+                request, representation, cache_control=cache, last_modified=False,
+                headers=dict(headers or {}),
+            )  # fmt: skip
         response = HTMLResponse(html, status_code=status, headers=dict(headers or {}))
         response.headers["Cache-Control"] = NO_STORE if form else cache
         if fresh:
@@ -108,7 +121,7 @@ class Site:
         text: str,
         *,
         headers: Mapping[str, str] | None = None,
-    ) -> HTMLResponse:
+    ) -> Response:
         """A short page that says one thing: an error, or what just happened."""
         return self.page(
             request,

@@ -25,6 +25,9 @@ from starlette.responses import Response
 
 ATOM = "application/atom+xml; charset=utf-8"
 OPML = "text/x-opml; charset=utf-8"
+JSON_FEED = "application/feed+json; charset=utf-8"
+# An XML type, or Chromium will not apply it as XSLT.
+XSL = "text/xsl; charset=utf-8"
 _GZIP_SUFFIX = "-gz"
 _MIN_GZIP = 512  # below this gzip's header costs more than it saves
 
@@ -85,21 +88,36 @@ class FeedFiles:
 
 
 def conditional_response(
-    request: Request, representation: Representation, *, cache_control: str
+    request: Request,
+    representation: Representation,
+    *,
+    cache_control: str,
+    last_modified: bool = True,
+    headers: dict[str, str] | None = None,
 ) -> Response:
-    """200 with the body (gzipped when the client takes it), or 304 with no body."""
+    """200 with the body (gzipped when the client takes it), or 304 with no body.
+
+    ``last_modified=False``: the ETag alone validates (a page rendered from
+    history has no one moment it last changed; its bytes say whether it did).
+    """
     use_gzip = representation.gzipped is not None and accepts_gzip(
         request.headers.get("accept-encoding", "")
     )
     tag = representation.tag + (_GZIP_SUFFIX if use_gzip else "")
     headers = {
+        **(headers or {}),
         "ETag": f'"{tag}"',
-        "Last-Modified": format_datetime(representation.last_modified, usegmt=True),
         "Cache-Control": cache_control,
-        "Vary": "Accept-Encoding",
+        # Sec-Fetch-Dest: a browser opening the feed gets it as a page (published.wants_page).
+        "Vary": "Accept-Encoding, Sec-Fetch-Dest",
         "Access-Control-Allow-Origin": "*",  # web-based feed readers fetch from the browser
+        # ETag is not a CORS-safelisted response header: without this, a web reader
+        # cannot read it to ask conditionally.
+        "Access-Control-Expose-Headers": "ETag",
     }
-    if not_modified(request, representation):
+    if last_modified:
+        headers["Last-Modified"] = format_datetime(representation.last_modified, usegmt=True)
+    if not_modified(request, representation, use_dates=last_modified):
         return Response(status_code=304, headers=headers)
     body = representation.body
     if use_gzip:
@@ -109,7 +127,9 @@ def conditional_response(
     return Response(body, media_type=representation.media_type, headers=headers)
 
 
-def not_modified(request: Request, representation: Representation) -> bool:
+def not_modified(
+    request: Request, representation: Representation, *, use_dates: bool = True
+) -> bool:
     """RFC 9110 §13.1: If-None-Match decides when present, else If-Modified-Since."""
     if request.method not in ("GET", "HEAD"):
         return False
@@ -117,7 +137,7 @@ def not_modified(request: Request, representation: Representation) -> bool:
     if if_none_match is not None:
         return _matches(if_none_match, representation.tag)
     if_modified_since = request.headers.get("if-modified-since")
-    if if_modified_since is None:
+    if if_modified_since is None or not use_dates:
         return False
     try:
         since = parsedate_to_datetime(if_modified_since)
@@ -126,6 +146,21 @@ def not_modified(request: Request, representation: Representation) -> bool:
     if since.tzinfo is None:
         since = since.replace(tzinfo=UTC)
     return representation.last_modified <= since
+
+
+PREFLIGHT_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+    # Not CORS-safelisted, so a web reader's conditional GET needs them allowed.
+    "Access-Control-Allow-Headers": "If-None-Match, If-Modified-Since",
+    "Access-Control-Max-Age": "86400",
+    "Allow": "GET, HEAD, OPTIONS",
+}
+
+
+async def preflight(request: Request) -> Response:
+    """``OPTIONS`` on a feed: the CORS preflight a browser-based reader sends, and ``Allow``."""
+    return Response(status_code=204, headers=PREFLIGHT_HEADERS)
 
 
 def _matches(header: str, tag: str) -> bool:

@@ -134,7 +134,7 @@ async def digest_page(request: Request) -> Response:
         "newer": newer,
         "older": older,
     }
-    return site.page(request, "digest.html.j2", context)
+    return site.page(request, "digest.html.j2", context, conditional=True)
 
 
 def _neighbours(days: list[DigestDay], day: str) -> tuple[_Day | None, _Day | None]:
@@ -158,7 +158,9 @@ async def archive_page(request: Request) -> Response:
         {"label": _month_label(month), "days": [_as_day(entry) for entry in entries]}
         for month, entries in groupby(days, key=lambda entry: entry.day[:7])
     ]
-    return site.page(request, "archive.html.j2", {"months": months, "total": len(days)})
+    return site.page(
+        request, "archive.html.j2", {"months": months, "total": len(days)}, conditional=True
+    )
 
 
 def _month_label(month: str) -> str:

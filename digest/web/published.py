@@ -1,7 +1,8 @@
 """The machine-readable side: the live feed, topic feeds, RFC 5005 archives, and the OPML list.
 
-``feed.atom`` and ``topics/<slug>.atom`` are the files runs write into the data
-folder; they are served as they are (a reverse proxy may serve them straight
+``feed.atom``, ``feed.json`` and ``topics/<slug>.atom`` / ``.json`` are the
+files runs write into the data folder (with ``feed.xsl``, the stylesheet that
+makes an Atom feed read as a page in a browser); they are served as they are (a reverse proxy may serve them straight
 from disk instead, see ``deploy/``). Archive documents are rendered from
 history on request. A quiet day is a valid feed with no new entries, never an
 error; a feed that is missing altogether is a 503 with ``Retry-After``.
@@ -10,22 +11,27 @@ error; a feed that is missing altogether is a 503 with ``Retry-After``.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ..locations import data_files, templates_dir, urls
+from ..locations import DataFiles, data_files, templates_dir, urls
 from ..pipeline.archives import render_archive
+from ..pipeline.reader_feeds import render_reader_feed
+from ..render.feed import feed_as_page, feed_stylesheet
 from ..render.pages import render
 from .context import Site, site_of
-from .feeds import ATOM, OPML, Representation, conditional_response
+from .feeds import ATOM, JSON_FEED, OPML, XSL, Representation, conditional_response
 
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")  # the slugs [[topics]] allows
 ARCHIVE_CACHE = "public, max-age=86400"  # closed days; an entry may still be revised
 OPML_CACHE = "public, max-age=3600"
+STYLESHEET_CACHE = "public, max-age=86400"
 
 
 def _feed_cache(site: Site) -> str:
@@ -73,26 +79,108 @@ _CONDITIONAL = (b"if-none-match", b"if-modified-since")
 
 
 async def live_feed(request: Request) -> Response:
+    return _live(request, lambda files: files.feed, ATOM)
+
+
+def wants_page(request: Request) -> bool:
+    """A browser opening the feed as a page (not a reader, not a fetch() from a web app)."""
+    return request.headers.get(
+        "sec-fetch-dest"
+    ) == "document" and "text/html" in request.headers.get("accept", "")
+
+
+# The transform takes ~0.1 s for a 500-entry feed; a feed changes once a run.
+_page_of = lru_cache(maxsize=16)(feed_as_page)
+
+
+def _as_page(request: Request, representation: Representation, cache_control: str) -> Response:
+    page = Representation.of(
+        _page_of(representation.body), representation.last_modified, "text/html; charset=utf-8"
+    )
+    response = conditional_response(request, page, cache_control=cache_control)
+    response.headers["Vary"] = "Accept-Encoding, Sec-Fetch-Dest"
+    return response
+
+
+async def live_json_feed(request: Request) -> Response:
+    return _live(request, lambda files: files.feed_json, JSON_FEED)
+
+
+def _live(request: Request, which: Callable[[DataFiles], Path], media_type: str) -> Response:
     site = site_of(request)
-    representation = site.files.get(data_files(site.settings).feed)
+    representation = site.files.get(which(data_files(site.settings)), media_type)
     if representation is None:
         return site.message(
             request, 503, "The feed is not written yet", "It appears after the first run.",
             headers={"Retry-After": "300"},
         )  # fmt: skip
+    if media_type == ATOM and wants_page(request):
+        return _as_page(request, representation, _feed_cache(site))
     return conditional_response(request, representation, cache_control=_feed_cache(site))
 
 
 async def topic_feed(request: Request) -> Response:
+    return _topic(request, ATOM)
+
+
+async def topic_json_feed(request: Request) -> Response:
+    return _topic(request, JSON_FEED)
+
+
+async def stylesheet(request: Request) -> Response:
+    """The XSLT the Atom feeds name in ``<?xml-stylesheet?>`` (runs also write it beside them)."""
     site = site_of(request)
+    representation = Representation.of(feed_stylesheet(), site.started, XSL)
+    return conditional_response(request, representation, cache_control=STYLESHEET_CACHE)
+
+
+READER_CACHE = "private, max-age=300"
+
+
+async def reader_feed(request: Request) -> Response:
+    """A reader's private feed (Atom or JSON Feed); a forged or revoked token is a 404."""
+    site = site_of(request)
+    token, kind = str(request.path_params["token"]), str(request.path_params["kind"])
+    now = site.clock()
+    found = (
+        await site.query(
+            lambda db: render_reader_feed(site.settings, db, site.tokens, token, kind=kind, now=now)
+        )
+        if kind in ("atom", "json")
+        else None
+    )
+    if found is None:
+        return site.message(
+            request, 404, "No such feed", "This feed address is not (or no longer) valid."
+        )
+    media_type = ATOM if kind == "atom" else JSON_FEED
+    representation = Representation.of(
+        found.body, max(found.last_modified, site.started), media_type
+    )
+    if kind == "atom" and wants_page(request):
+        response = _as_page(request, representation, READER_CACHE)
+    else:
+        response = conditional_response(request, representation, cache_control=READER_CACHE)
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _topic(request: Request, media_type: str) -> Response:
+    site = site_of(request)
+    files = data_files(site.settings)
     slug = str(request.path_params["slug"])
     representation = (
-        site.files.get(data_files(site.settings).topic_feed(slug))
+        site.files.get(
+            (files.topic_json_feed if media_type == JSON_FEED else files.topic_feed)(slug),
+            media_type,
+        )
         if _SLUG.fullmatch(slug)
         else None
     )
     if representation is None:
         return site.message(request, 404, "No such feed", "This digest has no feed by that name.")
+    if media_type == ATOM and wants_page(request):
+        return _as_page(request, representation, _feed_cache(site))
     return conditional_response(request, representation, cache_control=_feed_cache(site))
 
 

@@ -146,7 +146,7 @@ def choices(form: FormData, name: str, allowed: Mapping[str, object] | set[str])
 
 
 def security_headers(*, hsts: bool) -> dict[str, str]:
-    """The headers every response carries; HSTS only when the public URL is https."""
+    """The headers every response carries; HSTS only for a request that came over https."""
     headers = {
         "content-security-policy": CSP,
         "x-frame-options": "DENY",
@@ -161,23 +161,33 @@ def security_headers(*, hsts: bool) -> dict[str, str]:
 
 
 class SecurityHeaders:
-    """Add the security headers to every response that does not set them itself."""
+    """Add the security headers to every response that does not set them itself.
 
-    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
+    HSTS goes only on responses to requests that came over https (RFC 6797
+    §7.2: never over plain HTTP); behind a proxy uvicorn takes the scheme from
+    ``X-Forwarded-Proto`` of a trusted proxy (``--forwarded-allow-ips``).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.headers = [
-            (name.encode(), value.encode()) for name, value in security_headers(hsts=hsts).items()
-        ]
+        self.by_scheme = {
+            secure: [
+                (name.encode(), value.encode())
+                for name, value in security_headers(hsts=secure).items()
+            ]
+            for secure in (False, True)
+        }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        headers = self.by_scheme[scope.get("scheme") == "https"]
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", [])}
-                extra = [(name, value) for name, value in self.headers if name not in present]
+                extra = [(name, value) for name, value in headers if name not in present]
                 message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 

@@ -33,6 +33,7 @@ from ..history.subscribers import (
     update_preferences,
 )
 from ..locations import urls
+from ..pipeline.reader_feeds import feed_urls
 from ..pipeline.readers import WEEKDAYS, SubscriberError, normalise_address
 from ..render.confirmation import Confirmation
 from ..tokens import TokenError
@@ -258,6 +259,9 @@ def _preferences(
         "weekday": reader.weekday,
         "weekdays": [(number, name) for number, name in enumerate(_WEEKDAY_NAMES)],
         "unsubscribe_url": request.url.path.replace("/preferences/", "/unsubscribe/", 1),
+        "feed_urls": (
+            feed_urls(site.settings, site.tokens, reader) if reader.status == "active" else None
+        ),
     }
     return site.page(
         request, "preferences.html.j2", context, status=status, form=True, headers=_ROBOTS

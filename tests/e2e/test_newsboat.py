@@ -15,9 +15,11 @@ import subprocess
 from pathlib import Path
 
 import feedparser
+import httpx
 import pytest
 
 from digest.web import create_app
+from tests.web.test_reader_feeds import ADA, served, url_of
 from tests.web_server import EXAMPLES, RequestLog, digest_run, live_server
 
 pytestmark = pytest.mark.skipif(
@@ -76,3 +78,26 @@ def test_newsboat_reads_the_feed_and_then_asks_conditionally(tmp_path: Path) -> 
         newer = feedparser.parse(server.settings.data_dir / "feed.atom")
         assert len(newer.entries) > len(expected)
         assert cached_items(home) == sorted((entry.id, entry.title) for entry in newer.entries)
+
+
+def test_newsboat_reads_a_readers_private_feed(tmp_path: Path) -> None:
+    home = tmp_path / "reader"
+    home.mkdir()
+    with served(tmp_path) as (server, _):
+        address = url_of(server, ADA)
+        (home / "urls").write_text(address + "\n")
+        (home / "config").write_text("download-retries 1\n")
+        newsboat(home, "reload")
+        expected = sorted(
+            (entry.id, entry.title) for entry in feedparser.parse(httpx_get(address)).entries
+        )
+
+    assert [title for _, title in expected] == sorted(
+        ["Agents That Plan", "Pretraining Web Agents"]
+    )
+    assert cached_items(home) == expected
+
+
+def httpx_get(url: str) -> bytes:
+
+    return httpx.get(url).content

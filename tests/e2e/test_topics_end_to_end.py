@@ -129,9 +129,11 @@ def test_below_min_papers_the_reader_gets_no_mail_and_the_ledger_says_why(
 
 def test_every_topic_has_its_own_feed_with_every_match_and_reasons(ran: dict[str, Any]) -> None:
     topics = ran["home"] / "data" / "topics"
-    assert sorted(path.name for path in topics.iterdir()) == [
-        "diffusion.atom", "language-models.atom", "meridian.atom", "seismology.atom",
-    ]  # fmt: skip
+    slugs = ["diffusion", "language-models", "meridian", "seismology"]
+    # Each topic is an Atom feed and its JSON Feed twin.
+    assert sorted(path.name for path in topics.iterdir()) == sorted(
+        f"{slug}.{kind}" for slug in slugs for kind in ("atom", "json")
+    )
     feed = feedparser.parse((topics / "diffusion.atom").read_bytes())
     assert not feed.bozo
     assert feed.feed.id == "http://localhost:8000/topics/diffusion.atom"

@@ -77,8 +77,12 @@ def served(
 
 
 def links(feed: bytes) -> dict[str, str]:
+    """The first link of each rel (the HTML alternate comes before the JSON Feed one)."""
     root = ElementTree.fromstring(feed)
-    return {link.get("rel", ""): link.get("href", "") for link in root.findall(f"{ATOM}link")}
+    found: dict[str, str] = {}
+    for link in root.findall(f"{ATOM}link"):
+        found.setdefault(link.get("rel", ""), link.get("href", ""))
+    return found
 
 
 def entry_ids(feed: bytes) -> list[str]:
