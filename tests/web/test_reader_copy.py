@@ -136,15 +136,23 @@ def test_a_copy_link_that_was_altered_does_not_work(tmp_path: Path) -> None:
 # --- axe-core on every page ----------------------------------------------------------
 
 
-def serious(browser: Browser, url: str, name: str) -> list[dict[str, Any]]:
+LOOKS = {"": (1100, "light"), "-phone": (390, "light"), "-dark": (1100, "dark")}
+
+
+def serious(browser: Browser, url: str, name: str, look: str = "") -> list[dict[str, Any]]:
     if not AXE_JS.exists():
         pytest.skip(f"axe-core is not installed at {AXE_JS} (.ci/run installs it with npm)")
+    width, scheme = LOOKS[look]
     # The pages' CSP allows no script: axe is injected past it, as a developer tool would.
-    context = browser.new_context(viewport={"width": 1100, "height": 900}, bypass_csp=True)
+    context = browser.new_context(
+        viewport={"width": width, "height": 900},
+        color_scheme=scheme,  # type: ignore[arg-type]
+        bypass_csp=True,
+    )
     page = context.new_page()
     page.goto(url)
     OUTPUT.mkdir(exist_ok=True)
-    page.screenshot(path=str(OUTPUT / f"page-{name}.png"), full_page=True)
+    page.screenshot(path=str(OUTPUT / f"page-{name}{look}.png"), full_page=True)
     page.add_script_tag(content=AXE_JS.read_text(encoding="utf-8"))
     found: list[dict[str, Any]] = page.evaluate(
         """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
@@ -178,5 +186,9 @@ def test_axe_finds_nothing_serious_on_any_page(browser: Browser, tmp_path: Path)
             "not-found": "/nowhere",
         }
         found = {name: serious(browser, server.url(path), name) for name, path in pages.items()}
+        # The reading pages also on a phone and in dark mode (screenshots kept for review).
+        for name in ("home", "day", "reader-copy"):
+            for look in ("-phone", "-dark"):
+                found[name + look] = serious(browser, server.url(pages[name]), name, look)
 
-    assert found == {name: [] for name in pages}
+    assert found == {name: [] for name in found}
