@@ -118,6 +118,27 @@ def test_a_topic_readers_copy_is_their_mail_in_order_then_the_rest(tmp_path: Pat
     assert sections_in_mail
 
 
+def test_the_day_page_and_home_page_rank_as_a_reader_without_topics_gets_it(
+    tmp_path: Path,
+) -> None:
+    with SmtpSink() as sink, serve(tmp_path, sink) as server:
+        add_reader(server, [])
+        digest_run(server.config, EXAMPLES)
+        (mail,) = sink.parsed()
+        home = httpx.get(server.url("/")).text
+        day = re.search(r'href="[^"]*/digests/(\d{4}-\d{2}-\d{2})"', home)
+        assert day
+        page = httpx.get(server.url(f"/digests/{day[1]}")).text
+
+    in_mail = mail_titles(html_part(mail))
+    assert len(in_mail) == SHOWN
+    assert page_titles(page)[:SHOWN] == in_mail
+    on_home = [
+        unescape(t) for t in re.findall(r'<a class="line-title" href="[^"]+">([^<]+)</a>', home)
+    ]
+    assert on_home[:SHOWN] == in_mail
+
+
 def test_a_copy_link_that_was_altered_does_not_work(tmp_path: Path) -> None:
     with SmtpSink() as sink, serve(tmp_path, sink) as server:
         reader_id = add_reader(server, [])
