@@ -3,8 +3,9 @@
 :func:`paper_entry` is the only place that decides what a paper's entry says
 and in which order: the linked title, the authors (the first few, then "et
 al."), one meta line (organisation · author count · upvotes · category · the
-reason, each said once), a TL;DR, and a row of links (arXiv · PDF · Hugging
-Face · DOI, each only when known). Templates and the feed only lay it out, so
+reason, each said once), a TL;DR (Hugging Face's AI summary, labelled as such,
+else the abstract's first sentence or two), and a row of links (arXiv · PDF ·
+Hugging Face · Code (★ stars) · Project · DOI, each only when known). Templates and the feed only lay it out, so
 the mail's text and HTML parts, the day page and the feed cannot drift apart.
 
 Every string here is plain text (:func:`.text.plain`) and every URL passed
@@ -23,7 +24,7 @@ from ..model import StoredPaper
 from .links import paper_link, safe_http_url
 from .text import plain, plural, shorten
 
-__all__ = ["Entry", "Link", "authors_short", "first_sentences", "paper_entry"]
+__all__ = ["AI_SUMMARY_LABEL", "Entry", "Link", "authors_short", "first_sentences", "paper_entry"]
 
 AUTHORS_IN_MAIL = 3  # "A, B, C et al.": enough to recognise a group, one line on a phone
 _TLDR_CHARS = 280  # two sentences of a typical abstract; a longer first sentence is cut
@@ -33,6 +34,8 @@ _TLDR_ENOUGH = 120  # one sentence this long says enough on its own
 # and "Fig. 3a" mostly stay whole because lower case follows.
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"“(])")
 _HF_HOSTS = ("huggingface.co", "hf.co")
+# HF writes ai_summary with a model; a reader should know it is not the authors' words.
+AI_SUMMARY_LABEL = "TL;DR (AI summary by Hugging Face)"
 
 
 @dataclass(frozen=True)
@@ -75,14 +78,15 @@ def paper_entry(
 ) -> Entry:
     """The entry for ``paper``, numbered ``number`` in its list; ``reason`` says why it is here."""
     abstract = plain(paper.abstract)
+    summary = plain(paper.details.ai_summary)
     return Entry(
         number=number,
         title=plain(paper.title) or "(untitled)",
         url=paper_link(paper),
         authors=authors_short(paper.authors, authors_shown),
         meta=_meta(paper, plain(reason)),
-        tldr=first_sentences(abstract),
-        tldr_label="",
+        tldr=summary or first_sentences(abstract),
+        tldr_label=AI_SUMMARY_LABEL if summary else "",
         abstract=abstract,
         links=_links(paper),
     )
@@ -125,7 +129,8 @@ def _meta(paper: StoredPaper, reason: str) -> tuple[str, ...]:
     # A count with no names is a fact about the paper, not an author: it goes here.
     count = plural(total, "author") if total and not names else ""
     upvotes = plural(paper.upvotes, "upvote") if paper.upvotes else ""
-    category = plain(paper.categories[0]) if paper.categories else ""
+    primary = paper.details.primary_category or (paper.categories[0] if paper.categories else "")
+    category = plain(primary)
     # The reason already names the signals and the listing it came from; say them once.
     if upvotes and upvotes.rstrip("s") in reason:
         upvotes = ""
@@ -136,18 +141,32 @@ def _meta(paper: StoredPaper, reason: str) -> tuple[str, ...]:
 
 
 def _links(paper: StoredPaper) -> tuple[Link, ...]:
+    details = paper.details
     links: list[Link] = []
+    pdf = safe_http_url(details.pdf_url)
     if paper.arxiv_id:
         arxiv = quote(paper.arxiv_id)
-        links += [
-            Link("arXiv", f"https://arxiv.org/abs/{arxiv}"),
-            Link("PDF", f"https://arxiv.org/pdf/{arxiv}"),
-        ]
+        links.append(Link("arXiv", f"https://arxiv.org/abs/{arxiv}"))
+        pdf = pdf or f"https://arxiv.org/pdf/{arxiv}"
+    if pdf:
+        links.append(Link("PDF", pdf))
     own = safe_http_url(paper.url)
-    if own and all(own != link.url for link in links):
+    hf_page = safe_http_url(details.hf_url)
+    if own and _is_hugging_face((urlsplit(own).hostname or "").lower()):
+        hf_page = hf_page or own
+    elif own and all(own != link.url for link in links):
         links.append(Link(_site_label(own), own))
-    elif paper.arxiv_id and _seen_on_hugging_face(paper):
-        links.append(Link("Hugging Face", f"https://huggingface.co/papers/{quote(paper.arxiv_id)}"))
+    if hf_page is None and paper.arxiv_id and _seen_on_hugging_face(paper):
+        hf_page = f"https://huggingface.co/papers/{quote(paper.arxiv_id)}"
+    if hf_page:
+        links.append(Link("Hugging Face", hf_page))
+    code = safe_http_url(details.github_repo)
+    if code:
+        stars = details.github_stars
+        links.append(Link(f"Code (\u2605 {stars:,})" if stars else "Code", code))
+    project = safe_http_url(details.project_page)
+    if project:
+        links.append(Link("Project", project))
     if paper.doi:
         links.append(Link("DOI", f"https://doi.org/{quote(paper.doi)}"))
     if not links:

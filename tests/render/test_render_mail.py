@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from email import message_from_bytes, policy
@@ -12,8 +13,9 @@ from html import escape, unescape
 import pytest
 
 from digest.errors import ConfigError, PermanentDeliveryError
+from digest.history.papers import record_sightings
 from digest.model import Digest
-from digest.render.entry import paper_entry
+from digest.render.entry import AI_SUMMARY_LABEL, paper_entry
 from digest.render.mail import (
     MailMeta,
     Recipient,
@@ -23,7 +25,11 @@ from digest.render.mail import (
     render_digest,
 )
 from digest.render.text import authors_line, detex_accents, plain, shorten
+from digest.sources.hf import parse_api
 from tests.factories import FIRST_SEEN, make_digest, make_stored_paper
+from tests.support import fixture
+
+HF_API = "https://huggingface.co/api/daily_papers"
 
 DAY = date(2025, 3, 12)
 SENT = datetime(2025, 3, 12, 7, 30, tzinfo=UTC)
@@ -483,3 +489,41 @@ def test_abstract_full_shows_the_whole_abstract_and_none_shows_none() -> None:
     whole = " ".join(plain(LONG_ABSTRACT).split())
     assert whole in " ".join(full_text.split()) and whole in " ".join(full_html.split())
     assert "Sparse routing" not in none_text and "Sparse routing" not in none_html
+
+
+# --- a recorded Hugging Face day: the TL;DR and the links the API gives ---------------
+
+
+def test_a_recorded_hf_day_shows_hfs_tldr_and_code_project_links_in_both_parts(
+    db: sqlite3.Connection,
+) -> None:
+    page = parse_api(fixture("hf_daily_papers_2025-03-12.json"), HF_API)
+    result = record_sightings(
+        db, page.papers, source=HF_API, run_id=None, now=SENT, tag_authority="example.org"
+    )
+    digest = Digest(id=1, created=FIRST_SEEN, papers=result.novel)
+    text, html = bodies(send(digest))
+    flat_text, flat_html = " ".join(text.split()), " ".join(unescape(html).split())
+
+    replay = next(p for p in result.novel if p.arxiv_id == "2503.08123")
+    entry = paper_entry(1, replay)
+    assert entry.tldr_label == AI_SUMMARY_LABEL
+    assert entry.tldr == (
+        "Sparse replay buffers recover most of the forgetting gap in continual instruction tuning."
+    )
+    assert f"{AI_SUMMARY_LABEL}: {entry.tldr}" in flat_text
+    assert re.search(
+        rf"<b[^>]*>{re.escape(AI_SUMMARY_LABEL)}:</b> {re.escape(entry.tldr)}", flat_html
+    )
+    assert [(link.label, link.url) for link in entry.links] == [
+        ("arXiv", "https://arxiv.org/abs/2503.08123"),
+        ("PDF", "https://arxiv.org/pdf/2503.08123"),
+        ("Hugging Face", "https://huggingface.co/papers/2503.08123"),
+        ("Code (\u2605 128)", "https://github.com/example-lab/sparse-replay"),
+        ("Project", "https://sparse-replay.github.io"),
+    ]
+    for paper in result.novel:
+        for link in paper_entry(1, paper).links:
+            assert link.url in text and f'href="{escape(link.url)}"' in html
+            assert re.search(rf">{re.escape(escape(link.label))}</a>", html)
+    assert _links(text, html=False) == _links(html, html=True)
