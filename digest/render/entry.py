@@ -5,8 +5,9 @@ and in which order: the linked title, the authors (the first few, then "et
 al."), one meta line (organisation · author count · upvotes · category · the
 reason, each said once), a TL;DR (Hugging Face's AI summary, labelled as such,
 else the abstract's first sentence or two), and a row of links (arXiv · PDF ·
-Hugging Face · Code (★ stars) · Project · DOI, each only when known). Templates and the feed only lay it out, so
-the mail's text and HTML parts, the day page and the feed cannot drift apart.
+Hugging Face · Code (★ stars) · Project · DOI, each only when known).
+Templates and the feed only lay it out, so the mail's text and HTML parts, the
+day page and the feed cannot drift apart.
 
 Every string here is plain text (:func:`.text.plain`) and every URL passed
 :func:`.links.safe_http_url` or was built by us from an id; escaping is the
