@@ -68,6 +68,10 @@ class Urls:
     def preferences(self, token: str) -> str:
         return f"{self.base}/preferences/{token}"
 
+    def reader_copy(self, token: str) -> str:
+        """A reader's own copy of one newsletter, as a page (see web.reader)."""
+        return f"{self.base}/read/{token}"
+
 
 @dataclass(frozen=True)
 class DataFiles:

@@ -1,4 +1,4 @@
-"""Signed tokens for links in mail and pages (unsubscribe, preferences, confirm a sign-up) and forms.
+"""Signed tokens for links in mail and pages (unsubscribe, preferences, browser copy, confirm) and forms.
 
 Tokens are HMAC-signed with the site secret (itsdangerous), so a reader can
 only act on their own subscription; a forged or altered token fails the
@@ -56,6 +56,7 @@ class Tokens:
     def __init__(self, secret: str, *, clock: Callable[[], float] = _seconds_now) -> None:
         """``clock`` (seconds since the epoch) stamps and ages confirmation tokens."""
         self._subscriber = URLSafeSerializer(secret, salt="digest.subscriber")
+        self._copy = URLSafeSerializer(secret, salt="digest.copy")
         self._confirm = URLSafeTimedSerializer(
             secret, salt="digest.confirm", signer=_clocked_signer(clock)
         )
@@ -94,6 +95,24 @@ class Tokens:
         ):
             raise TokenError("this feed address is not valid")
         return value[0], value[1]
+
+    def for_copy(self, subscriber_id: int, after_digest: int, through_digest: int) -> str:
+        """A reader's browser copy of one mail (the digests after one, through another)."""
+        return str(self._copy.dumps([subscriber_id, after_digest, through_digest]))
+
+    def copy_of(self, token: str) -> tuple[int, int, int]:
+        """``(subscriber id, after digest, through digest)`` of a browser-copy token."""
+        try:
+            value = self._copy.loads(token)
+        except BadSignature as error:
+            raise TokenError("this link is not valid (it may have been altered)") from error
+        if not (
+            isinstance(value, list)
+            and len(value) == 3
+            and all(isinstance(n, int) and not isinstance(n, bool) for n in value)
+        ):
+            raise TokenError("this link is not valid")
+        return value[0], value[1], value[2]
 
     def for_confirmation(self, subscriber_id: int) -> str:
         return str(self._confirm.dumps(subscriber_id))

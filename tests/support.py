@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 FIXTURES = Path(__file__).parent / "fixtures"
 OUTPUT = Path(__file__).parent / "output"  # screenshots for review (git-ignored)
+# axe-core's browser bundle, installed by .ci/run (npm install --prefix .ci axe-core).
+AXE_JS = Path(
+    os.environ.get(
+        "AXE_CORE_JS", Path(__file__).parents[1] / ".ci/node_modules/axe-core/axe.min.js"
+    )
+)
 
 # Debian's chromium, never a downloaded browser; the flags keep it off the network
 # (this machine's closed network refuses Chromium's background connections).

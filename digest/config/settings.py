@@ -115,6 +115,16 @@ def _timezone_name(value: Any) -> str:
     return name
 
 
+ABSTRACT_MODES = ("tldr", "full", "none")
+
+
+def _abstract_mode(value: Any) -> str:
+    mode = _text(value).strip().lower()
+    if mode not in ABSTRACT_MODES:
+        raise ValueError(f"must be one of {', '.join(map(repr, ABSTRACT_MODES))}")
+    return mode
+
+
 def _no_newlines(value: Any) -> str:
     text = _text(value)
     if "\r" in text or "\n" in text:
@@ -256,6 +266,12 @@ class MailSettings:
         30,
         'Papers shown in one mail; the rest is one "and N more" link.',
         _positive_int,
+    )
+    abstract: str = setting(
+        "tldr",
+        "What a mail shows of each abstract: `tldr` (Hugging Face's summary, else the "
+        "abstract's first sentence or two), `full`, or `none`.",
+        _abstract_mode,
     )
     min_papers: int = setting(
         1,

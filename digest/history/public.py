@@ -62,6 +62,12 @@ def papers_digested_on(db: sqlite3.Connection, day: str) -> list[StoredPaper] | 
     return list(papers.values())
 
 
+def last_digest_on(db: sqlite3.Connection, day: str) -> int | None:
+    """The id of the last digest of ``day`` (None: no digest that day)."""
+    row = db.execute("SELECT max(id) FROM digests WHERE day = ?", (day,)).fetchone()
+    return None if row is None or row[0] is None else int(row[0])
+
+
 def papers_first_seen_on(db: sqlite3.Connection, day: str) -> list[StoredPaper]:
     """Papers history first saw on the UTC day ``day``, newest first (an archive document)."""
     cursor = db.execute(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from ..config import Settings, TopicConfig
@@ -105,6 +106,7 @@ class Newsletter:
         if subscriber is None:
             return Recipient(address=delivery.recipient, view_url=view_url)
         token = self.tokens.for_subscriber(subscriber.id)
+        view_url = reader_copy_url(self.settings, self.tokens, delivery) or view_url
         mailto = self.settings.mail.unsubscribe_mailto
         return Recipient(
             address=delivery.recipient,
@@ -113,28 +115,12 @@ class Newsletter:
             unsubscribe_mailto=f"mailto:{mailto}?subject=unsubscribe%20{token}" if mailto else None,
             view_url=view_url,
             feed_url=feed_urls(self.settings, self.tokens, subscriber)[0],
+            preferences_url=urls(self.settings).preferences(token),
         )
 
     def topics_of(self, slugs: Sequence[str], *, who: str) -> tuple[TopicConfig, ...] | None:
-        """A reader's configured topics, in config order (empty: everything).
-
-        A topic removed from digest.toml ("orphaned") gives what ``[mail]
-        orphaned_topics`` says: ``"all"`` turns the reader into one who gets
-        every paper, ``"none"`` drops it, and a reader left with no topic at all
-        gets nothing (``None``): never silently everything.
-        """
-        topics = tuple(topic for topic in self.settings.topics if topic.slug in slugs)
-        gone = sorted(set(slugs) - {topic.slug for topic in topics})
-        if not gone:
-            return topics
-        policy = self.settings.mail.orphaned_topics
-        log.warning(
-            "%s: topic(s) %s no longer configured (mail.orphaned_topics = %s)",
-            who, ", ".join(gone), policy,
-        )  # fmt: skip
-        if policy == "all":
-            return ()
-        return topics or None
+        """A reader's configured topics (see :func:`configured_topics`)."""
+        return configured_topics(self.settings, slugs, who=who)
 
     def orphan_reason(self, slugs: Sequence[str]) -> str:
         gone = sorted(set(slugs) - {topic.slug for topic in self.settings.topics})
@@ -147,28 +133,18 @@ class Newsletter:
         self, papers: Sequence[StoredPaper], topics: Sequence[TopicConfig], digest: Digest
     ) -> tuple[RenderedDigest, int]:
         """Rank ``papers`` for a reader of ``topics`` and render them; also return how many."""
-        index = SearchIndex(self.db)
-        weights = Weights.from_settings(self.settings)
-        sections = for_reader(papers, topics, index, weights, digest.created)
-        picks = best_first(sections)
-        titled = [
-            Section(
-                s.topic.title,
-                tuple(p.paper.id for p in s.picks),
-                topic_feed_url(self.settings, s.topic),
-            )
-            for s in sections
-            if s.topic is not None
-        ]
+        # Only the papers the cap lets through are shown, so only they need a reason.
+        chosen = reader_list(
+            self.settings, self.db, papers, topics, digest.created, explained=self.meta.max_papers
+        )
         rendered = render_digest(
-            Digest(id=digest.id, created=digest.created, papers=tuple(p.paper for p in picks)),
+            Digest(id=digest.id, created=digest.created, papers=chosen.papers),
             self.meta,
             day=digest.created.date(),
-            # Only the papers the cap lets through are shown, so only they need a reason.
-            reasons=explain(picks[: self.meta.max_papers], index),
-            sections=titled if topics else None,
+            reasons=chosen.reasons,
+            sections=chosen.sections,
         )
-        return rendered, len(picks)
+        return rendered, len(chosen.papers)
 
     def _render(
         self, after: int, through: int, topics: tuple[TopicConfig, ...]
@@ -192,3 +168,105 @@ class Newsletter:
         for subscriber in list_subscribers(self.db, origin="config"):
             if subscriber.email.lower() not in configured:
                 set_status(self.db, subscriber.id, "unsubscribed", now)
+
+
+@dataclass(frozen=True)
+class ReaderList:
+    """What one reader gets from a set of papers: best first, their sections, the reasons."""
+
+    papers: tuple[StoredPaper, ...]
+    sections: tuple[Section, ...] | None  # None: no topics, one untitled list
+    reasons: dict[int, str]
+
+
+def reader_list(
+    settings: Settings,
+    db: sqlite3.Connection,
+    papers: Sequence[StoredPaper],
+    topics: Sequence[TopicConfig],
+    created: datetime,
+    *,
+    explained: int | None = None,
+) -> ReaderList:
+    """The papers a reader of ``topics`` gets, ranked as of ``created`` (the digest's time).
+
+    The mail and the reader's browser copy both come from here, so they cannot
+    disagree on order. ``explained`` limits the reasons to the first papers.
+    """
+    index = SearchIndex(db)
+    weights = Weights.from_settings(settings)
+    sections = for_reader(papers, topics, index, weights, created)
+    picks = best_first(sections)
+    titled = tuple(
+        Section(
+            s.topic.title, tuple(p.paper.id for p in s.picks), topic_feed_url(settings, s.topic)
+        )
+        for s in sections
+        if s.topic is not None
+    )
+    reasons = explain(picks if explained is None else picks[:explained], index)
+    return ReaderList(tuple(p.paper for p in picks), titled if topics else None, reasons)
+
+
+def configured_topics(
+    settings: Settings, slugs: Sequence[str], *, who: str
+) -> tuple[TopicConfig, ...] | None:
+    """A reader's configured topics, in config order (empty: everything).
+
+    A topic removed from digest.toml ("orphaned") gives what ``[mail]
+    orphaned_topics`` says: ``"all"`` turns the reader into one who gets
+    every paper, ``"none"`` drops it, and a reader left with no topic at all
+    gets nothing (``None``): never silently everything.
+    """
+    topics = tuple(topic for topic in settings.topics if topic.slug in slugs)
+    gone = sorted(set(slugs) - {topic.slug for topic in topics})
+    if not gone:
+        return topics
+    policy = settings.mail.orphaned_topics
+    log.warning(
+        "%s: topic(s) %s no longer configured (mail.orphaned_topics = %s)",
+        who, ", ".join(gone), policy,
+    )  # fmt: skip
+    if policy == "all":
+        return ()
+    return topics or None
+
+
+@dataclass(frozen=True)
+class ReaderCopy:
+    """One reader's mail as a page: who, the digests' time, and their whole list."""
+
+    reader: Subscriber
+    created: datetime
+    chosen: ReaderList
+
+
+def reader_copy(
+    settings: Settings, db: sqlite3.Connection, subscriber_id: int, after: int, through: int
+) -> ReaderCopy | None:
+    """The list the mail for digests ``after``..``through`` showed this reader, ranked alike.
+
+    The same papers, topics and ranking time as :meth:`Newsletter.compose` used,
+    so the page shows the mail's papers in the mail's order, then the rest.
+    None when the reader or the digest is gone.
+    """
+    reader = get_subscriber(db, subscriber_id)
+    if reader is None or through <= after:
+        return None
+    try:
+        created = digest_created(db, through)
+    except KeyError:
+        return None
+    topics = configured_topics(settings, reader.topics, who=reader.email)
+    if topics is None:  # every topic gone: the mail was skipped, so the copy is empty
+        return ReaderCopy(reader, created, ReaderList((), None, {}))
+    papers = papers_between(db, after, through)
+    return ReaderCopy(reader, created, reader_list(settings, db, papers, topics, created))
+
+
+def reader_copy_url(settings: Settings, tokens: Tokens, delivery: Delivery) -> str | None:
+    """The signed link to a reader's own copy of the mail ``delivery`` sends (None: no reader)."""
+    if delivery.subscriber_id is None:
+        return None
+    token = tokens.for_copy(delivery.subscriber_id, delivery.from_digest_id, delivery.digest_id)
+    return urls(settings).reader_copy(token)

@@ -58,6 +58,7 @@ def mail_meta(settings: Settings) -> MailMeta:
         message_domain=mail_domain(settings),
         max_papers=settings.mail.max_papers,
         templates_dir=templates_dir(settings),
+        abstract=settings.mail.abstract,
     )
 
 

@@ -142,7 +142,7 @@ class BulkMessage:
         """What ``build_message(…).as_bytes(policy=SMTP)`` sends, decoded alike."""
         url = headers.unsubscribe_url(recipient.unsubscribe_url)
         mailto = headers.unsubscribe_mailto(recipient.unsubscribe_mailto)
-        values = _slot_values(recipient, unsubscribe=url or mailto or "")
+        values = _slot_values(recipient, self.meta, self.rendered, unsubscribe=url or mailto or "")
         text, html = self._bodies(values)
         if not text.fits(values):
             message = build_message(

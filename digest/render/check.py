@@ -22,7 +22,7 @@ from ..config import Settings
 from ..locations import templates_dir, urls
 from ..model import Digest, SourceHealth, StoredPaper
 from .alert import alert_message
-from .confirmation import Confirmation, build_confirmation
+from .confirmation import Confirmation, Reminder, build_confirmation, build_reminder
 from .mail import MailMeta, Recipient, build_message, render_digest
 from .pages import web_environment
 from .templates import shipped_folder, template_names
@@ -58,6 +58,7 @@ def _mail_problems(settings: Settings, folder: Path | None) -> Iterator[Template
     builders: list[tuple[str, Callable[[], object]]] = [
         ("email/digest.*.j2", lambda: _sample_newsletter(settings, folder)),
         ("email/confirm.*.j2", lambda: _sample_confirmation(settings)),
+        ("email/manage.*.j2", lambda: _sample_reminder(settings)),
         ("email/alert.txt.j2", lambda: _sample_alert(settings)),
     ]
     for name, build in builders:
@@ -87,7 +88,8 @@ def _sample_newsletter(settings: Settings, folder: Path | None) -> None:
         "reader@example.org",
         "Ada",
         unsubscribe_url=base.unsubscribe("sample-token"),
-        view_url=base.digest_page(SAMPLE_DAY.isoformat()),
+        view_url=base.reader_copy("sample-token"),
+        preferences_url=base.preferences("sample-token"),
     )
     build_message(rendered, reader, mail_meta, message_id="<check@example.org>", date=SAMPLE_TIME)
 
@@ -97,6 +99,11 @@ def _sample_confirmation(settings: Settings) -> None:
         "reader@example.org", urls(settings).confirm("sample-token"), ("Pre-training",), "weekly"
     )
     build_confirmation(settings, confirmation, now=SAMPLE_TIME, domain="example.org")
+
+
+def _sample_reminder(settings: Settings) -> None:
+    reminder = Reminder("reader@example.org", urls(settings).preferences("sample-token"))
+    build_reminder(settings, reminder, now=SAMPLE_TIME, domain="example.org")
 
 
 def _sample_alert(settings: Settings) -> None:

@@ -1,4 +1,4 @@
-"""The double opt-in mail: one message with a signed, expiring link.
+"""The sign-up mails: the double opt-in link, and the preferences link for a reader who signs up again.
 
 Built like the newsletter (docs/standards.md): ``multipart/alternative`` with a
 text part first and an HTML part last, From, To, Date and a unique Message-ID,
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -52,19 +53,56 @@ def build_confirmation(
     message["Message-ID"] = _message_id(confirmation.address, domain)
     message["MIME-Version"] = "1.0"
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834
+    _attach(message, settings, "email/confirm", context)
+    return message
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """For an address that signed up again while already a reader: where to change things."""
+
+    address: str
+    preferences_url: str
+
+
+def build_reminder(
+    settings: Settings, reminder: Reminder, *, now: datetime, domain: str
+) -> EmailMessage:
+    """The mail a reader gets on signing up again: their signed preferences link, nothing else."""
+    site_title = plain(settings.site.title)
+    context = {
+        "site_title": site_title,
+        "site_url": str(settings.site.base_url).rstrip("/") + "/",
+        "address": reminder.address,
+        "preferences_url": reminder.preferences_url,
+    }
+    message = EmailMessage()
+    message["From"] = headers.config_header(settings.mail.from_address, "mail.from_address")
+    message["To"] = headers.to_address(reminder.address, None)
+    message["Subject"] = f"You already get {site_title}: your preferences link"
+    message["Date"] = format_datetime(now.astimezone(UTC))
+    message["Message-ID"] = _message_id(reminder.address, domain, kind="manage")
+    message["MIME-Version"] = "1.0"
+    message["Auto-Submitted"] = "auto-generated"  # RFC 3834
+    _attach(message, settings, "email/manage", context)
+    return message
+
+
+def _attach(
+    message: EmailMessage, settings: Settings, template: str, context: Mapping[str, object]
+) -> None:
     message.make_alternative()
     folder = templates_dir(settings)
-    text = cap_line_octets(templates.render("email/confirm.txt.j2", context, templates_dir=folder))
-    html = templates.render("email/confirm.html.j2", context, templates_dir=folder)
+    text = cap_line_octets(templates.render(f"{template}.txt.j2", context, templates_dir=folder))
+    html = templates.render(f"{template}.html.j2", context, templates_dir=folder)
     for body, subtype in ((text, "plain"), (html, "html")):
         part = EmailMessage()
         part.set_content(body, subtype=subtype, charset="utf-8", cte="quoted-printable")
         del part["MIME-Version"]
         message.attach(part)
-    return message
 
 
-def _message_id(address: str, domain: str) -> str:
+def _message_id(address: str, domain: str, *, kind: str = "confirm") -> str:
     # Unique per mail (a second sign-up gets a second mail); the address is hashed, not shown.
     hashed = hashlib.sha256(address.lower().encode()).hexdigest()[:12]
-    return headers.checked_message_id(f"<confirm-{hashed}.{secrets.token_hex(8)}@{domain}>")
+    return headers.checked_message_id(f"<{kind}-{hashed}.{secrets.token_hex(8)}@{domain}>")

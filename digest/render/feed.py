@@ -23,7 +23,7 @@ from lxml import etree
 from ..model import StoredPaper
 from .links import config_url, paper_link, safe_http_url
 from .templates import shipped_folder
-from .text import authors_line, plain, plural
+from .text import authors_line, plain
 
 # An empty feed still needs an <updated> (RFC 4287 §4.1.1); a fixed epoch keeps
 # it deterministic instead of "now".
@@ -243,10 +243,9 @@ def _categories(paper: StoredPaper) -> list[str]:
 
 
 def _author_names(paper: StoredPaper) -> list[str]:
-    names = [name for name in map(plain, paper.authors) if name]
-    if names or not paper.author_count:
-        return names
-    return [plural(paper.author_count, "author")]
+    # Only names: a source that gave a count ("11 authors") gave no author to name,
+    # and the feed-level author covers RFC 4287's rule; the count is in the summary.
+    return [name for name in map(plain, paper.authors) if name]
 
 
 def _summary(paper: StoredPaper, reason: str | None) -> str:

@@ -21,22 +21,24 @@ from typing import Any
 
 from ..model import Digest, StoredPaper
 from . import headers, templates
+from .entry import AUTHORS_IN_MAIL, Entry, paper_entry
 from .headers import message_id_for
-from .links import config_url, paper_link
-from .text import authors_line, cap_line_octets, plain, plural, shorten
+from .links import config_url
+from .text import cap_line_octets, plain, plural, shorten
 
 __all__ = [
+    "Arrangement",
+    "Group",
     "MailMeta",
     "Recipient",
     "RenderedDigest",
     "Section",
+    "arrange",
     "build_message",
     "message_id_for",
     "render_digest",
 ]
 
-_ABSTRACT_CHARS = 600  # about six lines: enough to judge, the rest is one click away
-_AUTHORS_SHOWN = 5
 _PREHEADER_CHARS = 140  # what inbox lists show after the subject
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
@@ -67,6 +69,7 @@ class MailMeta:
     message_domain: str  # right-hand side of every Message-ID
     max_papers: int = 30
     templates_dir: Path | None = None  # the operator's overrides ([site] templates_dir)
+    abstract: str = "tldr"  # "tldr" | "full" | "none": see [mail] abstract
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,8 @@ class Recipient:
     name: str | None = None
     unsubscribe_url: str | None = None
     unsubscribe_mailto: str | None = None
-    view_url: str | None = None
+    view_url: str | None = None  # the reader's own copy of this mail, as a page
+    preferences_url: str | None = None
     feed_url: str | None = None  # the reader's private feed
 
 
@@ -102,18 +106,67 @@ class Section:
 
 
 @dataclass(frozen=True)
-class _Entry:
-    """What both templates show for one paper: plain strings, escaped by the template."""
+class Group:
+    """One titled part of a list as shown: its entries, numbered in display order."""
 
-    number: int
     title: str
-    link: str
-    authors: str
-    kicker: tuple[str, ...]
-    details: tuple[str, ...]
-    reason: str
-    abstract: str
-    shortened: bool
+    link: str | None
+    entries: tuple[Entry, ...]
+
+
+@dataclass(frozen=True)
+class Arrangement:
+    """A reader's list laid out: what the mail shows (``groups``), then ``rest`` (the page's)."""
+
+    groups: tuple[Group, ...]
+    rest: tuple[Entry, ...]
+
+    @property
+    def shown(self) -> tuple[Entry, ...]:
+        return tuple(entry for group in self.groups for entry in group.entries)
+
+
+def arrange(
+    papers: Sequence[StoredPaper],
+    *,
+    limit: int,
+    reasons: Mapping[int, str] | None = None,
+    sections: Sequence[Section] | None = None,
+    authors_shown: int = AUTHORS_IN_MAIL,
+) -> Arrangement:
+    """The first ``limit`` of ``papers`` (best first) under their sections, then the rest.
+
+    The mail shows ``groups``; the reader's browser copy shows the same groups
+    and then ``rest``, numbered on, so that "and N more" can point at paper
+    ``limit + 1`` of the same list.
+    """
+    reasons = reasons or {}
+    shown = papers[: max(limit, 0)]
+    if sections is None:
+        grouped: list[tuple[str, str | None, list[StoredPaper]]] = [("", None, list(shown))]
+    else:
+        by_id = {paper.id: paper for paper in shown}
+        grouped = [
+            (plain(s.title), s.link, [by_id[i] for i in s.paper_ids if i in by_id])
+            for s in sections
+        ]
+    groups: list[Group] = []
+    number = 0
+    for title, link, members in grouped:
+        if not members:
+            continue
+        entries = tuple(
+            paper_entry(number + n, p, reasons.get(p.id), authors_shown=authors_shown)
+            for n, p in enumerate(members, 1)
+        )
+        number += len(entries)
+        link = config_url(link, "Section.link") if link else None
+        groups.append(Group(title, link, entries))
+    rest = tuple(
+        paper_entry(number + n, p, reasons.get(p.id), authors_shown=authors_shown)
+        for n, p in enumerate(papers[len(shown) :], 1)
+    )
+    return Arrangement(tuple(groups), rest)
 
 
 def render_digest(
@@ -131,29 +184,31 @@ def render_digest(
     section's heading; the cap still keeps the first papers of ``digest.papers``
     (best first), whichever section they are in.
     """
-    shown = digest.papers[: max(meta.max_papers, 0)]
-    more = len(digest.papers) - len(shown)
-    context = _context(shown, more, len(digest.papers), meta, day, reasons or {}, sections)
+    arrangement = arrange(digest.papers, limit=meta.max_papers, reasons=reasons, sections=sections)
+    shown = len(arrangement.shown)
+    more = len(digest.papers) - shown
+    context = _context(
+        arrangement, more, len(digest.papers), meta, day, titled=sections is not None
+    )
     html = _inliner().inline(
         templates.render("email/digest.html.j2", context, templates_dir=meta.templates_dir)
     )
     text = templates.render("email/digest.txt.j2", context, templates_dir=meta.templates_dir)
-    return RenderedDigest(context["subject"], text, html, len(shown), more)
+    return RenderedDigest(context["subject"], text, html, shown, more)
 
 
 def _context(
-    papers: Sequence[StoredPaper],
+    arrangement: Arrangement,
     more: int,
     total: int,
     meta: MailMeta,
     day: date,
-    reasons: Mapping[int, str],
-    sections: Sequence[Section] | None,
+    *,
+    titled: bool,
 ) -> dict[str, Any]:
     headline = plural(total, "new paper") if total else "no new papers"
     site_title = plain(meta.site_title)
-    parts = _sections(papers, reasons, sections)
-    entries = [entry for part in parts for entry in part["papers"]]
+    entries = arrangement.shown
     return {
         "subject": f"{site_title} \u2014 {headline}, {_short_day(day)}",
         "site_title": site_title,
@@ -165,65 +220,13 @@ def _context(
         "headline": headline,
         "day": _long_day(day),
         "papers": entries,
-        "sections": parts,
+        "sections": arrangement.groups,
+        # Papers are h3 under a topic's h2, else h2 themselves: one heading per paper.
+        "paper_heading": "h3" if titled else "h2",
+        "abstract": meta.abstract,
         "more": more,
         "preheader": shorten(" \u00b7 ".join(e.title for e in entries[:4]), _PREHEADER_CHARS),
     }
-
-
-def _sections(
-    papers: Sequence[StoredPaper],
-    reasons: Mapping[int, str],
-    sections: Sequence[Section] | None,
-) -> list[dict[str, Any]]:
-    """The shown papers grouped for the templates, numbered 1… in display order."""
-    if sections is None:
-        groups: list[tuple[str, str | None, list[StoredPaper]]] = [("", None, list(papers))]
-    else:
-        by_id = {paper.id: paper for paper in papers}
-        groups = [
-            (plain(s.title), s.link, [by_id[i] for i in s.paper_ids if i in by_id])
-            for s in sections
-        ]
-    parts: list[dict[str, Any]] = []
-    number = 0
-    for title, link, members in groups:
-        if not members:
-            continue
-        entries = [_entry(number + n, p, reasons.get(p.id)) for n, p in enumerate(members, 1)]
-        number += len(entries)
-        link = config_url(link, "Section.link") if link else None
-        parts.append({"title": title, "link": link, "papers": entries})
-    return parts
-
-
-def _entry(number: int, paper: StoredPaper, reason: str | None) -> _Entry:
-    abstract = plain(paper.abstract)
-    short = shorten(abstract, _ABSTRACT_CHARS)
-    return _Entry(
-        number=number,
-        title=plain(paper.title) or "(untitled)",
-        link=paper_link(paper),
-        authors=authors_line(paper.authors, paper.author_count, _AUTHORS_SHOWN),
-        kicker=_kicker(paper),
-        details=_details(paper),
-        reason=plain(reason),
-        abstract=short,
-        shortened=short != abstract,
-    )
-
-
-def _kicker(paper: StoredPaper) -> tuple[str, ...]:
-    arxiv = f"arXiv:{plain(paper.arxiv_id)}" if paper.arxiv_id else ""
-    categories = ", ".join(filter(None, map(plain, paper.categories[:3])))
-    return tuple(filter(None, (arxiv, categories)))
-
-
-def _details(paper: StoredPaper) -> tuple[str, ...]:
-    upvotes = plural(paper.upvotes, "upvote") if paper.upvotes else ""
-    sources = ", ".join(filter(None, map(plain, paper.sources)))
-    via = f"via {sources}" if sources else ""
-    return tuple(filter(None, (plain(paper.organization), upvotes, via)))
 
 
 def _short_day(day: date) -> str:
@@ -256,18 +259,25 @@ def build_message(
     message["List-Id"] = f"<{headers.config_header(meta.list_id, 'MailMeta.list_id')}>"
     headers.add_list_unsubscribe(message, url, mailto)
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834 §5: no vacation replies
-    values = _slot_values(recipient, unsubscribe=url or mailto or "")
+    values = _slot_values(recipient, meta, rendered, unsubscribe=url or mailto or "")
     _attach_bodies(message, rendered, values, seed=message_id)
     return message
 
 
-def _slot_values(recipient: Recipient, *, unsubscribe: str) -> dict[str, str]:
-    view = recipient.view_url
+def _slot_values(
+    recipient: Recipient, meta: MailMeta, rendered: RenderedDigest, *, unsubscribe: str
+) -> dict[str, str]:
+    view = config_url(recipient.view_url, "Recipient.view_url") if recipient.view_url else ""
+    manage = recipient.preferences_url
+    # "and N more" opens the reader's copy at the first paper the mail left out.
+    fallback = meta.archive_url or meta.feed_url
     return {
         "name": plain(recipient.name),
         "address": plain(recipient.address),
         "unsubscribe": unsubscribe,  # Gmail's bulk rules want a visible link too
-        "view": config_url(view, "Recipient.view_url") if view else "",
+        "view": view,
+        "more": f"{view}#paper-{rendered.shown + 1}" if view else config_url(fallback, "MailMeta"),
+        "manage": config_url(manage, "Recipient.preferences_url") if manage else "",
         "feed": config_url(recipient.feed_url, "Recipient.feed_url") if recipient.feed_url else "",
     }
 

@@ -125,6 +125,8 @@ def source_name(label: str, categories: Sequence[str] = ()) -> str:
     'HF Daily Papers'
     >>> source_name("https://rss.arxiv.org/rss/cs.LG", ("cs.LG", "stat.ML"))
     'arXiv cs.LG'
+    >>> source_name("https://lab.example.org/feeds/papers.xml?key=1")
+    'lab.example.org/feeds/papers.xml'
     >>> source_name("/srv/pages/001_listing.txt")
     '001_listing.txt'
     """
@@ -140,9 +142,11 @@ def source_name(label: str, categories: Sequence[str] = ()) -> str:
         return "HF Daily Papers" if daily else "Hugging Face"
     if host == "arxiv.org" or host.endswith(".arxiv.org"):
         return f"arXiv {categories[0]}" if categories else "arXiv"
-    if parts.scheme == "file" or PurePosixPath(parts.path).suffix in _FILE_SUFFIXES:
-        return PurePosixPath(parts.path).name or host
-    return host or label
+    if parts.scheme == "file":
+        return PurePosixPath(parts.path).name or label
+    # host + path names one feed of a site that has several; never the query string.
+    path = parts.path.rstrip("/")
+    return f"{host}{path}" if host else label
 
 
 def _is_hugging_face(where: str) -> bool:

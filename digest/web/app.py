@@ -33,7 +33,7 @@ from ..deliver.transports import Transport, open_transport
 from ..locations import data_files, urls
 from ..pipeline.run import publish_feed
 from ..tokens import Tokens, load_secret
-from . import pages, published, subscribe
+from . import pages, published, reader, subscribe
 from .cadence import Cadence, FireTimes
 from .context import Site, site_of
 from .feeds import FeedFiles, preflight
@@ -85,6 +85,7 @@ ROUTES = [
     Route("/unsubscribe/{token}", subscribe.unsubscribe, methods=["POST"]),
     Route("/preferences/{token}", subscribe.preferences_page, methods=["GET"]),
     Route("/preferences/{token}", subscribe.save_preferences, methods=["POST"]),
+    Route("/read/{token}", reader.reader_copy_page, methods=["GET"]),
 ]
 
 
@@ -113,6 +114,7 @@ def create_app(
         limits=limits,
         by_address=RateLimiter(limits.subscribe_per_address, limits.address_window, seconds),
         by_client=RateLimiter(limits.subscribe_per_client, limits.client_window, seconds),
+        reminders=RateLimiter(limits.reminders_per_address, limits.address_window, seconds),
         transport_factory=transport_factory,
         files=FeedFiles(),
         cadence=Cadence(settings, fire_times),

@@ -45,6 +45,7 @@ class Site:
     limits: Limits
     by_address: RateLimiter
     by_client: RateLimiter
+    reminders: RateLimiter  # per reader address: signing up again mails the manage link once
     transport_factory: Callable[[Settings], Transport]
     files: FeedFiles
     cadence: Cadence

@@ -1,4 +1,8 @@
-"""The pages people read: the home page, each digest as a page, the archive, and the health check."""
+"""The pages people read: the home page, each digest as a page, the archive, and the health check.
+
+A day's page and the home page rank the day's papers as a reader without
+topics got them in the mail (:func:`digest.pipeline.newsletter.reader_list`).
+"""
 
 from __future__ import annotations
 
@@ -13,10 +17,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ..errors import StoreError
-from ..history.public import DigestDay, digest_days, last_finished_run, papers_digested_on
+from ..history.digests import digest_created
+from ..history.public import (
+    DigestDay,
+    digest_days,
+    last_digest_on,
+    last_finished_run,
+    papers_digested_on,
+)
 from ..locations import templates_dir, urls
-from ..model import StoredPaper
-from ..pipeline.selection import feed_reasons
+from ..pipeline.newsletter import ReaderList, reader_list
 from ..render.pages import icon, stylesheet
 from ..topics import source_name
 from .context import NO_STORE, Site, site_of
@@ -25,19 +35,17 @@ from .views import long_day, paper_views, short_day
 
 log = logging.getLogger(__name__)
 
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 HOME_PAPERS = 10  # the home page shows the start of the latest digest; the rest is a click away
 
 
-@dataclass(frozen=True)
-class _Papers:
-    """A day's papers and the line that says why each is there."""
-
-    papers: list[StoredPaper]
-    reasons: dict[int, str]
-
-
-def _with_reasons(db: sqlite3.Connection, papers: list[StoredPaper] | None) -> _Papers | None:
-    return None if papers is None else _Papers(papers, feed_reasons(db, papers))
+def _ranked_day(site: Site, db: sqlite3.Connection, day: str) -> ReaderList | None:
+    """A day's papers ranked as a reader with no topics got them (None: no digest that day)."""
+    papers = papers_digested_on(db, day)
+    last = last_digest_on(db, day)
+    if papers is None or last is None:
+        return None
+    return reader_list(site.settings, db, papers, (), digest_created(db, last))
 
 
 @dataclass(frozen=True)
@@ -49,7 +57,7 @@ class _Day:
 
 async def home(request: Request) -> Response:
     site = site_of(request)
-    latest = await site.query(_latest)
+    latest = await site.query(lambda db: _latest(site, db))
     context: dict[str, Any] = {
         "intro": _intro(site),
         "sources": sorted({source_name(source.label) for source in site.settings.sources}),
@@ -70,20 +78,20 @@ async def home(request: Request) -> Response:
     return site.page(request, "home.html.j2", context, form=True)
 
 
-def _latest(db: sqlite3.Connection) -> tuple[str, _Papers] | None:
+def _latest(site: Site, db: sqlite3.Connection) -> tuple[str, ReaderList] | None:
     days = digest_days(db, limit=1)
     if not days:
         return None
-    found = _with_reasons(db, papers_digested_on(db, days[0].day) or [])
-    assert found is not None
-    return days[0].day, found
+    found = _ranked_day(site, db, days[0].day)
+    return None if found is None else (days[0].day, found)
 
 
 def subscribe_form_context(site: Site, **values: Any) -> dict[str, Any]:
     """What the sign-up form needs: the topics to offer, and what the reader typed so far."""
     return {
         "topics": [{"slug": topic.slug, "title": topic.title} for topic in site.settings.topics],
-        "form": {"email": "", "topics": [], "frequency": "daily", **values},
+        "weekdays": list(enumerate(WEEKDAY_NAMES)),
+        "form": {"email": "", "topics": [], "frequency": "daily", "weekday": 0, **values},
         "error": values.get("error", ""),
     }
 
@@ -118,9 +126,7 @@ async def digest_page(request: Request) -> Response:
         moment = date.fromisoformat(day)
     except ValueError:
         return site.message(request, 404, "No such digest", "That is not a date we know.")
-    found, days = await site.query(
-        lambda db: (_with_reasons(db, papers_digested_on(db, day)), digest_days(db))
-    )
+    found, days = await site.query(lambda db: (_ranked_day(site, db, day), digest_days(db)))
     if found is None:
         return site.message(
             request, 404, "No digest that day", f"No digest went out on {long_day(moment)}."

@@ -48,6 +48,7 @@ class Limits:
 
     subscribe_per_address: int = 3  # confirmation mails to one address ...
     address_window: float = 24 * 3600  # ... per this many seconds
+    reminders_per_address: int = 1  # "you already get it" mails to one reader per address_window
     subscribe_per_client: int = 10  # sign-up attempts from one client address ...
     client_window: float = 3600  # ... per this many seconds
     body_bytes: int = 16 * 1024  # no form of ours is anywhere near this

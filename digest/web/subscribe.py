@@ -4,7 +4,8 @@
   mails after the answer is sent (a background task), so neither the words nor
   the timing say whether an address is already subscribed. A new or returning
   address is stored ``pending`` (origin ``web``) and gets a signed link that
-  expires; an active one gets nothing and keeps its preferences.
+  expires; an active one keeps its preferences and gets one mail with its
+  preferences link (rate-limited per address like every sign-up).
 - ``GET /confirm/<token>`` shows a button; only its ``POST`` confirms, because
   mail link scanners fetch every link they see.
 - ``POST /unsubscribe/<token>`` with ``List-Unsubscribe=One-Click`` unsubscribes
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.background import BackgroundTask
@@ -35,11 +37,11 @@ from ..history.subscribers import (
 from ..locations import urls
 from ..pipeline.reader_feeds import feed_urls
 from ..pipeline.readers import WEEKDAYS, SubscriberError, normalise_address
-from ..render.confirmation import Confirmation
+from ..render.confirmation import Confirmation, Reminder
 from ..tokens import TokenError
-from .confirmation import send_confirmation
+from .confirmation import send_confirmation, send_reminder
 from .context import NO_STORE, Site, client_address, site_of
-from .pages import subscribe_form_context
+from .pages import WEEKDAY_NAMES, subscribe_form_context
 from .security import FormError, choices, text_field
 
 log = logging.getLogger(__name__)
@@ -95,26 +97,33 @@ async def subscribe(request: Request) -> Response:
         return _too_many(site, request, wait)
     typed = str(form.get("email") or "")[: site.limits.email_chars]
     try:
-        address, topics, frequency = _sign_up_fields(site, form)
+        address, topics, frequency, weekday = _sign_up_fields(site, form)
     except (FormError, SubscriberError) as error:
         context = subscribe_form_context(site, email=typed, error=_sentence(error))
         return site.page(request, "subscribe.html.j2", context, status=400, form=True)
     wait = site.by_address.hit(address.lower())
     if wait:
         return _too_many(site, request, wait)
-    task = BackgroundTask(_sign_up, site, address, topics, frequency)
+    task = BackgroundTask(_sign_up, site, SignUp(address, topics, frequency, weekday))
     response = site.page(request, "check_inbox.html.j2", {"email": address}, cache=NO_STORE)
     response.background = task
     return response
 
 
-def _sign_up_fields(site: Site, form: FormData) -> tuple[str, list[str], str]:
+def _sign_up_fields(site: Site, form: FormData) -> tuple[str, list[str], str, int]:
     address = normalise_address(text_field(form, "email", site.limits.email_chars))
     topics = choices(form, "topics", {topic.slug for topic in site.settings.topics})
     frequency = text_field(form, "frequency", 20, required=False) or "daily"
     if frequency not in SIGN_UP_FREQUENCIES:
         raise FormError("Choose daily or weekly.")
-    return address, topics, frequency
+    return address, topics, frequency, _weekday(form)
+
+
+def _weekday(form: FormData) -> int:
+    weekday = text_field(form, "weekday", 2, required=False) or "0"
+    if not weekday.isdigit() or not 0 <= int(weekday) <= 6:
+        raise FormError("Choose a day of the week.")
+    return int(weekday)
 
 
 def _sentence(error: Exception) -> str:
@@ -125,28 +134,60 @@ def _sentence(error: Exception) -> str:
     return str(error)
 
 
-def _sign_up(site: Site, address: str, topics: list[str], frequency: str) -> None:
-    """After the answer went out: store the sign-up and mail the link (or do nothing)."""
+@dataclass(frozen=True)
+class SignUp:
+    """What the sign-up form asked for."""
+
+    address: str
+    topics: list[str]
+    frequency: str
+    weekday: int
+
+
+def _sign_up(site: Site, sign_up: SignUp) -> None:
+    """After the answer went out: store the sign-up and mail the link.
+
+    An address that is already a reader keeps its preferences and gets a
+    mail with its own preferences link instead, at most one per
+    ``Limits.address_window``, so the form cannot be used to flood a reader.
+    """
     now = site.clock()
     db = site.open_db()
     try:
-        existing = find_subscriber(db, address)
-        if existing is not None and existing.status == "active":
-            log.info("sign-up for %s: already a reader; nothing sent", address)
-            return
-        reader, _ = add_subscriber(
-            db, address, now=now, topics=topics, frequency=frequency, status="pending", origin="web"
-        )
+        existing = find_subscriber(db, sign_up.address)
+        if existing is None or existing.status != "active":
+            reader, _ = add_subscriber(
+                db,
+                sign_up.address,
+                now=now,
+                topics=sign_up.topics,
+                frequency=sign_up.frequency,
+                weekday=sign_up.weekday,
+                status="pending",
+                origin="web",
+            )
     finally:
         db.close()
+    if existing is not None and existing.status == "active":
+        if site.reminders.hit(existing.email.lower()):
+            log.info(
+                "sign-up for %s: already a reader, reminded lately: nothing sent", existing.email
+            )
+            return
+        log.info("sign-up for %s: already a reader; mailing their preferences link", existing.email)
+        transport = site.transport_factory(site.settings)
+        manage = urls(site.settings).preferences(site.tokens.for_subscriber(existing.id))
+        send_reminder(site.settings, transport, Reminder(existing.email, manage), now=now)
+        return
+    transport = site.transport_factory(site.settings)
     token = site.tokens.for_confirmation(reader.id)
     confirmation = Confirmation(
         address=reader.email,
         confirm_url=urls(site.settings).confirm(token),
         topics=_topic_titles(site, reader.topics),
-        frequency=frequency,
+        frequency=sign_up.frequency,
     )
-    send_confirmation(site.settings, site.transport_factory(site.settings), confirmation, now=now)
+    send_confirmation(site.settings, transport, confirmation, now=now)
 
 
 def _topic_titles(site: Site, slugs: tuple[str, ...]) -> tuple[str, ...]:
@@ -257,7 +298,7 @@ def _preferences(
         "chosen": list(reader.topics),
         "frequency": reader.frequency,
         "weekday": reader.weekday,
-        "weekdays": [(number, name) for number, name in enumerate(_WEEKDAY_NAMES)],
+        "weekdays": list(enumerate(WEEKDAY_NAMES)),
         "unsubscribe_url": request.url.path.replace("/preferences/", "/unsubscribe/", 1),
         "feed_urls": (
             feed_urls(site.settings, site.tokens, reader) if reader.status == "active" else None
@@ -268,8 +309,7 @@ def _preferences(
     )
 
 
-_WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-assert len(_WEEKDAY_NAMES) == len(WEEKDAYS)
+assert len(WEEKDAY_NAMES) == len(WEEKDAYS)
 
 
 async def save_preferences(request: Request) -> Response:
@@ -303,7 +343,4 @@ def _preference_fields(site: Site, form: FormData) -> tuple[list[str], str, int]
     frequency = text_field(form, "frequency", 20)
     if frequency not in FREQUENCIES:
         raise FormError("Choose daily, weekly or paused.")
-    weekday = text_field(form, "weekday", 2, required=False) or "0"
-    if not weekday.isdigit() or not 0 <= int(weekday) <= 6:
-        raise FormError("Choose a day of the week.")
-    return topics, frequency, int(weekday)
+    return topics, frequency, _weekday(form)

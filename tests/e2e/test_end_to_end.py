@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import mailbox
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -91,7 +92,10 @@ def test_the_seeds_served_over_http_are_diffed_in_order(tmp_path: Path, seeds: l
     text_part = message.get_body(("plain",)).get_content()
     assert f"{len(seen)} new papers" in message["Subject"]
     # Ranked by digest.topics: more Hugging Face upvotes first; past 30 papers, a link.
-    positions = [text_part.index(f"Why: {n} upvotes on HF") for n in (4, 3, 2)]
+    # (the reason is the meta line's last fact: "Org · 4 upvotes on HF, seen in …")
+    found = [re.search(rf"(?m)(^ {{4}}|· ){n} upvotes on HF", text_part) for n in (4, 3, 2)]
+    positions = [match.start() if match else -1 for match in found]
+    assert -1 not in positions
     assert positions == sorted(positions)
     assert f"and {len(seen) - 30} more" in text_part
 

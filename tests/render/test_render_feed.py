@@ -69,7 +69,7 @@ def test_feed_level_fields() -> None:
     assert links["alternate"] == ("https://papers.example.org/", "text/html")
 
 
-def test_authors_each_named_or_counted_or_left_to_the_feed() -> None:
+def test_authors_are_names_only_and_a_bare_count_goes_to_the_summary() -> None:
     papers = [
         make_stored_paper(id=1),
         make_stored_paper(id=2, authors=(), author_count=12),
@@ -83,9 +83,12 @@ def test_authors_each_named_or_counted_or_left_to_the_feed() -> None:
         for entry in tree.findall("a:entry", ns)
     ]
 
-    assert names == [["Ada Lovelace", "Alan Turing", "Grace Hopper"], ["12 authors"], []]
+    # "12 authors" is a count, not a name: newsboat and rss2email's From line would show it.
+    assert names == [["Ada Lovelace", "Alan Turing", "Grace Hopper"], [], []]
     parsed = parse(render_feed(papers, META))
-    assert "author" not in parsed.entries[2]  # RFC 4287 §4.1.1: the feed's author stands in
+    assert "author" not in parsed.entries[1]  # RFC 4287 §4.1.1: the feed's author stands in
+    assert "author" not in parsed.entries[2]
+    assert "12 authors" in parsed.entries[1].summary
     assert parsed.feed.author == "digest at example.org"
 
 

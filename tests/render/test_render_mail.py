@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from html import escape, unescape
 
 import pytest
 
 from digest.errors import ConfigError, PermanentDeliveryError
+from digest.history.papers import record_sightings
 from digest.model import Digest
+from digest.render.entry import AI_SUMMARY_LABEL, paper_entry
 from digest.render.mail import (
     MailMeta,
     Recipient,
@@ -21,7 +25,11 @@ from digest.render.mail import (
     render_digest,
 )
 from digest.render.text import authors_line, detex_accents, plain, shorten
+from digest.sources.hf import parse_api
 from tests.factories import FIRST_SEEN, make_digest, make_stored_paper
+from tests.support import fixture
+
+HF_API = "https://huggingface.co/api/daily_papers"
 
 DAY = date(2025, 3, 12)
 SENT = datetime(2025, 3, 12, 7, 30, tzinfo=UTC)
@@ -39,7 +47,8 @@ ALICE = Recipient(
     name="Alice Example",
     unsubscribe_url="https://papers.example.org/u/tok-1?a=1&b=2",
     unsubscribe_mailto="unsub+tok-1@papers.example.org",
-    view_url="https://papers.example.org/d/2025-03-12",
+    view_url="https://papers.example.org/read/tok-1",
+    preferences_url="https://papers.example.org/preferences/tok-1",
 )
 LONG_ABSTRACT = ("Sparse routing with $k$ experts scales. " * 60)[:2000]
 
@@ -258,33 +267,36 @@ def test_past_max_papers_the_rest_is_one_link() -> None:
 
     assert (rendered.shown, rendered.more) == (30, 10)
     text, html = bodies(parse(build(rendered)))
-    assert "and 10 more in the feed:\nhttps://papers.example.org/feed.atom" in text
+    # "and N more" opens the reader's own copy at the first paper the mail left out.
+    assert "and 10 more: https://papers.example.org/read/tok-1#paper-31" in text
     assert "\n30. Sparse Experts at Scale, Part 30\n" in text
     assert "Part 31" not in text and "Part 31" not in html
     assert re.search(
-        r'href="https://papers.example.org/feed.atom"[^>]*>and 10 more in the feed', html
+        r'href="https://papers.example.org/read/tok-1#paper-31"[^>]*>and 10 more', html
     )
     assert "40 new papers" in rendered.subject
 
 
-def test_more_link_prefers_the_archive() -> None:
+def test_without_a_browser_copy_more_links_to_the_archive() -> None:
     meta = replace(META, max_papers=2, archive_url="https://papers.example.org/archive/")
 
-    text, html = bodies(send(make_digest(5), meta=meta))
+    text, html = bodies(send(make_digest(5), replace(ALICE, view_url=None), meta=meta))
 
-    assert "and 3 more in the archive:\nhttps://papers.example.org/archive/" in text
+    assert "and 3 more: https://papers.example.org/archive/" in text
     assert 'href="https://papers.example.org/archive/"' in html
 
 
-def test_both_parts_carry_unsubscribe_view_link_and_the_recipient() -> None:
+def test_both_parts_carry_unsubscribe_preferences_view_link_and_the_recipient() -> None:
     text, html = bodies(send(make_digest(2)))
 
     assert "Unsubscribe: https://papers.example.org/u/tok-1?a=1&b=2" in text
-    assert "View in your browser: https://papers.example.org/d/2025-03-12" in text
-    assert "sent to Alice Example at alice@example.org" in text
+    assert "Manage preferences: https://papers.example.org/preferences/tok-1" in text
+    assert "View in your browser: https://papers.example.org/read/tok-1" in text
+    assert "Sent to Alice Example at alice@example.org" in text
     # A URL filled into an attribute is HTML-escaped (& -> &amp;).
     assert 'href="https://papers.example.org/u/tok-1?a=1&amp;b=2"' in html
-    assert 'href="https://papers.example.org/d/2025-03-12"' in html
+    assert re.search(r'href="https://papers.example.org/preferences/tok-1"[^>]*>Manage', html)
+    assert 'href="https://papers.example.org/read/tok-1"' in html
     assert "Alice Example at alice@example.org" in html
 
 
@@ -312,7 +324,9 @@ def test_a_paper_cannot_forge_a_slot() -> None:
     text, html = bodies(parse(build(rendered)))
 
     assert "Title slot:unsubscribe and if:view" in text
-    assert text.count("tok-1") == 1 and html.count("tok-1") == 1  # only the footer link
+    # Only the reader's own links (view, preferences, unsubscribe) carry their token.
+    assert text.count("tok-1") == 3 and html.count("tok-1") == 3
+    assert text.count("/u/tok-1") == 1 and html.count("/u/tok-1") == 1
 
 
 def test_tex_stays_readable_text() -> None:
@@ -326,7 +340,7 @@ def test_tex_stays_readable_text() -> None:
     for body in (text, html):
         assert "On $k$-means for José's data" in body
         assert r"$\mathcal{O}(n^2)$ for Gödel numbers with ça va." in body
-        assert "José García, Kurt Gödel" in body
+        assert "José García and Kurt Gödel" in body
     assert "MathJax" not in html and "<script" not in html
 
 
@@ -336,23 +350,31 @@ def test_text_part_is_numbered_wrapped_with_links_on_their_own_line() -> None:
     text, _ = bodies(send(digest, reasons={2: "matches 'experts'"}))
 
     assert "\n1.  Sparse Experts at Scale, Part 1\n" in text
-    assert "\n    https://arxiv.org/abs/2503.00002\n" in text
-    assert "\n    Why: matches 'experts'\n" in text
+    assert "\n    arXiv:  https://arxiv.org/abs/2503.00002\n" in text
+    assert "\n    PDF:    https://arxiv.org/pdf/2503.00002\n" in text
+    # The reason is said once, in the meta line, after what it does not already say.
+    assert "\n    Example Lab · 42 upvotes · cs.LG · matches 'experts'\n" in text
+    assert "Why" not in text
     assert "\n    Ada Lovelace, Alan Turing, Grace Hopper\n" in text
-    assert "…" in text  # the abstract is shortened, the link has the rest
+    # The TL;DR is the abstract's first two sentences, not the whole of it.
+    assert "\n    Sparse routing with $k$ experts scales. Sparse routing with $k$\n" in text
+    assert text.count("Sparse routing") == 4
     prose = [line for line in text.split("\n") if "://" not in line]
     assert max(map(len, prose)) <= 72
 
 
-def test_html_shows_linked_title_authors_details_reason_and_short_abstract() -> None:
+def test_html_shows_a_heading_per_paper_a_meta_line_tldr_and_links() -> None:
     paper = make_stored_paper(abstract=LONG_ABSTRACT, authors=(), author_count=17)
     _, html = bodies(send(Digest(id=1, created=FIRST_SEEN, papers=(paper,)), reasons={1: "why"}))
 
-    assert re.search(r'<a href="https://arxiv.org/abs/2503.00001"[^>]*>Sparse Experts', html)
-    assert "17 authors" in html
-    assert "Example Lab · 42 upvotes · via hf-daily" in html
-    assert "<strong" in html and "why</div>" in html
-    assert "Read more" in html
+    assert re.search(
+        r'<h2 [^>]*id="paper-1"[^>]*><a href="https://arxiv.org/abs/2503.00001"[^>]*>Sparse', html
+    )
+    # A bare count is a fact of the meta line, never an author name.
+    assert re.search(r">Example Lab · 17 authors · 42 upvotes · cs.LG · why</p>", html)
+    assert "Why" not in html and "Read more" not in html
+    for label in ("arXiv", "PDF", "Hugging Face"):
+        assert re.search(rf"<a [^>]*>{label}</a>", html)
     assert "<style" in html and "@media" in html  # only the media queries stay in <style>
     assert 'style="' in html  # the rest is inlined
 
@@ -423,3 +445,85 @@ def test_shorten_cuts_at_a_word_boundary() -> None:
 )
 def test_authors_line(authors: tuple[str, ...], count: int | None, expected: str) -> None:
     assert authors_line(authors, count, 6) == expected
+
+
+# --- both parts carry the same facts and links -----------------------------------------
+
+
+def _links(body: str, *, html: bool) -> set[str]:
+    if html:
+        return {unescape(url) for url in re.findall(r'href="([^"]+)"', body)}
+    return set(re.findall(r"https?://\S+", body))
+
+
+def test_every_paper_has_its_tldr_and_links_in_both_parts() -> None:
+    papers = (
+        make_stored_paper(id=1, abstract=LONG_ABSTRACT),
+        make_stored_paper(id=2, arxiv_id=None, url="https://journal.example.org/a/2", doi="10.1/b"),
+        make_stored_paper(
+            id=3,
+            abstract="Short. Very short.",
+            sources=("https://huggingface.co/api/daily_papers",),
+            url=None,
+        ),
+    )
+    digest = Digest(id=1, created=FIRST_SEEN, papers=papers)
+    text, html = bodies(send(digest, reasons={1: "matches “experts”"}))
+    flat_text, flat_html = " ".join(text.split()), " ".join(unescape(html).split())
+
+    for number, paper in enumerate(papers, 1):
+        entry = paper_entry(number, paper)
+        assert entry.tldr and entry.tldr in flat_text and entry.tldr in flat_html
+        for link in entry.links:
+            assert link.url in text, (number, link)
+            assert f'href="{escape(link.url)}"' in html, (number, link)
+    # One link set for both parts (spam filters score a mismatch, e.g. rspamd URI_COUNT_ODD).
+    assert _links(text, html=False) == _links(html, html=True)
+
+
+def test_abstract_full_shows_the_whole_abstract_and_none_shows_none() -> None:
+    digest = Digest(id=1, created=FIRST_SEEN, papers=(make_stored_paper(abstract=LONG_ABSTRACT),))
+    full_text, full_html = bodies(send(digest, meta=replace(META, abstract="full")))
+    none_text, none_html = bodies(send(digest, meta=replace(META, abstract="none")))
+
+    whole = " ".join(plain(LONG_ABSTRACT).split())
+    assert whole in " ".join(full_text.split()) and whole in " ".join(full_html.split())
+    assert "Sparse routing" not in none_text and "Sparse routing" not in none_html
+
+
+# --- a recorded Hugging Face day: the TL;DR and the links the API gives ---------------
+
+
+def test_a_recorded_hf_day_shows_hfs_tldr_and_code_project_links_in_both_parts(
+    db: sqlite3.Connection,
+) -> None:
+    page = parse_api(fixture("hf_daily_papers_2025-03-12.json"), HF_API)
+    result = record_sightings(
+        db, page.papers, source=HF_API, run_id=None, now=SENT, tag_authority="example.org"
+    )
+    digest = Digest(id=1, created=FIRST_SEEN, papers=result.novel)
+    text, html = bodies(send(digest))
+    flat_text, flat_html = " ".join(text.split()), " ".join(unescape(html).split())
+
+    replay = next(p for p in result.novel if p.arxiv_id == "2503.08123")
+    entry = paper_entry(1, replay)
+    assert entry.tldr_label == AI_SUMMARY_LABEL
+    assert entry.tldr == (
+        "Sparse replay buffers recover most of the forgetting gap in continual instruction tuning."
+    )
+    assert f"{AI_SUMMARY_LABEL}: {entry.tldr}" in flat_text
+    assert re.search(
+        rf"<b[^>]*>{re.escape(AI_SUMMARY_LABEL)}:</b> {re.escape(entry.tldr)}", flat_html
+    )
+    assert [(link.label, link.url) for link in entry.links] == [
+        ("arXiv", "https://arxiv.org/abs/2503.08123"),
+        ("PDF", "https://arxiv.org/pdf/2503.08123"),
+        ("Hugging Face", "https://huggingface.co/papers/2503.08123"),
+        ("Code (\u2605 128)", "https://github.com/example-lab/sparse-replay"),
+        ("Project", "https://sparse-replay.github.io"),
+    ]
+    for paper in result.novel:
+        for link in paper_entry(1, paper).links:
+            assert link.url in text and f'href="{escape(link.url)}"' in html
+            assert re.search(rf">{re.escape(escape(link.label))}</a>", html)
+    assert _links(text, html=False) == _links(html, html=True)

@@ -134,12 +134,16 @@ def test_subscribe_confirm_receive_unsubscribe(tmp_path: Path) -> None:
         unsubscribe_url = re.search(r"<(http[^>]+/unsubscribe/[^>]+)>", digest["List-Unsubscribe"])
         assert unsubscribe_url, digest["List-Unsubscribe"]
         view = re.search(r"View in your browser: (\S+)", body_text(digest))
-        assert view and re.fullmatch(
-            re.escape(server.base) + r"/digests/\d{4}-\d{2}-\d{2}", view[1]
-        )
+        assert view and re.fullmatch(re.escape(server.base) + r"/read/[\w.-]+", view[1])
         web_copy = browser.get(view[1])
-        assert web_copy.status_code == 200
-        assert "Rank-Adaptive LoRA" in web_copy.text  # a paper of the first run, in this mail too
+        assert web_copy.status_code == 200 and web_copy.headers["X-Robots-Tag"] == "noindex"
+        # The reader's copy holds the mail's papers in the mail's order.
+        in_mail = re.findall(r"^\d+\.\s+(.+?)\r?$", body_text(digest), re.M)
+        on_page = re.findall(r'class="paper-title">.*?<a href="[^"]+">([^<]+)</a>', web_copy.text)
+        assert len(in_mail) >= 5 and on_page == in_mail
+        manage = re.search(r"Manage preferences: (\S+)", body_text(digest))
+        assert manage and manage[1].startswith(server.base + "/preferences/")
+        assert "Your preferences" in browser.get(manage[1]).text
 
         # RFC 8058: what a mail client sends; no cookie, no CSRF token, no redirect.
         with httpx.Client() as mail_client:
@@ -159,30 +163,46 @@ def test_subscribe_confirm_receive_unsubscribe(tmp_path: Path) -> None:
         assert len(mails_to(sink, READER)) == 2, "an unsubscribed reader gets nothing more"
 
 
-def test_asking_again_reveals_nothing_and_sends_nothing_to_a_reader(tmp_path: Path) -> None:
+def test_asking_again_mails_a_reader_their_preferences_link_once_and_reveals_nothing(
+    tmp_path: Path,
+) -> None:
     with (
         SmtpSink() as sink,
         served(tmp_path, sink) as server,
         httpx.Client(base_url=server.base) as browser,
     ):
-        first = sign_up(browser, frequency="weekly")
+        first = sign_up(browser, frequency="weekly", weekday="4")
         wait_for(lambda: len(sink.messages) == 1)
         link = confirm_link(sink.parsed()[0])
         browser.post(link, data={"csrf_token": csrf_token(browser.get(link).text)})
         assert status(server) == "active"
 
         again = sign_up(browser, frequency="daily")
+        wait_for(lambda: len(sink.messages) == 2)
         stranger = sign_up(browser, "stranger@example.org")
-        wait_for(lambda: len(sink.messages) == 2)  # the stranger's confirmation
+        wait_for(lambda: len(sink.messages) == 3)  # the stranger's confirmation
+        third = sign_up(browser)  # within the window: no second reminder
         time.sleep(0.3)
-        assert [str(m["To"]) for m in sink.parsed()] == [READER, "stranger@example.org"]
+        sent = sink.parsed()
+        assert [str(m["To"]) for m in sent] == [READER, READER, "stranger@example.org"]
+        reminder = sent[1]
+        assert reminder["Subject"] == "You already get Paper digest: your preferences link"
+        assert reminder["Auto-Submitted"] == "auto-generated"
+        manage = re.search(r"(http\S+/preferences/\S+)", body_text(reminder))
+        assert manage, body_text(reminder)
+        html = reminder.get_body(("html",))
+        assert html is not None and manage[1] in html.get_content()
+        preferences = browser.get(manage[1])
+        assert preferences.status_code == 200 and READER in preferences.text
         kept = reader(server)
-        assert kept and kept.frequency == "weekly", "a sign-up cannot change a reader's settings"
+        assert kept and (kept.frequency, kept.weekday) == ("weekly", 4), (
+            "a sign-up cannot change a reader's settings"
+        )
 
     def page(response: httpx.Response) -> tuple[int, str]:
         return response.status_code, re.sub(r"[\w.+-]+@example\.org", "ADDRESS", response.text)
 
-    assert page(first) == page(again) == page(stranger)
+    assert page(first) == page(again) == page(stranger) == page(third)
 
 
 def test_a_pending_address_gets_a_fresh_link_and_the_old_one_still_works(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 from email.message import EmailMessage
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,12 @@ def html_part(message: EmailMessage) -> str:
     part = message.get_body(("html",))
     assert part is not None
     return str(part.get_content())
+
+
+def mail_titles(message: EmailMessage) -> list[str]:
+    """The paper titles of a mail's HTML part, in order (each is a heading with an id)."""
+    found = re.findall(r'<h[23][^>]*id="paper-\d+"[^>]*><a [^>]*>(.*?)</a>', html_part(message))
+    return [unescape(title) for title in found]
 
 
 def status(server: LiveServer) -> str:
@@ -138,7 +145,8 @@ def test_sign_up_confirm_read_and_unsubscribe_in_a_browser(
         shoot(desk.page, "web-home.png")
 
         desk.page.get_by_label("Your email address").fill(READER)
-        desk.page.get_by_label("Weekly, on Mondays").check()
+        desk.page.get_by_label("Weekly, on").check()
+        desk.page.get_by_label("Day of the week for weekly mail").select_option("Monday")
         desk.page.get_by_role("button", name="Subscribe").click()
         assert desk.page.get_by_role("heading", name="Check your inbox").is_visible()
         wait_for(lambda: len(mails_to(sink, READER)) == 1)
@@ -161,11 +169,14 @@ def test_sign_up_confirm_read_and_unsubscribe_in_a_browser(
         digest_mail = mails_to(sink, READER)[1]
         show_mail(browser, html_part(digest_mail), "web-digest-mail")
 
-        view = re.search(r'href="(http[^"]+/digests/\d{4}-\d{2}-\d{2})"', html_part(digest_mail))
-        assert view, "the mail links to its web copy"
+        view = re.search(r'href="(http[^"]+/read/[^"]+)"', html_part(digest_mail))
+        assert view, "the mail links to the reader's own copy"
         desk.page.goto(view[1])
-        assert desk.page.locator("article.paper").count() >= 6
-        shoot(desk.page, "web-digest.png")
+        # The week's copy is the mail's twin: the same papers in the same order.
+        page_titles = desk.page.locator("article.paper .paper-title a").all_inner_texts()
+        assert len(page_titles) >= 6
+        assert page_titles[: len(mail_titles(digest_mail))] == mail_titles(digest_mail)
+        shoot(desk.page, "web-reader-copy.png")
 
         unsubscribe = re.search(r"<(http[^>]+/unsubscribe/[^>]+)>", digest_mail["List-Unsubscribe"])
         assert unsubscribe
