@@ -6,17 +6,23 @@
     │   ├── FetchError             network, HTTP status, timeout (``url``, ``status``)
     │   └── ParseError             the payload is not what the source kind expects
     │       └── LayoutError        a recognised page whose data is missing (layout drift)
-    ├── StoreError                 the SQLite history cannot be opened or migrated
-    │   └── BrokenHistoryError     digest.db is empty, not SQLite, damaged, or from a newer digest
+    ├── StoreError                 the SQLite history cannot be opened, migrated or written
+    │   ├── BrokenHistoryError     digest.db is empty, not SQLite, damaged, or from a newer digest
+    │   ├── BusyError              another process holds a write lock past our deadline
+    │   └── LedgerError            a delivery outcome could not be recorded: sending stops
     ├── QueryError                 a full-text query is not valid FTS5 syntax (``query``)
     ├── RunLockedError             another run holds the database's run lock
     └── DeliveryError              one message could not be handed over
         ├── TransientDeliveryError 4xx, dropped connection: retry later
+        │   └── RelayTimeoutError  the relay did not answer in time (twice: give up this drain)
         └── PermanentDeliveryError 5xx: the relay refused this recipient for good
 
-The CLI has a single ``except DigestError`` that prints the message (and exits
-2 for ConfigError and BrokenHistoryError, 1 otherwise). Pipeline stages catch the narrowest class per
-source or per recipient, record it in the run report, and continue.
+The CLI has a single ``except`` for these (and for the operator's OSError and
+sqlite3 errors: a full disk, a read-only file, a locked database) that prints
+one line and exits 2 for ConfigError, BrokenHistoryError and set-up errors, 1
+otherwise (``digest.cli.failures``). Pipeline stages catch the narrowest class per source
+or per recipient, record it in the run report, and continue. A stop request is
+not an error: ``digest.pipeline.stopping.Interrupted`` is a BaseException.
 """
 
 from __future__ import annotations
@@ -84,6 +90,18 @@ class BrokenHistoryError(StoreError):
         super().__init__(f"{path}: {problem}. {remedy}")
 
 
+class BusyError(StoreError):
+    """The database stayed locked by another process for longer than we were asked to wait."""
+
+
+class LedgerError(StoreError):
+    """The outbox ledger could not be written after a message was handed over (or refused).
+
+    The drain stops at once: had it gone on, every later message would be sent
+    again by the next drain, not just the one whose outcome was lost.
+    """
+
+
 class QueryError(DigestError):
     """A full-text query (``digest search``, a topic's ``query``) that SQLite FTS5 cannot parse."""
 
@@ -107,6 +125,10 @@ class DeliveryError(DigestError):
 
 class TransientDeliveryError(DeliveryError):
     """Try again later: a 4xx answer, a dropped connection, a relay that is down."""
+
+
+class RelayTimeoutError(TransientDeliveryError):
+    """The relay accepted the connection (or not) but did not answer within ``mail.smtp_timeout``."""
 
 
 class PermanentDeliveryError(DeliveryError):

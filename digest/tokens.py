@@ -114,19 +114,31 @@ class Tokens:
             raise TokenError("this link is not valid")
         return value[0], value[1], value[2]
 
-    def for_confirmation(self, subscriber_id: int) -> str:
-        return str(self._confirm.dumps(subscriber_id))
+    def for_confirmation(self, subscriber_id: int, pending_since: str | None) -> str:
+        """A sign-up link, bound to the sign-up it confirms (when the reader became pending)."""
+        return str(self._confirm.dumps([subscriber_id, pending_since]))
 
-    def confirmed_id(self, token: str, max_age: int = CONFIRM_MAX_AGE) -> int:
+    def confirmation(self, token: str, max_age: int = CONFIRM_MAX_AGE) -> tuple[int, str | None]:
+        """(reader id, pending since) of a sign-up link; TokenError when forged or expired."""
         try:
             value = self._confirm.loads(token, max_age=max_age)
         except SignatureExpired as error:
             raise TokenError("this confirmation link has expired; please sign up again") from error
         except BadSignature as error:
             raise TokenError("this confirmation link is not valid") from error
-        if not isinstance(value, int):
-            raise TokenError("this confirmation link is not valid")
-        return value
+        if isinstance(value, int):  # a link mailed before links named their sign-up
+            return value, None
+        if (
+            isinstance(value, list)
+            and len(value) == 2
+            and isinstance(value[0], int)
+            and isinstance(value[1], str | None)
+        ):
+            return value[0], value[1]
+        raise TokenError("this confirmation link is not valid")
+
+    def confirmed_id(self, token: str, max_age: int = CONFIRM_MAX_AGE) -> int:
+        return self.confirmation(token, max_age)[0]
 
     def for_form(self, nonce: str) -> str:
         """A form's CSRF token: the browser's cookie nonce, signed and time-stamped."""

@@ -155,7 +155,10 @@ class SmtpSink:
     connection when the next one starts, as an overloaded relay does.
     ``hold_at = N`` makes the relay sit on the N-th message's data without
     answering (and without keeping it) and sets ``held``, so a test can kill the
-    sender while it waits for the 250.
+    sender while it waits for the 250. With ``accept_held`` the held message is
+    accepted (250) once the test sets ``release``: a signal can arrive while a
+    message is in flight. ``after_accept(count)`` runs after each accepted
+    message (a test fills the disk there).
     """
 
     def __init__(self) -> None:
@@ -167,6 +170,9 @@ class SmtpSink:
         self.drop_after: int | None = None
         self.hold_at: int | None = None
         self.held = threading.Event()
+        self.accept_held = False
+        self.release = threading.Event()
+        self.after_accept: Callable[[int], None] | None = None
         sink = self
 
         class Handler:
@@ -195,8 +201,10 @@ class SmtpSink:
                 if sink.hold_at is not None and len(sink.messages) + 1 == sink.hold_at:
                     sink.hold_at = None
                     sink.held.set()
-                    await asyncio.sleep(10)  # the sender is killed meanwhile
-                    return "451 timed out waiting"
+                    if not sink.accept_held:
+                        await asyncio.sleep(10)  # the sender is killed meanwhile
+                        return "451 timed out waiting"
+                    await asyncio.get_running_loop().run_in_executor(None, sink.release.wait, 30)
                 sink.messages.append(
                     (
                         envelope.mail_from,
@@ -204,6 +212,8 @@ class SmtpSink:
                         envelope.original_content or envelope.content,
                     )
                 )
+                if sink.after_accept is not None:
+                    sink.after_accept(len(sink.messages))
                 return "250 Message accepted for delivery"
 
         self.port = _free_port()
@@ -227,6 +237,41 @@ class SmtpSink:
 
     def __exit__(self, *exc: object) -> None:
         self._controller.stop()
+
+
+class SilentRelay:
+    """A relay that accepts TCP connections and never says a word (a hung SMTP server)."""
+
+    def __init__(self) -> None:
+        self._server = socket.socket()
+        self._server.bind(("127.0.0.1", 0))
+        self._server.listen(64)
+        self.port = int(self._server.getsockname()[1])
+        self.connections: list[socket.socket] = []
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}?tls=off"
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self._server.accept()
+            except OSError:
+                return
+            self.connections.append(connection)  # held open, never answered
+
+    def __enter__(self) -> SilentRelay:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with contextlib.suppress(OSError):
+            self._server.shutdown(socket.SHUT_RDWR)  # wakes the accept() of the thread
+        self._server.close()
+        for connection in self.connections:
+            connection.close()
 
 
 def _free_port() -> int:

@@ -3,7 +3,11 @@
 Each command module (run, readers, ops, serve, topics) adds its commands to
 :data:`main`. Commands load settings, open what they need, call one library
 function and print the outcome. Library errors become exit codes here and
-nowhere else: 0 success, 1 a source or delivery failed, 2 bad usage or configuration.
+nowhere else: 0 success, 1 a source or delivery failed (or a condition that
+passes: a full disk, a database locked too long), 2 bad usage, configuration or
+set-up (a read-only file, a folder we may not write), 130 / 143 stopped by
+SIGINT / SIGTERM (the run recorded as ``interrupted``). Operator errors are one
+line (:mod:`.failures`); ``-v`` adds the traceback.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import importlib
 import json
 import logging
 import os
+import sqlite3
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +30,8 @@ from .. import __version__, history
 from ..config import Settings, SourceConfig, load_settings, source_location
 from ..errors import BrokenHistoryError, ConfigError, DigestError
 from ..locations import data_files
+from ..pipeline.stopping import Interrupted, Stop, stop_on_signals
+from .failures import explain
 
 log = logging.getLogger("digest")
 
@@ -42,9 +49,12 @@ COMMAND_MODULES = {
 }  # fmt: skip
 
 
+STOP = "digest.stop"  # ctx.meta key of the Stop that SIGINT/SIGTERM request
+
+
 class _ExitCodes(click.Group):
-    """Turn DigestError into a message and an exit code: 2 for configuration or a refused
-    database (nothing can run until the operator acts), 1 otherwise.
+    """Turn DigestError and operator errors into one line and an exit code (module docstring);
+    a refused database is 2: nothing can run until the operator acts.
 
     Commands are found lazily: the group knows their names (:data:`COMMAND_MODULES`)
     and imports a command's module, which registers it, the first time it is asked for.
@@ -59,17 +69,40 @@ class _ExitCodes(click.Group):
         return self.commands.get(cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
+        stop = ctx.meta.setdefault(STOP, Stop())
         try:
-            return super().invoke(ctx)
+            with stop_on_signals(stop):
+                return super().invoke(ctx)
+        except Interrupted as interrupted:
+            click.echo(f"digest: {interrupted}; what was done is recorded", err=True)
+            ctx.exit(interrupted.exit_code)
         except ConfigError as error:
+            _trace(ctx, error)
             click.echo(f"digest: configuration error: {error}", err=True)
             ctx.exit(2)
         except BrokenHistoryError as error:
+            _trace(ctx, error)
             click.echo(f"digest: refusing the history database: {error}", err=True)
             ctx.exit(2)
-        except DigestError as error:
-            click.echo(f"digest: {error}", err=True)
-            ctx.exit(1)
+        except (DigestError, sqlite3.Error, OSError) as error:
+            failure = explain(error, (ctx.obj or {}).get("database"))
+            if failure is None:
+                raise
+            _trace(ctx, error)
+            click.echo(f"digest: {failure.message}", err=True)
+            ctx.exit(failure.exit_code)
+
+
+def _trace(ctx: click.Context, error: BaseException) -> None:
+    """With -v, the traceback behind a one-line message (for a bug report)."""
+    if (ctx.obj or {}).get("verbose"):
+        log.error("details:", exc_info=error)
+
+
+def stop_of(ctx: click.Context) -> Stop:
+    """The Stop that this command's SIGINT / SIGTERM handlers request."""
+    stop: Stop = ctx.find_root().meta.setdefault(STOP, Stop())
+    return stop
 
 
 @click.group(cls=_ExitCodes)
@@ -114,7 +147,12 @@ def main(
     configure_logging(verbose, quiet)
     if config_path is None and Path("digest.toml").exists():
         config_path = Path("digest.toml")
-    ctx.obj = {"config_path": config_path, "data_dir": data_dir, "quiet": quiet}
+    ctx.obj = {
+        "config_path": config_path,
+        "data_dir": data_dir,
+        "quiet": quiet,
+        "verbose": verbose,
+    }
 
 
 def log_level(verbose: int, quiet: bool) -> int:
@@ -166,6 +204,7 @@ def settings_of(ctx: click.Context, sources: tuple[str, ...] = ()) -> Settings:
                 SourceConfig(url=source_location(source, None, "--source")) for source in sources
             ),
         )
+    ctx.find_root().obj["database"] = data_files(settings).database  # named by operator errors
     return settings
 
 

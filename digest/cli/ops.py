@@ -13,13 +13,14 @@ from ..clock import utc_now
 from ..config import Settings
 from ..history.channels import CHANNEL_STATUSES, ChannelState, channel_states
 from ..history.deliveries import delivery_counts, delivery_problems
-from ..history.locks import lock_holder
-from ..history.status import RunSummary, recent_runs, source_health
+from ..history.locks import live_holder
+from ..history.status import RunSummary, recent_runs, source_health, with_dead_runs_ended
 from ..history.subscribers import Subscriber, list_subscribers
 from ..locations import data_files
 from ..model import SourceHealth, SourceReport
 from ..pipeline.readers import orphaned_topics
 from ..pipeline.schedule import next_fire_time, schedule_zone
+from ..pipeline.stopping import Interrupted
 from .group import is_quiet, main, open_database, print_json, say, settings_of
 
 if TYPE_CHECKING:
@@ -45,12 +46,13 @@ def status_command(ctx: click.Context, as_json: bool, run_count: int) -> None:
     settings = settings_of(ctx)
     now = utc_now()
     with open_database(settings) as db:
+        running = live_holder(db, "run", now)  # a dead pid's lock is no run in progress
         report = status_report(
             settings,
-            recent_runs(db, run_count),
+            with_dead_runs_ended(recent_runs(db, run_count), running.pid if running else None),
             source_health(db),
             delivery_counts(db),
-            lock_holder(db, "run"),
+            running,
             now,
             channel_states(db),
         )
@@ -94,6 +96,7 @@ def status_report(
                 "status": r.status,
                 "novel": r.novel,
                 "digest_id": r.digest_id,
+                "reason": r.reason,
                 "sources": list(r.sources),
             }
             for r in runs
@@ -152,6 +155,8 @@ def _print_status(report: dict[str, Any]) -> None:
             f"  #{run['id']:<4} {_short(run['started'])}  {run['status']:<11} "
             f"{run['novel']} new" + (f", digest {run['digest_id']}" if run["digest_id"] else "")
         )
+        if run["reason"]:
+            click.echo(f"         {run['reason']}")
         for source in run["sources"]:
             detail = source.get("error") or source.get("reason") or ""
             click.echo(
@@ -252,8 +257,8 @@ def schedule_command(ctx: click.Context) -> None:
     )
     try:
         scheduler.start()
-    except (KeyboardInterrupt, SystemExit):
-        pass
+    except (Interrupted, KeyboardInterrupt, SystemExit):
+        pass  # a run in progress finishes its message in flight in stop()
     finally:
         scheduler.stop()
 

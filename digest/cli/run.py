@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -15,7 +16,7 @@ from ..pipeline.newsletter import Newsletter
 from ..pipeline.preview import preview
 from ..pipeline.readers import SubscriberError
 from ..pipeline.run import RunResult, deliver, post_to_channels, run
-from ..pipeline.runtime import open_runtime
+from ..pipeline.runtime import Runtime, open_runtime
 from ..pipeline.site import site_tokens
 from .group import (
     is_quiet,
@@ -25,6 +26,7 @@ from .group import (
     refuse_broken_templates,
     say,
     settings_of,
+    stop_of,
 )
 
 
@@ -43,9 +45,20 @@ from .group import (
     help="Record what the sources list as seen without mailing it (first run on a new install).",
 )
 @click.option("--wait", is_flag=True, help="If another run is in progress, wait for it to end.")
+@click.option(
+    "--wait-seconds",
+    type=click.FloatRange(min=0),
+    metavar="SECONDS",
+    help="Like --wait, but give up (exit 1) after this many seconds.",
+)
 @click.pass_context
 def run_command(
-    ctx: click.Context, sources: tuple[str, ...], as_json: bool, mark_seen: bool, wait: bool
+    ctx: click.Context,
+    sources: tuple[str, ...],
+    as_json: bool,
+    mark_seen: bool,
+    wait: bool,
+    wait_seconds: float | None,
 ) -> None:
     """Fetch every source, find the new papers, write the feed and send the newsletter.
 
@@ -57,7 +70,7 @@ def run_command(
     """
     settings = settings_of(ctx, sources)
     refuse_broken_templates(settings)
-    with open_runtime(settings) as runtime, exclusive(runtime.db, "run", runtime.clock, wait=wait):
+    with open_runtime(settings, stop=stop_of(ctx)) as runtime, _locked(runtime, wait, wait_seconds):
         result = run(settings, runtime, mark_seen=mark_seen)
     if as_json:
         print_json(result.as_json())
@@ -118,11 +131,22 @@ def init_command(path: Path, force: bool) -> None:
     click.echo(f"Wrote {path}. Edit it, then run `digest run`.")
 
 
+def _locked(runtime: Runtime, wait: bool, wait_seconds: float | None) -> Any:
+    waiting = wait or wait_seconds is not None
+    return exclusive(runtime.db, "run", runtime.clock, wait=waiting, wait_seconds=wait_seconds)
+
+
 @main.command("send")
 @click.option("--wait", is_flag=True, help="If a run is in progress, wait for it to end.")
+@click.option(
+    "--wait-seconds",
+    type=click.FloatRange(min=0),
+    metavar="SECONDS",
+    help="Like --wait, but give up (exit 1) after this many seconds.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as one JSON object.")
 @click.pass_context
-def send_command(ctx: click.Context, wait: bool, as_json: bool) -> None:
+def send_command(ctx: click.Context, wait: bool, wait_seconds: float | None, as_json: bool) -> None:
     """Send what the outbox and the channels still hold (after an outage, say), nothing twice.
 
     \b
@@ -132,10 +156,11 @@ def send_command(ctx: click.Context, wait: bool, as_json: bool) -> None:
       DIGEST_MAIL_SMTP_URL=smtps://user:pass@smtp.example.org digest send
     """
     settings = settings_of(ctx)
-    with open_runtime(settings) as runtime, exclusive(runtime.db, "run", runtime.clock, wait=wait):
+    with open_runtime(settings, stop=stop_of(ctx)) as runtime, _locked(runtime, wait, wait_seconds):
         newsletter = Newsletter(settings, runtime.db, site_tokens(settings))
-        report = deliver(newsletter, runtime)
-        posted = post_to_channels(settings, runtime).total
+        with runtime.stop.deferred():  # a signal lets the message in flight finish first
+            report = deliver(newsletter, runtime)
+            posted = post_to_channels(settings, runtime).total
     if as_json:
         # The "channels" key only when there are channels: the mail-only shape stays as documented.
         channels = {"channels": posted.as_json()} if settings.channels else {}
@@ -152,6 +177,7 @@ def send_command(ctx: click.Context, wait: bool, as_json: bool) -> None:
             click.echo(why, err=True)
         for error in posted.errors:
             click.echo(f"  {error}", err=True)
+    stop_of(ctx).check()  # stopped by a signal: exit 130 / 143
     ctx.exit(0 if report.ok and posted.ok else 1)
 
 

@@ -66,6 +66,8 @@ def serve_command(
 
     Every link in pages, feeds and mail uses [site] base_url: set it to the
     public https:// address and put nginx or Caddy in front for TLS (deploy/).
+    SIGINT and SIGTERM stop it alike: a scheduled run in progress finishes the
+    message in flight and is recorded as interrupted (exit 130 / 143).
 
     \b
     Example:
@@ -75,6 +77,7 @@ def serve_command(
     import uvicorn
 
     from ..web import create_app
+    from ..web.protocol import KEEP_ALIVE_SECONDS, HeaderDeadlineProtocol
 
     settings = settings_of(ctx)
     refuse_broken_templates(settings)
@@ -108,6 +111,8 @@ def serve_command(
         server_header=False,
         access_log=access_log,
         log_config=None,  # keep the logging `digest` set up
+        http=HeaderDeadlineProtocol,  # a request head must arrive within 10 s (slow loris)
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
     uvicorn.Server(config).run(sockets=[listening])
 

@@ -256,6 +256,12 @@ class MailSettings:
         "Messages per SMTP connection before reconnecting.",
         _positive_int,
     )
+    smtp_timeout: float = setting(
+        30.0,
+        "Seconds to wait for the relay's answer; a relay silent twice in a row is given up on "
+        "until the next drain.",
+        _positive_float,
+    )
     unsubscribe_mailto: str = setting(
         "",
         "An address whose mail you process as unsubscribe requests (adds a `mailto:` to List-Unsubscribe).",

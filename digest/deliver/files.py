@@ -7,12 +7,26 @@ import tempfile
 from pathlib import Path
 
 
+def naming(error: OSError, path: Path) -> OSError:
+    """The same error, naming ``path`` when the system did not (a write on a full disk)."""
+    if error.filename is not None or error.errno is None:
+        return error
+    return type(error)(error.errno, error.strerror, str(path))
+
+
 def write_atomically(path: Path, data: bytes) -> bool:
     """Replace ``path`` with ``data`` via a temporary file and rename; False when already equal.
 
     Leaving an identical file untouched keeps its mtime, so a web server's
     Last-Modified and ETag stay put and readers keep getting 304.
     """
+    try:
+        return _replace(path, data)
+    except OSError as error:
+        raise naming(error, path) from error
+
+
+def _replace(path: Path, data: bytes) -> bool:
     path.parent.mkdir(parents=True, exist_ok=True)
     previous: int | None = None
     try:

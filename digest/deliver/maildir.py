@@ -8,9 +8,12 @@ marking the ledger cannot produce a duplicate.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from pathlib import Path
+
+from .files import naming
 
 
 class MaildirTransport:
@@ -25,12 +28,17 @@ class MaildirTransport:
         if final.exists() or (self.path / "cur" / name).exists():
             return f"already in {final}"
         temporary = self.path / "tmp" / name
-        with open(temporary, "wb") as handle:
-            # Maildir files use the local line ending; SMTP's CRLF is for the wire.
-            handle.write(message.replace(b"\r\n", b"\n"))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, final)
+        try:
+            with open(temporary, "wb") as handle:
+                # Maildir files use the local line ending; SMTP's CRLF is for the wire.
+                handle.write(message.replace(b"\r\n", b"\n"))
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, final)
+        except OSError as error:
+            with contextlib.suppress(OSError):
+                temporary.unlink(missing_ok=True)
+            raise naming(error, temporary) from error
         return f"stored as {final}"
 
     def close(self) -> None:

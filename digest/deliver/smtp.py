@@ -18,7 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from ..errors import ConfigError, PermanentDeliveryError, TransientDeliveryError
+from ..errors import (
+    ConfigError,
+    PermanentDeliveryError,
+    RelayTimeoutError,
+    TransientDeliveryError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +47,7 @@ def parse_smtp_url(
     password: str | None = None,
     rate: float = 0.0,
     batch_size: int = 200,
+    timeout: float = 30.0,
 ) -> SmtpSettings:
     parts = urlsplit(url)
     query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
@@ -68,6 +74,7 @@ def parse_smtp_url(
         password=secret,
         rate=rate,
         batch_size=batch_size,
+        timeout=timeout,
     )
 
 
@@ -110,8 +117,11 @@ class SmtpTransport:
             try:
                 refused = connection.sendmail(sender, [recipient], message)
             except smtplib.SMTPServerDisconnected as error:
-                # The relay dropped us (idle timeout, per-connection cap): reconnect once.
                 self._drop()
+                if _timed_out(error):
+                    # A relay that does not answer would not answer a second connection either.
+                    raise self._timeout(recipient) from error
+                # The relay dropped us (idle timeout, per-connection cap): reconnect once.
                 if attempt == 2:
                     raise TransientDeliveryError(
                         f"connection lost: {error}", recipient=recipient
@@ -124,6 +134,8 @@ class SmtpTransport:
                 raise _classified(error.smtp_code, error.smtp_error, recipient) from error
             except (OSError, smtplib.SMTPException) as error:
                 self._drop()
+                if _timed_out(error):
+                    raise self._timeout(recipient) from error
                 raise TransientDeliveryError(
                     f"{type(error).__name__}: {error}", recipient=recipient
                 ) from error
@@ -151,12 +163,21 @@ class SmtpTransport:
                 recipient=recipient,
             ) from error
         except (OSError, smtplib.SMTPException) as error:
+            if _timed_out(error):
+                raise self._timeout(recipient) from error
             raise TransientDeliveryError(
                 f"cannot reach the relay {self.settings.host}:{self.settings.port}: {error}",
                 recipient=recipient,
             ) from error
         self._sent_on_connection = 0
         return self._connection
+
+    def _timeout(self, recipient: str) -> RelayTimeoutError:
+        return RelayTimeoutError(
+            f"the relay {self.settings.host}:{self.settings.port} did not answer within "
+            f"{self.settings.timeout:g} s (mail.smtp_timeout)",
+            recipient=recipient,
+        )
 
     def _drop(self) -> None:
         if self._connection is None:
@@ -202,6 +223,16 @@ def _connect(settings: SmtpSettings) -> smtplib.SMTP:
     if settings.username:
         connection.login(settings.username, settings.password or "")
     return connection
+
+
+def _timed_out(error: BaseException) -> bool:
+    """smtplib turns a read timeout into SMTPServerDisconnected; the timeout is its context."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, TimeoutError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _classified(

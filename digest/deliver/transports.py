@@ -36,6 +36,7 @@ def open_transport(settings: Settings) -> Transport:
             password=settings.mail.smtp_password or None,
             rate=settings.mail.send_rate,
             batch_size=settings.mail.batch_size,
+            timeout=settings.mail.smtp_timeout,
         )
         return SmtpTransport(smtp)
     raise ConfigError(

@@ -70,6 +70,12 @@ def lock_holder(db: sqlite3.Connection, name: str) -> LockHolder | None:
     return LockHolder(row[0], row[1], row[2], row[3], parse_utc(row[4]), parse_utc(row[5]))
 
 
+def live_holder(db: sqlite3.Connection, name: str, now: datetime) -> LockHolder | None:
+    """The holder of the lock if it is still alive; a dead one's lock is as good as free."""
+    holder = lock_holder(db, name)
+    return holder if holder is not None and _alive(holder, now) else None
+
+
 def _alive(holder: LockHolder, now: datetime) -> bool:
     if holder.host == socket.gethostname():
         return _pid_alive(holder.pid)

@@ -57,13 +57,17 @@ def finish_run(
     novel: int,
     digest_id: int | None,
     report: dict[str, Any],
+    status: str | None = None,
+    reason: str | None = None,
 ) -> None:
+    """End a run: ``ok``/``failed`` from ``ok``, or ``status`` (``interrupted``) with its reason."""
     with transaction(db):
         db.execute(
-            "UPDATE runs SET finished = ?, status = ?, novel = ?, digest_id = ?, report = ? "
-            "WHERE id = ?",
-            (iso_utc(now), "ok" if ok else "failed", novel, digest_id, json.dumps(report), run_id),
-        )
+            "UPDATE runs SET finished = ?, status = ?, novel = ?, digest_id = ?, report = ?, "
+            "reason = ? WHERE id = ?",
+            (iso_utc(now), status or ("ok" if ok else "failed"), novel, digest_id,
+             json.dumps(report), reason, run_id),
+        )  # fmt: skip
 
 
 def load_validators(db: sqlite3.Connection, url: str) -> HttpValidators:
@@ -90,11 +94,16 @@ def report_dict(report: SourceReport) -> dict[str, Any]:
 
 
 def mark_interrupted_runs(db: sqlite3.Connection, pid: int, now: datetime) -> int:
-    """Runs left 'running' by a process that died are 'interrupted', not running forever."""
+    """Runs left 'running' by a process that died are 'interrupted', not running forever.
+
+    Their count of new papers is what their sources recorded before the end.
+    """
     with transaction(db):
         cursor = db.execute(
-            "UPDATE runs SET status = 'interrupted', finished = ? WHERE status = 'running' AND pid = ?",
-            (iso_utc(now), pid),
+            "UPDATE runs SET status = 'interrupted', finished = ?, reason = ?, "
+            "novel = (SELECT coalesce(sum(novel), 0) FROM run_sources WHERE run_id = runs.id) "
+            "WHERE status = 'running' AND pid = ?",
+            (iso_utc(now), f"the process (pid {pid}) ended without finishing the run", pid),
         )
     return cursor.rowcount
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from ..errors import BrokenHistoryError, StoreError
@@ -332,6 +332,25 @@ def _add_feed_generation(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE subscribers ADD COLUMN feed_generation INTEGER NOT NULL DEFAULT 1")
 
 
+def _add_run_reason_and_limits(db: sqlite3.Connection) -> None:
+    # Why a run ended as it did ("stopped by SIGTERM", the error that failed it).
+    db.execute("ALTER TABLE runs ADD COLUMN reason TEXT")
+    # When a reader last became 'pending': a confirmation link names it, so a
+    # link from before an unsubscribe cannot re-activate the reader.
+    db.execute("ALTER TABLE subscribers ADD COLUMN pending_since TEXT")
+    db.execute(
+        """
+        CREATE TABLE rate_hits (
+            scope TEXT NOT NULL,     -- 'address' (normalised e-mail) | 'client' (IP address)
+            key TEXT NOT NULL,
+            at TEXT NOT NULL         -- UTC ISO-8601
+        )
+        """
+    )
+    db.execute("CREATE INDEX rate_hits_key ON rate_hits(scope, key, at)")
+    db.execute("CREATE INDEX rate_hits_at ON rate_hits(at)")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _create_papers,
     _create_runs,
@@ -344,8 +363,10 @@ MIGRATIONS: tuple[Migration, ...] = (
     _readable_tex,
     _create_channel_ledger,
     _add_feed_generation,
+    _add_run_reason_and_limits,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+BUSY_TIMEOUT_MS = 30_000  # how long a write waits for another process's write lock
 
 
 SQLITE_HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite 3 database
@@ -360,7 +381,7 @@ RESTORE = (
 _checked: dict[Path, tuple[int, int, int]] = {}
 
 
-def open_history(path: Path) -> sqlite3.Connection:
+def open_history(path: Path, *, busy_seconds: float = BUSY_TIMEOUT_MS / 1000) -> sqlite3.Connection:
     """Open ``path`` (creating it and its folder), migrate it, and return it in autocommit mode.
 
     Autocommit lets every write choose its transaction explicitly with
@@ -368,12 +389,14 @@ def open_history(path: Path) -> sqlite3.Connection:
     a read-modify-write. A file that is there but is empty, not SQLite, fails
     ``PRAGMA quick_check`` or has a newer schema raises
     :class:`~digest.errors.BrokenHistoryError`: it is never replaced by a new history.
+    A write waits ``busy_seconds`` for another process's write lock before SQLite
+    answers "database is locked".
     """
     _refuse_foreign_file(path)
     db: sqlite3.Connection | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(path, isolation_level=None, timeout=30)
+        db = sqlite3.connect(path, isolation_level=None, timeout=busy_seconds)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA foreign_keys=ON")
         db.execute("PRAGMA synchronous=NORMAL")
@@ -445,6 +468,28 @@ def _damaged(error: sqlite3.DatabaseError) -> bool:
     return "not a database" in text or "malformed" in text or "corrupt" in text
 
 
+@contextmanager
+def busy_timeout(db: sqlite3.Connection, seconds: float | None) -> Iterator[None]:
+    """Within the block a write waits at most ``seconds`` (capped at the default) for a lock."""
+    if seconds is None:
+        yield
+        return
+    db.execute(f"PRAGMA busy_timeout = {max(0, min(BUSY_TIMEOUT_MS, int(seconds * 1000)))}")
+    try:
+        yield
+    finally:
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+
+
+def database_path(db: sqlite3.Connection) -> str:
+    """The file behind a connection, for messages that name it (even from a broken one)."""
+    try:
+        row = db.execute("PRAGMA database_list").fetchone()
+    except sqlite3.Error:
+        row = None
+    return str(row[2]) if row and row[2] else "the history database"
+
+
 def _migrate(db: sqlite3.Connection, path: Path) -> None:
     version = db.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
@@ -467,9 +512,22 @@ def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     try:
         yield db
     except BaseException:
-        # SQLite has already rolled back after some errors (a full disk, a corrupt page):
-        # a second ROLLBACK would raise and hide the error that matters.
-        if db.in_transaction:
-            db.execute("ROLLBACK")
+        _roll_back(db)
         raise
-    db.execute("COMMIT")
+    try:
+        db.execute("COMMIT")
+    except BaseException:
+        _roll_back(db)
+        raise
+
+
+def _roll_back(db: sqlite3.Connection) -> None:
+    """Roll back what is still open; never let a failed ROLLBACK hide the error that caused it.
+
+    SQLite ends the transaction itself on some errors (a full disk, an I/O
+    error), and then ``ROLLBACK`` fails with "no transaction is active".
+    """
+    if not db.in_transaction:
+        return
+    with suppress(sqlite3.Error):
+        db.execute("ROLLBACK")

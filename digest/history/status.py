@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -21,11 +21,13 @@ class RunSummary:
     novel: int
     digest_id: int | None
     sources: tuple[dict[str, Any], ...]
+    pid: int | None = None
+    reason: str | None = None
 
 
 def recent_runs(db: sqlite3.Connection, limit: int = 10) -> list[RunSummary]:
     rows = db.execute(
-        "SELECT id, started, finished, status, novel, digest_id, report FROM runs "
+        "SELECT id, started, finished, status, novel, digest_id, report, pid, reason FROM runs "
         "ORDER BY id DESC LIMIT ?",
         (limit,),
     ).fetchall()
@@ -37,9 +39,41 @@ def recent_runs(db: sqlite3.Connection, limit: int = 10) -> list[RunSummary]:
             row[3],
             row[4],
             row[5],
-            tuple(json.loads(row[6])["sources"]) if row[6] else (),
+            tuple(json.loads(row[6])["sources"]) if row[6] else _recorded_sources(db, row[0]),
+            row[7],
+            row[8],
         )
         for row in rows
+    ]
+
+
+def _recorded_sources(db: sqlite3.Connection, run_id: int) -> tuple[dict[str, Any], ...]:
+    """The sources a run got through before it ended without a report (killed, still going)."""
+    rows = db.execute(
+        "SELECT source, kind, status, found, novel, error, reason FROM run_sources "
+        "WHERE run_id = ? ORDER BY position",
+        (run_id,),
+    ).fetchall()
+    names = ("source", "kind", "status", "found", "novel", "error", "reason")
+    return tuple(dict(zip(names, row, strict=True)) for row in rows)
+
+
+def with_dead_runs_ended(runs: list[RunSummary], alive_pid: int | None) -> list[RunSummary]:
+    """A run still marked ``running`` whose process is gone is shown as what it is: interrupted.
+
+    The row itself is corrected by the next run that takes the lock over; the
+    operator should not have to wait for it to read the truth.
+    """
+    return [
+        run
+        if run.status != "running" or run.pid == alive_pid
+        else replace(
+            run,
+            status="interrupted",
+            novel=sum(int(source.get("novel") or 0) for source in run.sources),
+            reason=f"the process (pid {run.pid}) ended without finishing the run",
+        )
+        for run in runs
     ]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,7 +21,7 @@ FREQUENCIES = ("daily", "weekly", "paused")
 
 _COLUMNS = (
     "id, email, name, topics, frequency, weekday, status, origin, created, cursor_digest_id, "
-    "feed_generation"
+    "feed_generation, pending_since"
 )
 
 
@@ -39,6 +40,7 @@ class Subscriber:
     # Signed into the reader's private feed URL; unsubscribing bumps it, so every
     # URL handed out before stops working (and coming back gets a new one).
     feed_generation: int = 1
+    pending_since: str | None = None  # when it last became pending: confirmation links name it
 
 
 def _subscriber(row: Sequence[object]) -> Subscriber:
@@ -54,6 +56,7 @@ def _subscriber(row: Sequence[object]) -> Subscriber:
         created=str(row[8]),
         cursor_digest_id=int(row[9]),  # type: ignore[call-overload]
         feed_generation=int(row[10]),  # type: ignore[call-overload]
+        pending_since=row[11] if row[11] is None else str(row[11]),
     )
 
 
@@ -83,9 +86,11 @@ def add_subscriber(
         if existing is None:
             db.execute(
                 "INSERT INTO subscribers (email, name, topics, frequency, weekday, status, origin, "
-                "created, confirmed, cursor_digest_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "created, confirmed, cursor_digest_id, pending_since) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (email, name, json.dumps(list(topics)), frequency, weekday, status, origin,
-                 stamp, stamp if status == "active" else None, cursor),
+                 stamp, stamp if status == "active" else None, cursor,
+                 stamp if status == "pending" else None),
             )  # fmt: skip
             fresh = True
         else:
@@ -93,10 +98,14 @@ def add_subscriber(
             db.execute(
                 "UPDATE subscribers SET name = coalesce(?, name), topics = ?, frequency = ?, "
                 "weekday = ?, status = CASE WHEN status = 'active' THEN status ELSE ? END, "
-                "unsubscribed = NULL, cursor_digest_id = CASE WHEN ? THEN ? ELSE cursor_digest_id END "
+                "unsubscribed = NULL, cursor_digest_id = CASE WHEN ? THEN ? ELSE cursor_digest_id END, "
+                # A reader pending again after leaving gets a new pending_since, so the
+                # confirmation links of before no longer match (see tokens.py).
+                "pending_since = CASE WHEN status IN ('active', 'pending') OR ? != 'pending' "
+                "THEN pending_since ELSE ? END "
                 "WHERE id = ?",
                 (name, json.dumps(list(topics)), frequency, weekday, status,
-                 returning, cursor, existing.id),
+                 returning, cursor, status, stamp, existing.id),
             )  # fmt: skip
             fresh = returning
     found = find_subscriber(db, email)
@@ -130,10 +139,29 @@ def list_subscribers(
     return [_subscriber(row) for row in rows]
 
 
-def set_status(db: sqlite3.Connection, subscriber_id: int, status: str, now: datetime) -> bool:
+def confirm_pending(
+    db: sqlite3.Connection, subscriber_id: int, pending_since: str | None, now: datetime
+) -> bool:
+    """Activate a reader only while they are still pending since ``pending_since``.
+
+    A confirmation link from an earlier sign-up (before an unsubscribe, say)
+    names another ``pending_since`` and changes nothing.
+    """
+    with transaction(db):
+        row = db.execute(
+            "SELECT status, pending_since FROM subscribers WHERE id = ?", (subscriber_id,)
+        ).fetchone()
+        if row is None or row[0] != "pending" or row[1] != pending_since:
+            return False
+        return set_status(db, subscriber_id, "active", now, within=True)
+
+
+def set_status(
+    db: sqlite3.Connection, subscriber_id: int, status: str, now: datetime, *, within: bool = False
+) -> bool:
     """active / unsubscribed / pending; idempotent. Returns whether anything changed."""
     stamp = iso_utc(now)
-    with transaction(db):
+    with nullcontext(db) if within else transaction(db):
         cursor = db.execute(
             "UPDATE subscribers SET status = ?, "
             "unsubscribed = CASE WHEN ? = 'unsubscribed' THEN ? ELSE NULL END, "

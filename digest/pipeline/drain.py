@@ -8,6 +8,13 @@ next message is sent, so a crash mid-drain resends nothing and skips nobody.
 ``compose`` may answer :class:`Skip` instead of bytes: too few papers for this
 reader (``mail.min_papers``). The row becomes ``skipped`` — done, not a failure —
 and its papers go into the reader's next mail (see ``skip_delivery``).
+
+Three things stop a drain early, each leaving the rest queued for the next one:
+a stop request (SIGINT/SIGTERM: the message in flight is finished and recorded
+first), a ledger that cannot be written (disk full, a write lock held too long:
+:class:`~digest.errors.LedgerError`, so at most the one message whose outcome
+was lost goes out twice), and a relay that timed out twice in a row (a hung
+relay must not cost ``mail.smtp_timeout`` per reader).
 """
 
 from __future__ import annotations
@@ -15,14 +22,24 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..deliver.transports import Transport
-from ..errors import PermanentDeliveryError, TransientDeliveryError
+from ..errors import (
+    DeliveryError,
+    LedgerError,
+    PermanentDeliveryError,
+    RelayTimeoutError,
+    TransientDeliveryError,
+)
 from ..history.deliveries import Delivery, mark_delivery, open_deliveries, skip_delivery
+from ..history.schema import database_path
+from .stopping import Stop
 
 log = logging.getLogger(__name__)
+
+TIMEOUTS_IN_A_ROW = 2  # then the relay is given up on until the next drain
 
 
 @dataclass(frozen=True)
@@ -40,10 +57,11 @@ class DrainReport:
     errors: tuple[str, ...] = ()
     skipped: int = 0
     reasons: tuple[str, ...] = ()  # each distinct reason once, in the order met
+    stopped: str | None = None  # why the drain ended before the outbox was empty
 
     @property
     def ok(self) -> bool:
-        return self.retry == 0 and self.failed == 0
+        return self.retry == 0 and self.failed == 0 and self.stopped is None
 
     def why(self) -> str | None:
         """One line for the operator: how many did not go out, and the relay's reason(s)."""
@@ -51,7 +69,9 @@ class DrainReport:
             return None
         counts = f"{self.retry} to retry, {self.failed} failed"
         more = f" (and {len(self.reasons) - 1} other reason(s))" if len(self.reasons) > 1 else ""
-        return f"delivery: {counts}: {self.reasons[0] if self.reasons else 'no reason given'}{more}"
+        reason = self.reasons[0] if self.reasons else self.stopped or "no reason given"
+        stopped = f"; {self.stopped}" if self.stopped and self.reasons else ""
+        return f"delivery: {counts}: {reason}{more}{stopped}"
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -64,6 +84,24 @@ class DrainReport:
         }
 
 
+@dataclass
+class _Tally:
+    sent: int = 0
+    retry: int = 0
+    failed: int = 0
+    skipped: int = 0
+    timeouts: int = 0  # in a row
+    errors: list[str] = field(default_factory=list)
+    reasons: dict[str, None] = field(default_factory=dict)
+
+    def report(self, stopped: str | None) -> DrainReport:
+        errors = [*self.errors, stopped] if stopped else self.errors
+        return DrainReport(
+            self.sent, self.retry, self.failed, tuple(errors), self.skipped,
+            tuple(self.reasons), stopped,
+        )  # fmt: skip
+
+
 def drain(
     db: sqlite3.Connection,
     transport: Transport,
@@ -71,46 +109,97 @@ def drain(
     *,
     sender: str,
     clock: Callable[[], datetime],
+    stop: Stop | None = None,
 ) -> DrainReport:
-    """Send every pending or retry delivery once; return the counts."""
-    sent = retry = failed = skipped = 0
-    errors: list[str] = []
-    reasons: dict[str, None] = {}
+    """Send every pending or retry delivery once; return the counts.
+
+    Raises :class:`~digest.errors.LedgerError` when an outcome cannot be recorded.
+    """
+    stop = stop or Stop()
+    tally = _Tally()
+    stopped: str | None = None
     try:
         for delivery in open_deliveries(db):
+            if stop.requested:
+                stopped = "stopped by request; the rest stay queued for the next drain"
+                break
             message = compose(delivery)
             if isinstance(message, Skip):
-                skip_delivery(db, delivery.id, message.reason, clock())
-                skipped += 1
+                _record(db, delivery, "skipped", clock(), message.reason)
+                tally.skipped += 1
                 log.info("deliver %s: skipped: %s", delivery.recipient, message.reason)
                 continue
-            try:
-                answer = transport.send(
-                    message,
-                    sender=sender,
-                    recipient=delivery.recipient,
-                    message_id=delivery.message_id,
+            error = _send(transport, message, sender, delivery)
+            _account(db, delivery, error, tally, clock())
+            if tally.timeouts >= TIMEOUTS_IN_A_ROW:
+                stopped = (
+                    f"the relay timed out {tally.timeouts} times in a row; "
+                    "the rest stay queued for the next drain"
                 )
-            except TransientDeliveryError as error:
-                mark_delivery(db, delivery.id, "retry", clock(), str(error))
-                retry += 1
-                errors.append(str(error))
-                reasons[error.reason] = None
-                log.info("deliver %s: will retry: %s", delivery.recipient, error)
-            except PermanentDeliveryError as error:
-                mark_delivery(db, delivery.id, "failed", clock(), str(error))
-                failed += 1
-                errors.append(str(error))
-                reasons[error.reason] = None
-                log.info("deliver %s: failed: %s", delivery.recipient, error)
-            else:
-                mark_delivery(db, delivery.id, "sent", clock(), None)
-                sent += 1
-                log.debug("deliver %s: %s", delivery.recipient, answer)
+                break
     finally:
         transport.close()
     # One line however many readers: per-recipient lines are INFO (-v).
-    report = DrainReport(sent, retry, failed, tuple(errors), skipped, tuple(reasons))
+    report = tally.report(stopped)
     if not report.ok:
         log.warning("%s", report.why())
     return report
+
+
+def _send(
+    transport: Transport, message: bytes, sender: str, delivery: Delivery
+) -> DeliveryError | None:
+    try:
+        answer = transport.send(
+            message, sender=sender, recipient=delivery.recipient, message_id=delivery.message_id
+        )
+    except DeliveryError as error:
+        return error
+    log.debug("deliver %s: %s", delivery.recipient, answer)
+    return None
+
+
+def _account(
+    db: sqlite3.Connection,
+    delivery: Delivery,
+    error: DeliveryError | None,
+    tally: _Tally,
+    now: datetime,
+) -> None:
+    """Record one outcome in the ledger, then count it."""
+    if error is None:
+        _record(db, delivery, "sent", now, None)
+        tally.sent += 1
+        tally.timeouts = 0
+        return
+    permanent = isinstance(error, PermanentDeliveryError)
+    _record(db, delivery, "failed" if permanent else "retry", now, str(error))
+    tally.errors.append(str(error))
+    tally.reasons[error.reason] = None
+    if permanent:
+        tally.failed += 1
+        tally.timeouts = 0
+        log.info("deliver %s: failed: %s", delivery.recipient, error)
+        return
+    assert isinstance(error, TransientDeliveryError)
+    tally.retry += 1
+    tally.timeouts = tally.timeouts + 1 if isinstance(error, RelayTimeoutError) else 0
+    log.info("deliver %s: will retry: %s", delivery.recipient, error)
+
+
+def _record(
+    db: sqlite3.Connection, delivery: Delivery, status: str, now: datetime, note: str | None
+) -> None:
+    try:
+        if status == "skipped":
+            skip_delivery(db, delivery.id, note or "", now)
+        else:
+            mark_delivery(db, delivery.id, status, now, note)
+    except (sqlite3.Error, OSError) as error:
+        handed = "the relay accepted it" if status == "sent" else f"its outcome was {status}"
+        raise LedgerError(
+            f"{delivery.recipient}: {handed}, but the outbox ledger in {database_path(db)} "
+            f"could not record that ({error}); sending stopped, so at most this one message "
+            "goes out again. Fix the cause (free disk space, stop the process holding the "
+            "database), then `digest send` delivers the rest"
+        ) from error

@@ -42,6 +42,17 @@ def normalise_address(address: str, *, check_dns: bool = False) -> str:
         raise SubscriberError(f"{address!r} is not a valid e-mail address: {error}") from error
 
 
+def mailbox_key(address: str) -> str:
+    """The mailbox an address reaches, for rate limits: case folded, ``+tag`` removed, dots kept.
+
+    ``Alice+x@Example.org`` and ``alice+y@example.org`` land in one inbox, so
+    they share one limit of confirmation mails. Dots are kept: they matter to
+    most providers (only Gmail ignores them).
+    """
+    local, _, domain = address.strip().rpartition("@")
+    return f"{local.split('+', 1)[0].casefold()}@{domain.casefold()}"
+
+
 def parse_preferences(
     topics: str | Sequence[str],
     frequency: str,

@@ -24,7 +24,7 @@ from .. import __version__, history
 from ..config import Settings, SourceConfig
 from ..deliver.files import write_atomically
 from ..deliver.websub import ping_hub
-from ..errors import FetchError, SourceError
+from ..errors import DigestError, FetchError, SourceError
 from ..locations import data_files
 from ..model import Digest, SourceReport, SourceStatus, StoredPaper
 from ..render.feed import FeedMeta, feed_stylesheet, render_feed
@@ -40,6 +40,7 @@ from .runtime import Runtime
 from .selection import check_topics, feed_reasons, publish_topic_feeds
 from .site import feed_meta, site_tokens, tag_authority
 from .staleness import ARXIV_KINDS, batch_key, stale_reason
+from .stopping import Interrupted
 
 log = logging.getLogger(__name__)
 
@@ -97,36 +98,96 @@ class RunResult:
 
 
 def run(settings: Settings, runtime: Runtime, *, mark_seen: bool = False) -> RunResult:
-    """Fetch every source, diff against history, publish the feed, mail the digest."""
+    """Fetch every source, diff against history, publish the feed, mail the digest.
+
+    However the run ends, its row says so: ``ok`` or ``failed`` when it got to
+    the end; ``failed`` with the error when one escaped (then re-raised);
+    ``interrupted`` when asked to stop (:class:`Interrupted` re-raised), with
+    the sources and messages it had done by then.
+    """
     db, clock = runtime.db, runtime.clock
     started = clock()
     check_topics(settings, db)  # a bad query fails the run before anything is fetched
     run_id = history.start_run(db, started)
     log.info("run %d: %d source(s)", run_id, len(settings.sources))
-    reports = tuple(
-        ingest(settings, runtime, run_id, position, source, mark_seen)
-        for position, source in enumerate(settings.sources)
-    )
-    feed_path = publish_feed(settings, db, clock(), client=runtime.fetcher.client)
-    newsletter = Newsletter(settings, db, site_tokens(settings))
-    digest = history.create_digest(db, run_id=run_id, now=clock(), day=_day(clock()))
-    emails = newsletter.queue(digest, clock())
-    queue_channels(settings, db, clock())
-    send_alerts(settings, runtime, reports)  # before the drain, which closes the transport
-    delivery = deliver(newsletter, runtime)
-    posted = post_to_channels(settings, runtime)
-    novel = sum(report.novel for report in reports)
-    finished = clock()
-    result = RunResult(
-        run_id, started, finished, novel, feed_path, emails, reports,
-        digest.id if digest else None, delivery, posted,
-    )  # fmt: skip
+    done = _Progress(feed=data_files(settings).feed)
+    try:
+        _stages(settings, runtime, run_id, done, mark_seen)
+    except (Interrupted, KeyboardInterrupt) as stop:
+        why = str(stop) if isinstance(stop, Interrupted) else "stopped by SIGINT"
+        _end_early(runtime, done.result(run_id, started, clock()), "interrupted", why)
+        raise
+    except Exception as error:
+        _end_early(runtime, done.result(run_id, started, clock()), "failed", _reason(error))
+        raise
+    result = done.result(run_id, started, clock())
     history.finish_run(
-        db, run_id, now=finished, ok=result.ok, novel=novel,
+        db, run_id, now=result.finished, ok=result.ok, novel=result.novel,
         digest_id=result.digest_id, report=result.as_json(),
     )  # fmt: skip
-    _log_summary(result, digest)
+    _log_summary(result, done.digest)
     return result
+
+
+@dataclass
+class _Progress:
+    """What a run has done so far: all of it at the end, or as much as it got to."""
+
+    feed: Path
+    reports: list[SourceReport] = field(default_factory=list)
+    digest: Digest | None = None
+    emails: int = 0
+    delivery: DrainReport = field(default_factory=DrainReport)
+    channels: ChannelReport = field(default_factory=ChannelReport)
+
+    def result(self, run_id: int, started: datetime, finished: datetime) -> RunResult:
+        novel = sum(report.novel for report in self.reports)
+        return RunResult(
+            run_id, started, finished, novel, self.feed, self.emails, tuple(self.reports),
+            self.digest.id if self.digest else None, self.delivery, self.channels,
+        )  # fmt: skip
+
+
+def _stages(
+    settings: Settings, runtime: Runtime, run_id: int, done: _Progress, mark_seen: bool
+) -> None:
+    db, clock, stop = runtime.db, runtime.clock, runtime.stop
+    for position, source in enumerate(settings.sources):
+        stop.check()
+        done.reports.append(ingest(settings, runtime, run_id, position, source, mark_seen))
+    stop.check()
+    done.feed = publish_feed(settings, db, clock(), client=runtime.fetcher.client)
+    newsletter = Newsletter(settings, db, site_tokens(settings))
+    done.digest = history.create_digest(db, run_id=run_id, now=clock(), day=_day(clock()))
+    done.emails = newsletter.queue(done.digest, clock())
+    queue_channels(settings, db, clock())
+    send_alerts(settings, runtime, tuple(done.reports))  # before the drain, which closes it
+    stop.check()
+    with stop.deferred():  # a signal now lets the message or post in flight finish and be recorded
+        done.delivery = deliver(newsletter, runtime)
+        done.channels = post_to_channels(settings, runtime)
+    stop.check()
+
+
+def _end_early(runtime: Runtime, result: RunResult, status: str, reason: str) -> None:
+    """Record a run that did not get to the end; a history that cannot be written is logged."""
+    report = {**result.as_json(), "status": status, "reason": reason}
+    try:
+        history.finish_run(
+            runtime.db, result.run_id, now=result.finished, ok=False, novel=result.novel,
+            digest_id=result.digest_id, report=report, status=status, reason=reason,
+        )  # fmt: skip
+    except (sqlite3.Error, OSError) as error:
+        log.error("run %d: could not record that it %s: %s", result.run_id, status, error)
+    log.warning(
+        "run %d %s (%s): %d new paper(s) recorded, %d message(s) sent",
+        result.run_id, status, reason, result.novel, result.delivery.sent,
+    )  # fmt: skip
+
+
+def _reason(error: BaseException) -> str:
+    text = str(error)
+    return text if isinstance(error, DigestError) and text else f"{type(error).__name__}: {text}"
 
 
 def ingest(
@@ -304,6 +365,7 @@ def deliver(newsletter: Newsletter, runtime: Runtime) -> DrainReport:
         newsletter.compose,
         sender=newsletter.envelope_sender,
         clock=runtime.clock,
+        stop=runtime.stop,
     )
 
 

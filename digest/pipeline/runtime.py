@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import httpx
@@ -22,21 +22,23 @@ from ..deliver.transports import Transport, open_transport
 from ..locations import data_files
 from ..sources.fetch import Fetcher
 from .channels import Poster
+from .stopping import Stop
 
 
 @dataclass(frozen=True)
 class Runtime:
-    """The injected I/O of a run."""
+    """The injected I/O of a run, and the flag that asks it to stop."""
 
     db: sqlite3.Connection
     fetcher: Fetcher
     transport: Transport
     clock: Callable[[], datetime]
     poster: Poster | None = None  # chat channels: Apprise unless a test gives its own
+    stop: Stop = field(default_factory=Stop)
 
 
 @contextmanager
-def open_runtime(settings: Settings) -> Iterator[Runtime]:
+def open_runtime(settings: Settings, *, stop: Stop | None = None) -> Iterator[Runtime]:
     db = history.open_history(data_files(settings).database)
     timeout = settings.http.timeout
     client = httpx.Client(
@@ -52,7 +54,7 @@ def open_runtime(settings: Settings) -> Iterator[Runtime]:
             host_interval=settings.http.host_interval,
         )
         transport = open_transport(settings)
-        yield Runtime(db=db, fetcher=fetcher, transport=transport, clock=utc_now)
+        yield Runtime(db, fetcher, transport, utc_now, stop=stop or Stop())
     finally:
         client.close()
         db.close()

@@ -17,9 +17,11 @@ not dates, decides what is new, so that one run delivers all that was missed.
 from __future__ import annotations
 
 import logging
+import signal
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import partial
 
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -37,18 +39,30 @@ from ..pipeline.locks import describe_holder, exclusive
 from ..pipeline.run import run
 from ..pipeline.runtime import open_runtime
 from ..pipeline.schedule import Job, jobs, missed_slot
+from ..pipeline.stopping import Interrupted, Stop
 
 log = logging.getLogger(__name__)
 
 
-def scheduled_run(settings: Settings, sources: tuple[SourceConfig, ...]) -> None:
-    """One scheduled run: waits for a manual run in progress, never overlaps another."""
+def scheduled_run(
+    settings: Settings, sources: tuple[SourceConfig, ...], stop: Stop | None = None
+) -> None:
+    """One scheduled run: waits for a manual run in progress, never overlaps another.
+
+    ``stop`` is the scheduler's: when the process is told to stop, the run
+    finishes the message in flight, records itself ``interrupted`` and returns.
+    """
     job_settings = replace(settings, sources=sources)
-    with (
-        open_runtime(job_settings) as runtime,
-        exclusive(runtime.db, "run", runtime.clock, wait=True),
-    ):
-        result = run(job_settings, runtime)
+    stop = stop or Stop()
+    try:
+        with (
+            open_runtime(job_settings, stop=stop) as runtime,
+            exclusive(runtime.db, "run", runtime.clock, wait=True, sleep=stop.nap),
+        ):
+            result = run(job_settings, runtime)
+    except Interrupted as interrupted:
+        log.warning("scheduled run %s; the next run picks up from here", interrupted)
+        return
     log.info("scheduled run %d: %s", result.run_id, "ok" if result.ok else "with failures")
 
 
@@ -61,12 +75,13 @@ class Scheduler:
         scheduler: BaseScheduler | None = None,
         *,
         clock: Callable[[], datetime] = utc_now,
-        job: Callable[[Settings, tuple[SourceConfig, ...]], None] = scheduled_run,
+        job: Callable[[Settings, tuple[SourceConfig, ...]], None] | None = None,
     ) -> None:
         self.settings = settings
         self.scheduler = scheduler or BlockingScheduler()
         self.clock = clock
-        self.job = job
+        self.halt = Stop()  # asked by stop(): a run in progress ends after its message in flight
+        self.job = job or partial(scheduled_run, stop=self.halt)
         self._token: str | None = None
 
     @classmethod
@@ -95,7 +110,7 @@ class Scheduler:
         for job in self.missed_jobs():
             # Run once, now, in the scheduler's own thread (not once per missed slot).
             self.scheduler.add_job(
-                self.job, DateTrigger(self.clock()), args=(self.settings, job.sources),
+                self.job, DateTrigger(), args=(self.settings, job.sources),  # APScheduler's now
                 id=f"catch-up {job.name}", name=f"catch-up run ({job.name})",
             )  # fmt: skip
         self.scheduler.start()
@@ -117,8 +132,10 @@ class Scheduler:
         return missed
 
     def stop(self) -> None:
+        """Stop the schedule; a run in progress finishes its message in flight and is recorded."""
+        self.halt.request(signal.SIGTERM)
         if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+            self.scheduler.shutdown(wait=True)
         if self._token is not None:
             db = history.open_history(data_files(self.settings).database)
             try:

@@ -30,6 +30,7 @@ from .. import USER_AGENT
 from ..clock import utc_now
 from ..config import Settings
 from ..deliver.transports import Transport, open_transport
+from ..errors import BusyError
 from ..locations import data_files, urls
 from ..pipeline.run import publish_feed
 from ..tokens import Tokens, load_secret
@@ -41,17 +42,19 @@ from .security import (
     BodyLimit,
     Csrf,
     Limits,
-    RateLimiter,
     SecurityHeaders,
     security_headers,
 )
 
 log = logging.getLogger(__name__)
 
+RETRY_AFTER = 10  # seconds, in the 503 a busy database answers
+
 Hook = Callable[[], object]  # an on_startup / on_shutdown function
 
 ROUTES = [
     Route("/", pages.home),
+    Route("/digests", pages.to_archive),
     Route("/digests/", pages.archive_page),
     Route("/digests/{day}", pages.digest_page),
     Route("/feed.atom", published.live_feed),
@@ -104,7 +107,6 @@ def create_app(
     url = urls(settings).base
     tokens = Tokens(load_secret(settings.site.secret, data_files(settings).secret_key),
                     clock=lambda: clock().timestamp())  # fmt: skip
-    seconds = lambda: clock().timestamp()  # noqa: E731
     site = Site(
         settings=settings,
         base_url=url,
@@ -112,9 +114,6 @@ def create_app(
         tokens=tokens,
         csrf=Csrf(tokens, secure=url.startswith("https:")),
         limits=limits,
-        by_address=RateLimiter(limits.subscribe_per_address, limits.address_window, seconds),
-        by_client=RateLimiter(limits.subscribe_per_client, limits.client_window, seconds),
-        reminders=RateLimiter(limits.reminders_per_address, limits.address_window, seconds),
         transport_factory=transport_factory,
         files=FeedFiles(),
         cadence=Cadence(settings, fire_times),
@@ -137,9 +136,16 @@ def create_app(
             Middleware(BodyLimit, limit=limits.body_bytes),
             Middleware(published.NotModifiedFastPath),  # innermost: security headers still apply
         ],
-        exception_handlers={HTTPException: _http_error, Exception: _server_error},
+        exception_handlers={
+            HTTPException: _http_error,
+            BusyError: _busy,
+            Exception: _server_error,
+        },
         lifespan=lifespan,
     )
+    # Starlette's own slash redirect builds its Location from the Host header;
+    # ours (see pages.to_archive) uses base_url.
+    app.router.redirect_slashes = False
     app.state.site = site
     return app
 
@@ -181,6 +187,19 @@ async def _http_error(request: Request, error: Exception) -> Response:
         # with a GET route and a POST route accepts both (RFC 9110 §15.5.6).
         extra["Allow"] = allowed_methods(request.url.path)
     return site_of(request).message(request, error.status_code, heading, text, headers=extra)
+
+
+async def _busy(request: Request, error: Exception) -> Response:
+    """A write that could not get the database in time: say so, never pretend it happened."""
+    log.warning("%s %s: database busy, answered 503", request.method, request.url.path)
+    return site_of(request).message(
+        request,
+        503,
+        "Busy for a moment",
+        "Nothing was changed: the site is busy right now (a digest is being sent). "
+        f"Please try again in {RETRY_AFTER} seconds.",
+        headers={"Retry-After": str(RETRY_AFTER)},
+    )
 
 
 async def _server_error(request: Request, error: Exception) -> Response:

@@ -3,7 +3,10 @@
 One :class:`Site` is built per app by :func:`~digest.web.app.create_app` and
 kept on ``app.state``; handlers reach it with :func:`site_of`. The database is
 opened per request in a worker thread (SQLite connections stay in the thread
-that made them; WAL lets pages read while a run writes).
+that made them; WAL lets pages read while a run writes). A write waits at
+most ``BUSY_SECONDS`` for another process's write lock; then the request gets
+a 503 "try again" page (:class:`~digest.errors.BusyError`), never a page that
+claims what was not stored.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
@@ -20,16 +23,19 @@ from starlette.responses import HTMLResponse, Response
 
 from ..config import Settings
 from ..deliver.transports import Transport
+from ..errors import BusyError, StoreError
 from ..history import open_history
+from ..history.limits import take_hit
 from ..locations import data_files, templates_dir
 from ..render import pages
 from ..tokens import Tokens
 from .cadence import Cadence
 from .feeds import FeedFiles, Representation, conditional_response
-from .security import CSRF_FIELD, Csrf, Limits, RateLimiter
+from .security import CSRF_FIELD, Csrf, Limits
 
 T = TypeVar("T")
 
+BUSY_SECONDS = 3.0  # a reader waits this long for a run's write lock, then is told to retry
 NO_STORE = "no-store"  # pages with a form or a token in the URL
 SHORT = "public, max-age=300"
 HTML = "text/html; charset=utf-8"
@@ -43,9 +49,6 @@ class Site:
     tokens: Tokens
     csrf: Csrf
     limits: Limits
-    by_address: RateLimiter
-    by_client: RateLimiter
-    reminders: RateLimiter  # per reader address: signing up again mails the manage link once
     transport_factory: Callable[[Settings], Transport]
     files: FeedFiles
     cadence: Cadence
@@ -56,19 +59,38 @@ class Site:
         return str(self.settings.site.title)
 
     def open_db(self) -> sqlite3.Connection:
-        return open_history(data_files(self.settings).database)
+        return open_history(data_files(self.settings).database, busy_seconds=BUSY_SECONDS)
 
     async def query(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """Run ``work(db)`` in a worker thread on a connection of its own."""
+        """Run ``work(db)`` in a worker thread on a connection of its own.
+
+        Raises BusyError when the database stays locked past ``BUSY_SECONDS``.
+        """
 
         def in_thread() -> T:
-            db = self.open_db()
             try:
-                return work(db)
-            finally:
-                db.close()
+                db = self.open_db()
+                try:
+                    return work(db)
+                finally:
+                    db.close()
+            except (sqlite3.OperationalError, StoreError) as error:
+                if not _is_busy(error):
+                    raise
+                raise BusyError(f"the database stayed locked for {BUSY_SECONDS:g} s") from error
 
         return await run_in_threadpool(in_thread)
+
+    def rate_limit(self, db: sqlite3.Connection, scope: str, key: str) -> float:
+        """Count one hit (``address``/``reminder``: a mailbox key, ``client``: an IP); seconds to
+        wait or 0."""
+        limit, window = {
+            "address": (self.limits.subscribe_per_address, self.limits.address_window),
+            "reminder": (self.limits.reminders_per_address, self.limits.address_window),
+        }.get(scope, (self.limits.subscribe_per_client, self.limits.client_window))
+        return take_hit(
+            db, scope, key, limit=limit, window=timedelta(seconds=window), now=self.clock()
+        )
 
     def page(
         self,
@@ -132,6 +154,11 @@ class Site:
             cache=NO_STORE,
             headers=headers,
         )
+
+
+def _is_busy(error: Exception) -> bool:
+    text = str(error).lower()
+    return "locked" in text or "busy" in text
 
 
 def site_of(request: Request) -> Site:

@@ -14,7 +14,7 @@ from itertools import groupby
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from ..errors import StoreError
 from ..history.digests import digest_created
@@ -155,6 +155,11 @@ def _neighbours(days: list[DigestDay], day: str) -> tuple[_Day | None, _Day | No
 
 def _as_day(entry: DigestDay) -> _Day:
     return _Day(entry.day, short_day(date.fromisoformat(entry.day)), entry.papers)
+
+
+async def to_archive(request: Request) -> Response:
+    """``/digests`` → ``/digests/`` at the public address (base_url), never the Host header."""
+    return RedirectResponse(urls(site_of(request).settings).digests, status_code=308)
 
 
 async def archive_page(request: Request) -> Response:

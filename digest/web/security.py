@@ -6,8 +6,8 @@
   cross-site POST carries no cookie (SameSite) and cannot forge the signature.
   The RFC 8058 unsubscribe POST is the exception by design: its signed path
   token is the authority, and it must work without cookies.
-- Rate limits: a sliding window per key (client address, email address) in
-  memory, with an injected clock. One ``digest serve`` process holds them.
+- Rate limits: a sliding window per key (client address, mailbox), kept in
+  SQLite (:mod:`digest.history.limits`) so a restart does not reset them.
 - Limits on input: request bodies, form fields and path tokens have a size cap.
 - Headers on every response: a strict CSP, no framing, no sniffing, no referrer
   (pages carry tokens in their URLs, which must not leak to linked sites).
@@ -16,8 +16,7 @@
 from __future__ import annotations
 
 import secrets
-from collections import OrderedDict, deque
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from starlette.datastructures import FormData
@@ -46,7 +45,7 @@ class FormError(ValueError):
 class Limits:
     """Rate and size limits of the public endpoints; tests pass smaller ones."""
 
-    subscribe_per_address: int = 3  # confirmation mails to one address ...
+    subscribe_per_address: int = 3  # sign-ups (so confirmation mails) to one mailbox ...
     address_window: float = 24 * 3600  # ... per this many seconds
     reminders_per_address: int = 1  # "you already get it" mails to one reader per address_window
     subscribe_per_client: int = 10  # sign-up attempts from one client address ...
@@ -92,36 +91,6 @@ class Csrf:
         except TokenError:
             return False
         return secrets.compare_digest(nonce.encode(), cookie.encode())
-
-
-class RateLimiter:
-    """At most ``limit`` hits per ``window`` seconds for each key (a sliding log).
-
-    Memory is bounded: past ``max_keys`` keys the least recently used is forgotten.
-    """
-
-    def __init__(
-        self, limit: int, window: float, clock: Callable[[], float], *, max_keys: int = 10_000
-    ) -> None:
-        self.limit = limit
-        self.window = window
-        self._clock = clock
-        self._max_keys = max_keys
-        self._hits: OrderedDict[str, deque[float]] = OrderedDict()
-
-    def hit(self, key: str) -> float:
-        """Record a hit and return 0, or return the seconds until ``key`` may try again."""
-        now = self._clock()
-        hits = self._hits.pop(key, None) or deque()
-        while hits and hits[0] <= now - self.window:
-            hits.popleft()
-        self._hits[key] = hits
-        if len(self._hits) > self._max_keys:
-            self._hits.popitem(last=False)
-        if len(hits) >= self.limit:
-            return max(1.0, hits[0] + self.window - now)
-        hits.append(now)
-        return 0.0
 
 
 def text_field(form: FormData, name: str, max_chars: int, *, required: bool = True) -> str:

@@ -3,9 +3,11 @@
 - ``POST /subscribe`` answers the same page whatever the address's state, and
   mails after the answer is sent (a background task), so neither the words nor
   the timing say whether an address is already subscribed. A new or returning
-  address is stored ``pending`` (origin ``web``) and gets a signed link that
-  expires; an active one keeps its preferences and gets one mail with its
-  preferences link (rate-limited per address like every sign-up).
+  address is stored ``pending`` (origin ``web``) before the answer — a busy
+  database gets a 503, never "check your inbox" for nothing — and gets a
+  signed link that expires and names this sign-up; an active one gets nothing
+  and keeps its preferences. Confirmation mails are limited per mailbox
+  (``+tag`` and case variants count as one) and per client, in SQLite.
 - ``GET /confirm/<token>`` shows a button; only its ``POST`` confirms, because
   mail link scanners fetch every link they see.
 - ``POST /unsubscribe/<token>`` with ``List-Unsubscribe=One-Click`` unsubscribes
@@ -17,8 +19,8 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from starlette.background import BackgroundTask
@@ -29,6 +31,7 @@ from starlette.responses import Response
 from ..history.subscribers import (
     Subscriber,
     add_subscriber,
+    confirm_pending,
     find_subscriber,
     get_subscriber,
     set_status,
@@ -36,7 +39,7 @@ from ..history.subscribers import (
 )
 from ..locations import urls
 from ..pipeline.reader_feeds import feed_urls
-from ..pipeline.readers import WEEKDAYS, SubscriberError, normalise_address
+from ..pipeline.readers import WEEKDAYS, SubscriberError, mailbox_key, normalise_address
 from ..render.confirmation import Confirmation, Reminder
 from ..tokens import TokenError
 from .confirmation import send_confirmation, send_reminder
@@ -82,6 +85,13 @@ def _bad_link(site: Site, request: Request, reason: str) -> Response:
     )
 
 
+def _old_link(site: Site, request: Request) -> Response:
+    return _bad_link(
+        site, request,
+        "this confirmation link is from an earlier sign-up; please sign up again for a fresh one",
+    )  # fmt: skip
+
+
 async def subscribe_page(request: Request) -> Response:
     site = site_of(request)
     return site.page(request, "subscribe.html.j2", subscribe_form_context(site), form=True)
@@ -92,7 +102,8 @@ async def subscribe(request: Request) -> Response:
     form = await _form(request)
     if not site.csrf.check(request, form):
         return _refused(site, request)
-    wait = site.by_client.hit(client_address(request))
+    client = client_address(request)
+    wait = await site.query(lambda db: site.rate_limit(db, "client", client))
     if wait:
         return _too_many(site, request, wait)
     typed = str(form.get("email") or "")[: site.limits.email_chars]
@@ -101,12 +112,14 @@ async def subscribe(request: Request) -> Response:
     except (FormError, SubscriberError) as error:
         context = subscribe_form_context(site, email=typed, error=_sentence(error))
         return site.page(request, "subscribe.html.j2", context, status=400, form=True)
-    wait = site.by_address.hit(address.lower())
+    wait, reader = await site.query(
+        lambda db: _sign_up(site, db, address, topics, frequency, weekday)
+    )
     if wait:
         return _too_many(site, request, wait)
-    task = BackgroundTask(_sign_up, site, SignUp(address, topics, frequency, weekday))
     response = site.page(request, "check_inbox.html.j2", {"email": address}, cache=NO_STORE)
-    response.background = task
+    if reader is not None:
+        response.background = BackgroundTask(_mail_link, site, reader, frequency)
     return response
 
 
@@ -134,58 +147,51 @@ def _sentence(error: Exception) -> str:
     return str(error)
 
 
-@dataclass(frozen=True)
-class SignUp:
-    """What the sign-up form asked for."""
+def _sign_up(
+    site: Site,
+    db: sqlite3.Connection,
+    address: str,
+    topics: list[str],
+    frequency: str,
+    weekday: int,
+) -> tuple[float, Subscriber | None]:
+    """Before the answer: count the mailbox's hit, store the sign-up; the reader to mail, if any.
 
-    address: str
-    topics: list[str]
-    frequency: str
-    weekday: int
-
-
-def _sign_up(site: Site, sign_up: SignUp) -> None:
-    """After the answer went out: store the sign-up and mail the link.
-
-    An address that is already a reader keeps its preferences and gets a
-    mail with its own preferences link instead, at most one per
-    ``Limits.address_window``, so the form cannot be used to flood a reader.
+    An address that is already a reader keeps its preferences; it is returned
+    too (it gets a mail with its preferences link), unless it was reminded
+    within ``Limits.address_window`` already, so the form cannot flood a reader.
     """
-    now = site.clock()
-    db = site.open_db()
-    try:
-        existing = find_subscriber(db, sign_up.address)
-        if existing is None or existing.status != "active":
-            reader, _ = add_subscriber(
-                db,
-                sign_up.address,
-                now=now,
-                topics=sign_up.topics,
-                frequency=sign_up.frequency,
-                weekday=sign_up.weekday,
-                status="pending",
-                origin="web",
-            )
-    finally:
-        db.close()
+    wait = site.rate_limit(db, "address", mailbox_key(address))
+    if wait:
+        return wait, None
+    existing = find_subscriber(db, address)
     if existing is not None and existing.status == "active":
-        if site.reminders.hit(existing.email.lower()):
-            log.info(
-                "sign-up for %s: already a reader, reminded lately: nothing sent", existing.email
-            )
-            return
-        log.info("sign-up for %s: already a reader; mailing their preferences link", existing.email)
-        transport = site.transport_factory(site.settings)
-        manage = urls(site.settings).preferences(site.tokens.for_subscriber(existing.id))
-        send_reminder(site.settings, transport, Reminder(existing.email, manage), now=now)
-        return
+        if site.rate_limit(db, "reminder", mailbox_key(address)):
+            log.info("sign-up for %s: already a reader, reminded lately: nothing sent", address)
+            return 0.0, None
+        return 0.0, existing
+    reader, _ = add_subscriber(
+        db, address, now=site.clock(), topics=topics, frequency=frequency, weekday=weekday,
+        status="pending", origin="web",
+    )  # fmt: skip
+    return 0.0, reader
+
+
+def _mail_link(site: Site, reader: Subscriber, frequency: str) -> None:
+    """After the answer went out: the confirmation link, or an active reader's preferences link."""
+    now = site.clock()
     transport = site.transport_factory(site.settings)
-    token = site.tokens.for_confirmation(reader.id)
+    if reader.status == "active":
+        log.info("sign-up for %s: already a reader; mailing their preferences link", reader.email)
+        manage = urls(site.settings).preferences(site.tokens.for_subscriber(reader.id))
+        send_reminder(site.settings, transport, Reminder(reader.email, manage), now=now)
+        return
+    token = site.tokens.for_confirmation(reader.id, reader.pending_since)
     confirmation = Confirmation(
         address=reader.email,
         confirm_url=urls(site.settings).confirm(token),
         topics=_topic_titles(site, reader.topics),
-        frequency=sign_up.frequency,
+        frequency=frequency,
     )
     send_confirmation(site.settings, transport, confirmation, now=now)
 
@@ -217,6 +223,9 @@ async def confirm_page(request: Request) -> Response:
     reader = await _reader(site, request, site.tokens.confirmed_id)
     if isinstance(reader, Response):
         return reader
+    _, since = site.tokens.confirmation(str(request.path_params["token"]))
+    if reader.status != "active" and (reader.status != "pending" or reader.pending_since != since):
+        return _old_link(site, request)
     context = {"email": reader.email, "action": request.url.path, "done": reader.status == "active"}
     return site.page(request, "confirm.html.j2", context, form=True, headers=_ROBOTS)
 
@@ -229,8 +238,13 @@ async def confirm(request: Request) -> Response:
     reader = await _reader(site, request, site.tokens.confirmed_id)
     if isinstance(reader, Response):
         return reader
-    await site.query(lambda db: set_status(db, reader.id, "active", site.clock()))
-    log.info("reader %d confirmed their subscription", reader.id)
+    _, since = site.tokens.confirmation(str(request.path_params["token"]))
+    if reader.status != "active":
+        done = await site.query(lambda db: confirm_pending(db, reader.id, since, site.clock()))
+        if not done:
+            # An old link: the reader has left (or signed up again) since it was mailed.
+            return _old_link(site, request)
+        log.info("reader %d confirmed their subscription", reader.id)
     context = {
         "email": reader.email,
         "preferences_url": f"/preferences/{site.tokens.for_subscriber(reader.id)}",
