@@ -16,7 +16,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from .settings import (
     SETTINGS,
     SOURCE_KINDS,
     FeedSettings,
+    FollowUpSettings,
     HttpSettings,
     MailSettings,
     RankingSettings,
@@ -50,6 +51,7 @@ __all__ = [
     "SETTINGS",
     "SOURCE_KINDS",
     "FeedSettings",
+    "FollowUpSettings",
     "HttpSettings",
     "MailSettings",
     "RankingSettings",
@@ -79,6 +81,7 @@ class Settings:
     sources: tuple[SourceConfig, ...]
     topics: tuple[TopicConfig, ...] = ()
     config_path: Path | None = None
+    follow_ups: FollowUpSettings = field(default_factory=FollowUpSettings)
 
 
 _BY_NAME = {(s.section, s.key): s for s in SETTINGS}
@@ -252,6 +255,8 @@ def sample_config() -> str:
 
 def _toml_line(setting: Setting) -> str:
     default = setting.default
+    if isinstance(default, bool):
+        return f"{setting.key} = {str(default).lower()}"
     if isinstance(default, str):
         return f'{setting.key} = "{default}"'
     if isinstance(default, tuple):

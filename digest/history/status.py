@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +21,8 @@ class RunSummary:
     novel: int
     digest_id: int | None
     sources: tuple[dict[str, Any], ...]
+    # {"found": n, "delivered": n, "checks": [...]}; empty for runs before follow-ups
+    follow_ups: dict[str, Any] = field(default_factory=dict)
 
 
 def recent_runs(db: sqlite3.Connection, limit: int = 10) -> list[RunSummary]:
@@ -38,6 +40,7 @@ def recent_runs(db: sqlite3.Connection, limit: int = 10) -> list[RunSummary]:
             row[4],
             row[5],
             tuple(json.loads(row[6])["sources"]) if row[6] else (),
+            json.loads(row[6]).get("follow_ups", {}) if row[6] else {},
         )
         for row in rows
     ]

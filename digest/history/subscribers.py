@@ -18,7 +18,7 @@ from .times import iso_utc
 
 FREQUENCIES = ("daily", "weekly", "paused")
 
-_COLUMNS = "id, email, name, topics, frequency, weekday, status, origin, created, cursor_digest_id"
+_COLUMNS = "id, email, name, topics, frequency, weekday, status, origin, created, cursor_digest_id, updates"
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ class Subscriber:
     origin: str
     created: str
     cursor_digest_id: int
+    updates: bool = True  # follow-ups on papers they received (docs/follow-ups.md)
 
 
 def _subscriber(row: Sequence[object]) -> Subscriber:
@@ -47,6 +48,7 @@ def _subscriber(row: Sequence[object]) -> Subscriber:
         origin=str(row[7]),
         created=str(row[8]),
         cursor_digest_id=int(row[9]),  # type: ignore[call-overload]
+        updates=bool(row[10]),
     )
 
 
@@ -67,6 +69,7 @@ def add_subscriber(
     weekday: int = 0,
     status: str = "active",
     origin: str = "cli",
+    updates: bool | None = None,
 ) -> tuple[Subscriber, bool]:
     """Insert or update a subscriber; returns it and whether it was new (or came back)."""
     stamp = iso_utc(now)
@@ -92,6 +95,8 @@ def add_subscriber(
                  returning, cursor, existing.id),
             )  # fmt: skip
             fresh = returning
+        if updates is not None:
+            db.execute("UPDATE subscribers SET updates = ? WHERE email = ?", (int(updates), email))
     found = find_subscriber(db, email)
     assert found is not None
     return found, fresh
@@ -147,12 +152,15 @@ def update_preferences(
     topics: Sequence[str],
     frequency: str,
     weekday: int,
+    updates: bool | None = None,
 ) -> None:
     with transaction(db):
         db.execute(
-            "UPDATE subscribers SET topics = ?, frequency = ?, weekday = ? WHERE id = ?",
-            (json.dumps(list(topics)), frequency, weekday, subscriber_id),
-        )
+            "UPDATE subscribers SET topics = ?, frequency = ?, weekday = ?, "
+            "updates = coalesce(?, updates) WHERE id = ?",
+            (json.dumps(list(topics)), frequency, weekday,
+             None if updates is None else int(updates), subscriber_id),
+        )  # fmt: skip
 
 
 def remove_subscriber(db: sqlite3.Connection, email: str, now: datetime) -> bool:

@@ -24,6 +24,9 @@ from ..history.deliveries import (
     queue_operator_copy,
 )
 from ..history.digests import digest_created, papers_between
+from ..history.follow_ups import delivery_events, record_received
+from ..history.papers import load_papers
+from ..history.schema import transaction
 from ..history.search import SearchIndex
 from ..history.subscribers import (
     Subscriber,
@@ -33,8 +36,9 @@ from ..history.subscribers import (
     set_status,
 )
 from ..locations import urls
-from ..model import Digest, StoredPaper
+from ..model import Digest, FollowUp, StoredPaper
 from ..render.bulk import BulkMessage
+from ..render.follow_ups import UpdateLine, update_line
 from ..render.mail import (
     Recipient,
     RenderedDigest,
@@ -59,8 +63,11 @@ class Newsletter:
         self.meta = mail_meta(settings)
         self.envelope_sender = envelope_sender(settings)
         self.domain = mail_domain(settings)
-        self._rendered: dict[tuple[int, int, tuple[str, ...]], tuple[BulkMessage, int]] = {}
+        self._rendered: dict[
+            tuple[int, int, tuple[str, ...], tuple[int, ...]], tuple[BulkMessage, int, list[int]]
+        ] = {}
         self._days: dict[int, date] = {}
+        self.carried: list[int] = []  # deliveries composed with follow-ups (for the run report)
 
     def queue(self, digest: Digest | None, now: datetime) -> int:
         """Queue this run's mail: every due reader, or the operator when there are none yet."""
@@ -82,10 +89,21 @@ class Newsletter:
         if choice is None:
             return Skip(self.orphan_reason(reader.topics if reader else ()))
         topics = choice
-        bulk, count = self._render(delivery.from_digest_id, delivery.digest_id, topics)
+        events = delivery_events(self.db, delivery.id)
+        bulk, count, shown = self._render(
+            delivery.from_digest_id, delivery.digest_id, topics, events
+        )
         minimum = self.settings.mail.min_papers
-        if count < minimum:
+        alone = bool(events) and self.settings.follow_ups.send_alone
+        if count < minimum and not alone:
             return Skip(f"{count} paper(s) for this reader, fewer than mail.min_papers = {minimum}")
+        if count == 0 and events and not alone:
+            return Skip("only updates for this reader, and follow_ups.send_alone is false")
+        with transaction(self.db):
+            # What this mail shows: once it is sent, later follow-ups on these reach this reader.
+            record_received(self.db, delivery.id, shown)
+        if events:
+            self.carried.append(delivery.id)
         # The digest was serialised once; this reader's bytes are a few substitutions
         # (decoded, the same as build_message(...).as_bytes(policy=SMTP): see render/bulk.py).
         recipient = self._recipient(delivery, reader, bulk.date)
@@ -142,9 +160,16 @@ class Newsletter:
         )
 
     def render_selection(
-        self, papers: Sequence[StoredPaper], topics: Sequence[TopicConfig], digest: Digest
-    ) -> tuple[RenderedDigest, int]:
-        """Rank ``papers`` for a reader of ``topics`` and render them; also return how many."""
+        self,
+        papers: Sequence[StoredPaper],
+        topics: Sequence[TopicConfig],
+        digest: Digest,
+        updates: Sequence[UpdateLine] = (),
+    ) -> tuple[RenderedDigest, int, list[int]]:
+        """Rank ``papers`` for a reader of ``topics`` and render them with ``updates``.
+
+        Also returns how many papers the reader's topics picked, and the ids of those shown.
+        """
         index = SearchIndex(self.db)
         weights = Weights.from_settings(self.settings)
         sections = for_reader(papers, topics, index, weights, digest.created)
@@ -165,21 +190,38 @@ class Newsletter:
             # Only the papers the cap lets through are shown, so only they need a reason.
             reasons=explain(picks[: self.meta.max_papers], index),
             sections=titled if topics else None,
+            updates=updates,
         )
-        return rendered, len(picks)
+        shown = [p.paper.id for p in picks[: max(self.meta.max_papers, 0)]]
+        return rendered, len(picks), shown
 
     def _render(
-        self, after: int, through: int, topics: tuple[TopicConfig, ...]
-    ) -> tuple[BulkMessage, int]:
-        """Render a digest range for a set of topics once, and serialise it once."""
-        key = (after, through, tuple(topic.slug for topic in topics))
+        self,
+        after: int,
+        through: int,
+        topics: tuple[TopicConfig, ...],
+        events: Sequence[FollowUp] = (),
+    ) -> tuple[BulkMessage, int, list[int]]:
+        """Render a digest range for a set of topics (and follow-ups) once, serialise it once.
+
+        Readers with the same topics and no follow-ups share one rendering; follow-ups
+        differ by reader, so a reader with some gets their own.
+        """
+        key = (after, through, tuple(topic.slug for topic in topics), tuple(e.id for e in events))
         if key not in self._rendered:
             created = digest_created(self.db, through)
             papers = papers_between(self.db, after, through)
             digest = Digest(id=through, created=created)
-            rendered, count = self.render_selection(papers, topics, digest)
-            self._rendered[key] = (BulkMessage(rendered, self.meta, date=created), count)
+            rendered, count, shown = self.render_selection(
+                papers, topics, digest, self._update_lines(events)
+            )
+            bulk = BulkMessage(rendered, self.meta, date=created)
+            self._rendered[key] = (bulk, count, shown)
         return self._rendered[key]
+
+    def _update_lines(self, events: Sequence[FollowUp]) -> list[UpdateLine]:
+        papers = {p.id: p for p in load_papers(self.db, sorted({e.paper_id for e in events}))}
+        return [update_line(event, papers[event.paper_id]) for event in events]
 
     def _sync_configured_recipients(self, now: datetime) -> None:
         """``[mail] recipients`` are readers too (origin ``config``); dropping one unsubscribes it."""

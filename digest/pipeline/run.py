@@ -12,7 +12,7 @@ import hashlib
 import logging
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,10 +26,11 @@ from ..deliver.files import write_atomically
 from ..deliver.websub import ping_hub
 from ..errors import FetchError, SourceError
 from ..locations import data_files
-from ..model import Digest, SourceReport, SourceStatus, StoredPaper
+from ..model import Digest, FollowUp, SourceReport, SourceStatus, StoredPaper
 from ..render.feed import FeedMeta, render_feed
 from ..sources.detect import kind_from_url
 from ..sources.read import SourceRead, read_source
+from . import follow_ups
 from .alerts import send_alerts
 from .archives import archive_url, live_prev_archive
 from .drain import DrainReport, drain
@@ -55,6 +56,9 @@ class RunResult:
     sources: tuple[SourceReport, ...]
     digest_id: int | None = None
     delivery: DrainReport = field(default_factory=DrainReport)
+    checks: tuple[SourceReport, ...] = ()  # the follow-up checks: never fail the run
+    updates_found: int = 0
+    updates_delivered: int = 0
 
     @property
     def ok(self) -> bool:
@@ -69,21 +73,27 @@ class RunResult:
             "feed": str(self.feed),
             "emails": self.emails,
             "digest_id": self.digest_id,
-            "sources": [
-                {
-                    "source": s.source,
-                    "name": s.name,
-                    "kind": s.kind,
-                    "status": s.status,
-                    "found": s.found,
-                    "novel": s.novel,
-                    "error": s.error,
-                    "reason": s.reason,
-                }
-                for s in self.sources
-            ],
+            "sources": [_report_json(s) for s in self.sources],
+            "follow_ups": {
+                "found": self.updates_found,
+                "delivered": self.updates_delivered,
+                "checks": [_report_json(s) for s in self.checks],
+            },
             "deliveries": self.delivery.as_json(),
         }
+
+
+def _report_json(report: SourceReport) -> dict[str, Any]:
+    return {
+        "source": report.source,
+        "name": report.name,
+        "kind": report.kind,
+        "status": report.status,
+        "found": report.found,
+        "novel": report.novel,
+        "error": report.error,
+        "reason": report.reason,
+    }
 
 
 def run(settings: Settings, runtime: Runtime, *, mark_seen: bool = False) -> RunResult:
@@ -97,9 +107,15 @@ def run(settings: Settings, runtime: Runtime, *, mark_seen: bool = False) -> Run
         ingest(settings, runtime, run_id, position, source, mark_seen)
         for position, source in enumerate(settings.sources)
     )
+    checks = tuple(follow_ups.check(settings, runtime, run_id, len(reports)))
     feed_path = publish_feed(settings, db, clock(), client=runtime.fetcher.client)
     newsletter = Newsletter(settings, db, site_tokens(settings))
     digest = history.create_digest(db, run_id=run_id, now=clock(), day=_day(clock()))
+    if digest is None and settings.follow_ups.send_alone and history.follow_ups_due(db):
+        # Nothing new, but updates are waiting and the operator wants them sent alone.
+        digest = history.create_digest(
+            db, run_id=run_id, now=clock(), day=_day(clock()), allow_empty=True
+        )
     emails = newsletter.queue(digest, clock())
     send_alerts(settings, runtime, reports)  # before the drain, which closes the transport
     delivery = deliver(newsletter, runtime)
@@ -107,7 +123,8 @@ def run(settings: Settings, runtime: Runtime, *, mark_seen: bool = False) -> Run
     finished = clock()
     result = RunResult(
         run_id, started, finished, novel, feed_path, emails, reports,
-        digest.id if digest else None, delivery,
+        digest.id if digest else None, delivery, checks,
+        history.follow_ups_found(db, run_id), history.follow_ups_delivered(db, newsletter.carried),
     )  # fmt: skip
     history.finish_run(
         db, run_id, now=finished, ok=result.ok, novel=novel,
@@ -193,6 +210,7 @@ def _record(
         now=clock(),
         tag_authority=tag_authority(settings),
         state="skipped" if mark_seen else "pending",
+        watch=follow_ups.watch(settings, clock()),
     )
     if read.cache_url and read.validators:
         # Only after the papers are safely recorded: a failed run refetches.
@@ -244,11 +262,13 @@ def publish_feed(
         prev_archive_url=archive_url(settings, previous) if previous else None,
     )
     files = data_files(settings)
-    path, inputs = files.feed, _feed_inputs(papers, meta)
+    updates = history.paper_events(db, [paper.id for paper in papers])
+    path, inputs = files.feed, _feed_inputs(papers, meta, updates)
     if path.exists() and _read_text(files.feed_inputs) == inputs:
         changed = False  # the same papers and settings render the same bytes: skip the render
     else:
-        changed = write_atomically(path, render_feed(papers, meta, feed_reasons(db, papers)))
+        body = render_feed(papers, meta, feed_reasons(db, papers), updates)
+        changed = write_atomically(path, body)
         write_atomically(files.feed_inputs, inputs.encode())
     log.info("feed: %d entries, %s", len(papers), "written" if changed else "unchanged")
     hub = settings.site.websub_hub
@@ -261,14 +281,16 @@ def publish_feed(
     return path
 
 
-def _feed_inputs(papers: Sequence[StoredPaper], meta: FeedMeta) -> str:
+def _feed_inputs(
+    papers: Sequence[StoredPaper], meta: FeedMeta, updates: Mapping[int, Sequence[FollowUp]]
+) -> str:
     """A digest of everything ``render_feed`` and the feed's reasons read.
 
     The papers carry every field an entry shows (and the signals and sources its
     reason line is made of); ``meta`` is the feed's settings. The version is in
     it so that an upgrade renders afresh.
     """
-    text = repr((__version__, meta, [repr(paper) for paper in papers]))
+    text = repr((__version__, meta, [repr(paper) for paper in papers], sorted(updates.items())))
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -23,8 +23,10 @@ import httpx
 from ..config import Settings, TopicConfig
 from ..deliver.files import write_atomically
 from ..deliver.websub import ping_hub
-from ..history.papers import load_papers
+from ..history.follow_ups import paper_events
+from ..history.papers import load_papers, paper_by_arxiv_id
 from ..history.search import SearchIndex, ids_since, search
+from ..identity import parse_arxiv_id
 from ..locations import data_files, urls
 from ..model import StoredPaper
 from ..render.feed import FeedMeta, render_feed
@@ -87,7 +89,16 @@ def search_history(
     since: datetime | None,
     limit: int,
 ) -> list[tuple[Pick, str]]:
-    """``digest search``: the most relevant papers (bm25 alone, as ``score``), with reasons."""
+    """``digest search``: the most relevant papers (bm25 alone, as ``score``), with reasons.
+
+    A query that is an arXiv id (or abs/pdf URL) finds that paper itself.
+    """
+    parsed = parse_arxiv_id(query.strip()) if " " not in query.strip() else None
+    if parsed is not None:
+        paper = paper_by_arxiv_id(db, parsed[0])
+        if paper is None:
+            return []
+        return [(Pick(paper, 1.0, TopicConfig("search", "search", query)), f"arXiv:{parsed[0]}")]
     matches = search(db, query, since=since, limit=limit)
     papers = load_papers(db, [match.paper_id for match in matches])
     ad_hoc = TopicConfig(slug="search", title="search", query=query)
@@ -140,10 +151,12 @@ def _publish_one(
     picks.sort(key=lambda pick: (pick.paper.first_seen, pick.paper.id), reverse=True)
     picks = picks[: settings.feed.max_entries]
     path, url = topic_feed_path(settings, topic), topic_feed_url(settings, topic)
+    shown = [pick.paper for pick in picks]
     body = render_feed(
-        [pick.paper for pick in picks],
+        shown,
         _meta(settings, topic, url),
         explain(picks, index),
+        paper_events(db, [paper.id for paper in shown]),
     )
     changed = write_atomically(path, body)
     log.info(

@@ -21,6 +21,7 @@ from typing import Any
 
 from ..model import Digest, StoredPaper
 from . import headers, templates
+from .follow_ups import UpdateLine
 from .headers import message_id_for
 from .links import config_url, paper_link
 from .text import authors_line, cap_line_octets, plain, plural, shorten
@@ -122,8 +123,12 @@ def render_digest(
     day: date,
     reasons: Mapping[int, str] | None = None,
     sections: Sequence[Section] | None = None,
+    updates: Sequence[UpdateLine] = (),
 ) -> RenderedDigest:
     """Render subject, text and HTML once for every recipient of ``digest``.
+
+    ``updates`` (follow-ups on papers the reader got before) come after the new
+    papers, in their own "Updates" section.
 
     Past ``meta.max_papers`` the rest is one "and N more" link (docs/readers.md §7).
     With ``sections`` (a reader's topics) the papers appear under their
@@ -133,6 +138,13 @@ def render_digest(
     shown = digest.papers[: max(meta.max_papers, 0)]
     more = len(digest.papers) - len(shown)
     context = _context(shown, more, len(digest.papers), meta, day, reasons or {}, sections)
+    context["updates"] = list(updates)
+    if updates:
+        news = plural(len(updates), "update")
+        context["headline"] = f"{context['headline']}, {news}" if digest.papers else news
+        context["subject"] = (
+            f"{context['site_title']} \u2014 {context['headline']}, {_short_day(day)}"
+        )
     html = _inliner().inline(
         templates.render("email/digest.html.j2", context, templates_dir=meta.templates_dir)
     )
