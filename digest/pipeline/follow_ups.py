@@ -10,7 +10,8 @@ shows replacements): every sighting of a watched paper is compared with history
   versions, DOI, journal-ref and withdrawals.
 
 Only papers first seen on an earlier day are asked about: today's were just
-listed. A check that fails is reported like a source (``failed``, with the
+listed. Answers pass the same boundary as sources (:mod:`digest.sources.validate`).
+A check that fails is reported like a source (``failed``, with the
 error) and never fails the run; what it read before failing is kept.
 """
 
@@ -27,6 +28,7 @@ from ..history.follow_ups import Watch, last_check, watched_papers
 from ..model import Paper, SourceReport, SourceStatus
 from ..sources.arxiv.api import parse_api as parse_arxiv_api
 from ..sources.hf import parse_api as parse_hf_api
+from ..sources.validate import validated_page
 from .runtime import Runtime
 from .site import tag_authority
 
@@ -114,7 +116,8 @@ def _ask_hf(
         paper_url = f"{url}/{arxiv_id}"
         try:
             response = runtime.fetcher.get(paper_url, source=paper_url)
-            papers.extend(parse_hf_api(response.payload, paper_url).papers)
+            page = parse_hf_api(response.payload, paper_url)
+            papers.extend(validated_page(page, source=paper_url, now=runtime.clock()).papers)
         except FetchError as error:
             if error.status == 404:
                 continue
@@ -136,7 +139,8 @@ def _ask_arxiv(
         query = f"{url}?id_list={','.join(batch)}&max_results={len(batch)}"
         try:
             response = runtime.fetcher.get(query, source=url)
-            papers.extend(parse_arxiv_api(response.payload, query).papers)
+            page = parse_arxiv_api(response.payload, query)
+            papers.extend(validated_page(page, source=url, now=runtime.clock()).papers)
         except DigestError as error:
             return papers, str(error)
     return papers, None
