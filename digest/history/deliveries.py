@@ -52,13 +52,16 @@ def queue_for_subscribers(
     now: datetime,
     message_id_for: MessageIdFor,
     page: int = 1_000,
+    follow_since: datetime | None = None,
 ) -> int:
     """Queue one delivery for each active reader who is due and has unsent digests.
 
     Linear in readers, memory flat: the readers whose mail of the newest
     digest was skipped are read once (one query, not one per reader), and the
     due readers are read and queued ``page`` at a time (keyset paging on id,
-    so moving a cursor never shifts the next page).
+    so moving a cursor never shifts the next page). With ``follow_since``, each
+    mail also takes the reader's follow-ups on papers they received in mail
+    queued since then (:mod:`.follow_ups`).
     """
     queued = 0
     with transaction(db):
@@ -86,13 +89,16 @@ def queue_for_subscribers(
                 "UPDATE subscribers SET cursor_digest_id = ? WHERE id = ?",
                 [(latest, rid) for rid, _, _ in fresh],
             )
-            _assign_follow_ups(db, latest, [rid for rid, _, _ in fresh])
+            if follow_since is not None:
+                _assign_follow_ups(db, latest, [rid for rid, _, _ in fresh], follow_since)
             if len(due) < page:
                 break
     return queued
 
 
-def _assign_follow_ups(db: sqlite3.Connection, digest_id: int, reader_ids: list[int]) -> None:
+def _assign_follow_ups(
+    db: sqlite3.Connection, digest_id: int, reader_ids: list[int], since: datetime
+) -> None:
     """Give each new mail of ``digest_id`` its reader's due follow-ups (same transaction)."""
     for start in range(0, len(reader_ids), 500):
         chunk = reader_ids[start : start + 500]
@@ -102,7 +108,7 @@ def _assign_follow_ups(db: sqlite3.Connection, digest_id: int, reader_ids: list[
             (digest_id, *chunk),
         ).fetchall()
         for delivery_id, recipient in rows:
-            assign_events(db, delivery_id, recipient)
+            assign_events(db, delivery_id, recipient, since=since)
 
 
 def _due_readers(
@@ -158,14 +164,20 @@ def skip_delivery(db: sqlite3.Connection, delivery_id: int, reason: str, now: da
 
 
 def queue_operator_copy(
-    db: sqlite3.Connection, digest_id: int, address: str, message_id: str, now: datetime
+    db: sqlite3.Connection,
+    digest_id: int,
+    address: str,
+    message_id: str,
+    now: datetime,
+    follow_since: datetime | None = None,
 ) -> int:
     """With no readers yet, the operator gets each digest, so a fresh install shows the mail."""
     with transaction(db):
         delivery_id = _insert(db, digest_id, digest_id - 1, None, address, message_id, now)
         if delivery_id is None:
             return 0
-        assign_events(db, delivery_id, address)
+        if follow_since is not None:
+            assign_events(db, delivery_id, address, since=follow_since)
         return 1
 
 

@@ -142,7 +142,7 @@ _DUE = """
     SELECT DISTINCT e.id FROM follow_ups e
     JOIN delivery_papers dp ON dp.paper_id = e.paper_id
     JOIN deliveries d ON d.id = dp.delivery_id
-    WHERE d.status = 'sent' AND d.recipient = ? COLLATE NOCASE AND d.queued < e.found
+    WHERE d.recipient = ? AND d.status = 'sent' AND d.queued >= ? AND d.queued < e.found
       AND NOT EXISTS (
           SELECT 1 FROM follow_up_deliveries f WHERE f.event_id = e.id AND f.recipient = ?
       )
@@ -150,9 +150,16 @@ _DUE = """
 """
 
 
-def assign_events(db: sqlite3.Connection, delivery_id: int, recipient: str) -> int:
-    """Give ``delivery_id`` every event due to ``recipient`` (inside the queuing transaction)."""
-    ids = [row[0] for row in db.execute(_DUE, (recipient, recipient)).fetchall()]
+def assign_events(
+    db: sqlite3.Connection, delivery_id: int, recipient: str, *, since: datetime
+) -> int:
+    """Give ``delivery_id`` every event due to ``recipient`` (inside the queuing transaction).
+
+    Only mail queued at or after ``since`` (the start of the follow-up window) is
+    looked at: a paper first seen earlier is not followed, so neither is its mail.
+    """
+    params = (recipient, iso_utc(since), recipient)
+    ids = [row[0] for row in db.execute(_DUE, params).fetchall()]
     db.executemany(
         "INSERT OR IGNORE INTO follow_up_deliveries (event_id, recipient, delivery_id) "
         "VALUES (?, ?, ?)",

@@ -324,10 +324,14 @@ def _add_follow_ups(db: sqlite3.Connection) -> None:
         CREATE TABLE delivery_papers (
             delivery_id INTEGER NOT NULL REFERENCES deliveries(id),
             paper_id INTEGER NOT NULL REFERENCES papers(id),
-            PRIMARY KEY (paper_id, delivery_id)
+            PRIMARY KEY (delivery_id, paper_id)
         )
         """
     )
+    # A reader's due events are found from their sent mail (recipient -> mail -> papers),
+    # any_due from the events (paper -> mail): one index for each way in.
+    db.execute("CREATE INDEX delivery_papers_by_paper ON delivery_papers(paper_id)")
+    db.execute("CREATE INDEX deliveries_by_recipient ON deliveries(recipient, status, queued)")
     db.execute(
         """
         CREATE TABLE follow_up_deliveries (

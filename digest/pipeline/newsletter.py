@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from ..config import Settings, TopicConfig
 from ..history.deliveries import (
@@ -72,15 +72,17 @@ class Newsletter:
     def queue(self, digest: Digest | None, now: datetime) -> int:
         """Queue this run's mail: every due reader, or the operator when there are none yet."""
         self._sync_configured_recipients(now)
+        since = now - timedelta(days=self.settings.follow_ups.window_days)
         if has_subscribers(self.db):
             return queue_for_subscribers(
-                self.db, today=now.date(), now=now, message_id_for=self._message_id
-            )
+                self.db, today=now.date(), now=now, message_id_for=self._message_id,
+                follow_since=since,
+            )  # fmt: skip
         if digest is None:
             return 0
         operator = self.settings.mail.operator
         message_id = self._message_id(digest.id, operator)
-        return queue_operator_copy(self.db, digest.id, operator, message_id, now)
+        return queue_operator_copy(self.db, digest.id, operator, message_id, now, since)
 
     def compose(self, delivery: Delivery) -> bytes | Skip:
         """The bytes for one ledger row, or :class:`Skip` when the reader has too few papers."""
