@@ -3,8 +3,8 @@
 Day 1 announces paper X (no code) to the readers of the day. Later a listing
 (passive) or the daily check (active) shows X with code, a v2, a venue, a
 withdrawal or more upvotes: the next mail of each reader who received X says so
-once, in its "Updates" section; a reader who never got X hears nothing, and no
-run tells anyone twice.
+once, in its "Updates" section; a reader who never got X hears nothing, no run
+tells anyone twice, and feed readers (feedparser, newsboat) keep one entry for X.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -389,3 +391,44 @@ def test_a_run_killed_before_sending_then_a_run_deliver_each_update_once(
     assert [updates_of(message) for message in ada] == [
         [f"Code released \u2014 {REPO.removeprefix('https://')}"]
     ]
+
+
+@pytest.mark.skipif(shutil.which("newsboat") is None, reason="newsboat is not installed")
+def test_newsboat_keeps_one_entry_for_a_paper_with_news(
+    tmp_path: Path, server: PageServer, sink: SmtpSink
+) -> None:
+    (tmp_path / "digest").mkdir()
+    home = Home(tmp_path / "digest", server, sink, check=False)
+    reader = tmp_path / "reader"
+    reader.mkdir()
+    (reader / "urls").write_text(server.url("/feed.atom") + "\n")
+    (reader / "config").write_text("download-retries 1\n")
+    feed = tmp_path / "digest" / "data" / "feed.atom"
+
+    day_one(home, server)
+    server.route(
+        "/feed.atom", Reply(feed.read_bytes(), headers={"Content-Type": "application/atom+xml"})
+    )
+    newsboat(reader, "reload")
+    server.route("/api/daily_papers", hf_listing(hf_item(X, githubRepo=REPO), hf_item(Y)))
+    home.run(DAY2)
+    server.route(
+        "/feed.atom", Reply(feed.read_bytes(), headers={"Content-Type": "application/atom+xml"})
+    )
+    newsboat(reader, "reload")
+
+    with sqlite3.connect(reader / "cache.db") as db:
+        guids = [row[0] for row in db.execute("SELECT guid FROM rss_item")]
+    assert guids.count(f"https://arxiv.org/abs/{X}") == 1
+    assert sorted(guids) == sorted(f"https://arxiv.org/abs/{i}" for i in (X, W, V, Y))
+
+
+def newsboat(home: Path, *commands: str) -> None:
+    environment = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
+                   "XDG_DATA_HOME": str(home / ".local" / "share")}  # fmt: skip
+    done = subprocess.run(
+        ["newsboat", "-u", str(home / "urls"), "-c", str(home / "cache.db"),
+         "-C", str(home / "config"), "-x", *commands],
+        env=environment, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
