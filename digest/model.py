@@ -17,6 +17,10 @@ from .identity import title_key
 
 AnnounceType = Literal["new", "cross", "replace", "replace-cross"]
 SourceStatus = Literal["ok", "unchanged", "empty", "stale", "failed"]
+# What a follow-up says happened to a paper already announced (docs/follow-ups.md).
+FollowUpKind = Literal[
+    "code", "project_page", "version", "journal_ref", "doi", "withdrawn", "upvotes"
+]
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,25 @@ class StoredPaper:
     first_seen: datetime
     updated: datetime
     details: PaperDetails = field(default=NO_DETAILS)
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """One thing that happened to a known paper after it was announced, recorded once.
+
+    ``(paper_id, kind, value)`` is unique: the repo URL, the version number, the
+    journal reference, the DOI, the upvote mark crossed. ``detail`` is what goes
+    with it (the stars of a repo, arXiv's comment for a version), ``source`` the
+    listing or check that showed it, ``found`` when.
+    """
+
+    id: int
+    paper_id: int
+    kind: FollowUpKind
+    value: str
+    detail: str | None
+    source: str
+    found: datetime
 
 
 @dataclass(frozen=True)

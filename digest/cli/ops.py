@@ -98,6 +98,11 @@ def status_report(
                 "digest_id": r.digest_id,
                 "reason": r.reason,
                 "sources": list(r.sources),
+                "follow_ups": {
+                    "found": r.follow_ups.get("found", 0),
+                    "delivered": r.follow_ups.get("delivered", 0),
+                    "checks": r.follow_ups.get("checks", []),
+                },
             }
             for r in runs
         ],
@@ -162,6 +167,18 @@ def _print_status(report: dict[str, Any]) -> None:
             click.echo(
                 f"         {source['status']:<9} {_named(source)}  "
                 f"({source['found']} found, {source['novel']} new){'  ' + detail if detail else ''}"
+            )
+        follow_ups = run["follow_ups"]
+        for check in follow_ups["checks"]:
+            detail = check.get("error") or check.get("reason") or ""
+            click.echo(
+                f"         {check['status']:<9} {check['kind']} {check['source']}  "
+                f"({check['found']} asked, {check['novel']} updates){'  ' + detail if detail else ''}"
+            )
+        if follow_ups["found"] or follow_ups["delivered"]:
+            click.echo(
+                f"         updates: {follow_ups['found']} found, "
+                f"{follow_ups['delivered']} delivered"
             )
     click.secho("Sources", bold=True)
     for source in report["sources"]:

@@ -7,13 +7,15 @@ knows, links included. A field a source never gave is ``null`` (or ``[]``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import click
 
-from ..model import StoredPaper
+from ..model import FollowUp, StoredPaper
 from ..render.feed import related_links
+from ..render.follow_ups import describe
 from ..render.links import paper_link, safe_http_url
 
 _TLDR_SHOWN = 200  # characters of the TL;DR line; --json has all of it
@@ -38,9 +40,16 @@ def echo_paper(rank: int, paper: StoredPaper, reason: str, score: str) -> None:
     click.echo(f"     {' · '.join([f'Abstract {paper_link(paper)}', *links])}")
 
 
-def paper_json(paper: StoredPaper, *, rank: int, score: float, reason: str) -> dict[str, Any]:
+def paper_json(
+    paper: StoredPaper,
+    *,
+    rank: int,
+    score: float,
+    reason: str,
+    follow_ups: Sequence[FollowUp] = (),
+) -> dict[str, Any]:
     """One paper as ``--json`` prints it: ``id`` is the history row, ``uid`` the feed's entry
-    id; times are UTC ISO-8601."""
+    id; times are UTC ISO-8601. ``follow_ups`` lists the paper's updates (docs/follow-ups.md)."""
     details = paper.details
     return {
         "rank": rank,
@@ -79,6 +88,17 @@ def paper_json(paper: StoredPaper, *, rank: int, score: float, reason: str) -> d
             **{_LINK_KEYS[link.title]: link.href for link in related_links(paper)},
             "thumbnail": safe_http_url(details.thumbnail),
         },
+        "follow_ups": [
+            {
+                "kind": event.kind,
+                "value": event.value,
+                "detail": event.detail,
+                "source": event.source,
+                "found": _iso(event.found),
+                "text": describe(event),
+            }
+            for event in follow_ups
+        ],
     }
 
 

@@ -38,9 +38,20 @@ def subscribers_group() -> None:
     show_default=True,
 )
 @click.option("--weekday", default="mon", show_default=True, help="For weekly readers: mon … sun.")
+@click.option(
+    "--updates/--no-updates",
+    default=None,
+    help="Follow-ups on papers they received: code, versions, venues (default: on).",
+)
 @click.pass_context
 def subscribers_add(
-    ctx: click.Context, email: str, name: str | None, topics: str, frequency: str, weekday: str
+    ctx: click.Context,
+    email: str,
+    name: str | None,
+    topics: str,
+    frequency: str,
+    weekday: str,
+    updates: bool | None,
 ) -> None:
     """Add a reader (or update one). They start with today's digest, not the whole history.
 
@@ -48,12 +59,15 @@ def subscribers_add(
     Example:
       digest subscribers add ada@example.org --name "Ada" --frequency weekly --weekday fri
       digest subscribers add bob@example.org --topics pretraining,agents
+      digest subscribers add eve@example.org --no-updates
     """
     settings = settings_of(ctx)
     known = [topic.slug for topic in settings.topics]
     preferences = readers.parse_preferences(topics, frequency, weekday, known_topics=known)
     with open_database(settings) as db:
-        reader, fresh = readers.add(db, email, preferences, now=utc_now(), name=name)
+        reader, fresh = readers.add(
+            db, email, preferences, now=utc_now(), name=name, updates=updates
+        )
     say(ctx, f"{'Added' if fresh else 'Updated'} {reader.email} ({reader.frequency}).")
 
 

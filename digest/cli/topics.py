@@ -9,6 +9,7 @@ import click
 from ..clock import utc_now
 from ..config import Settings, TopicConfig
 from ..errors import QueryError
+from ..history.follow_ups import paper_events
 from ..history.subscribers import list_subscribers
 from ..pipeline.readers import orphaned_topics
 from ..pipeline.selection import (
@@ -18,6 +19,7 @@ from ..pipeline.selection import (
     topic_feed_path,
     window_picks,
 )
+from ..render.follow_ups import describe as describe_update
 from ..topics import Weights, describe
 from .group import main, open_database, print_json, say, settings_of
 from .papers import echo_paper, paper_json
@@ -60,15 +62,24 @@ def search_command(
             found = search_history(db, query, since=since, limit=limit)
         except QueryError as error:
             raise click.BadParameter(str(error), param_hint="QUERY") from error
+        events = paper_events(db, [pick.paper.id for pick, _ in found])
     if as_json:
         papers = [
-            paper_json(pick.paper, rank=rank, score=pick.score, reason=reason)
+            paper_json(
+                pick.paper,
+                rank=rank,
+                score=pick.score,
+                reason=reason,
+                follow_ups=events.get(pick.paper.id, ()),
+            )
             for rank, (pick, reason) in enumerate(found, start=1)
         ]
         print_json({"query": query, "days": days, "limit": limit, "papers": papers})
         return
     for rank, (pick, reason) in enumerate(found, start=1):
         echo_paper(rank, pick.paper, reason, f"relevance {pick.score:.2f}")
+        for event in events.get(pick.paper.id, ()):
+            click.echo(f"     Update {event.found:%Y-%m-%d}: {describe_update(event)}")
     more = " (the most relevant; raise --limit for more)" if len(found) == limit else ""
     say(ctx, f"{len(found)} paper(s){more}.", err=True)
 

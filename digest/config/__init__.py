@@ -16,7 +16,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from .settings import (
     SETTINGS,
     SOURCE_KINDS,
     FeedSettings,
+    FollowUpSettings,
     HttpSettings,
     MailSettings,
     RankingSettings,
@@ -54,6 +55,7 @@ __all__ = [
     "SOURCE_KINDS",
     "ChannelConfig",
     "FeedSettings",
+    "FollowUpSettings",
     "HttpSettings",
     "MailSettings",
     "RankingSettings",
@@ -84,6 +86,7 @@ class Settings:
     topics: tuple[TopicConfig, ...] = ()
     config_path: Path | None = None
     channels: tuple[ChannelConfig, ...] = ()
+    follow_ups: FollowUpSettings = field(default_factory=FollowUpSettings)
 
 
 _BY_NAME = {(s.section, s.key): s for s in SETTINGS}
@@ -274,6 +277,8 @@ def sample_config() -> str:
 
 def _toml_line(setting: Setting) -> str:
     default = setting.default
+    if isinstance(default, bool):
+        return f"{setting.key} = {str(default).lower()}"
     if isinstance(default, str):
         return f'{setting.key} = "{default}"'
     if isinstance(default, tuple):

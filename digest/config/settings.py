@@ -147,6 +147,24 @@ def _language_tag(value: Any) -> str:
     return text
 
 
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "1", "yes", "on"):
+        return True
+    if isinstance(value, str) and value.strip().lower() in ("false", "0", "no", "off"):
+        return False
+    raise ValueError("must be true or false")
+
+
+def _marks(value: Any) -> tuple[int, ...]:
+    if isinstance(value, str):
+        value = [part for part in re.split(r"[,\s]+", value) if part]
+    if not isinstance(value, list | tuple):
+        raise ValueError("must be a list of whole numbers like [50, 100]")
+    return tuple(sorted({_positive_int(item) for item in value}))
+
+
 def setting(
     default: Any, help: str, parse: Callable[[Any], Any], *, shown: str | None = None
 ) -> Any:
@@ -371,6 +389,50 @@ class ScheduleSettings:
     )
 
 
+@dataclass(frozen=True)
+class FollowUpSettings:
+    """``[follow_ups]``: Updates on papers already announced: code, new versions, venues (docs/follow-ups.md)."""
+
+    window_days: int = setting(
+        30,
+        "Papers first seen in this many days are followed up.",
+        _positive_int,
+    )
+    upvote_marks: tuple[int, ...] = setting(
+        (50, 100),
+        "Hugging Face upvote counts whose crossing is an update.",
+        _marks,
+        shown="`[50, 100]`",
+    )
+    check: bool = setting(
+        True,
+        "Once a day, ask the Hugging Face and arXiv APIs about the papers in the window.",
+        _bool,
+        shown="`true`",
+    )
+    send_alone: bool = setting(
+        False,
+        "Send a mail that holds only updates (no new papers).",
+        _bool,
+        shown="`false`",
+    )
+    hf_per_day: int = setting(
+        200,
+        "At most this many Hugging Face per-paper requests a day (newest papers first).",
+        _non_negative_int,
+    )
+    hf_api_base: str = setting(
+        "https://huggingface.co",
+        "Where the Hugging Face API lives (`/api/papers/<id>`).",
+        _http_url,
+    )
+    arxiv_api_base: str = setting(
+        "https://export.arxiv.org",
+        "Where the arXiv API lives (`/api/query?id_list=…`).",
+        _http_url,
+    )
+
+
 SECTIONS: dict[str, type] = {
     "site": SiteSettings,
     "feed": FeedSettings,
@@ -378,6 +440,7 @@ SECTIONS: dict[str, type] = {
     "http": HttpSettings,
     "ranking": RankingSettings,
     "schedule": ScheduleSettings,
+    "follow_ups": FollowUpSettings,
 }
 DATA_DIR_DEFAULT = "digest-data"
 DATA_DIR_HELP = "Folder for digest.db, feed.atom and outbox/ (also `--data-dir`)."

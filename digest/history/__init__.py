@@ -10,6 +10,10 @@ full-text queries. All raw SQL of the project lives in this package.
 
 from ..model import HttpValidators
 from .digests import create_digest, digest_papers, latest_digests
+from .follow_ups import any_due as follow_ups_due
+from .follow_ups import delivered_with as follow_ups_delivered
+from .follow_ups import found_in_run as follow_ups_found
+from .follow_ups import paper_events
 from .papers import (
     RecordResult,
     feed_papers,
@@ -35,12 +39,16 @@ __all__ = [
     "digest_papers",
     "feed_papers",
     "finish_run",
+    "follow_ups_delivered",
+    "follow_ups_due",
+    "follow_ups_found",
     "history_changed_at",
     "integrity_check",
     "latest_digests",
     "load_validators",
     "open_history",
     "paper_count",
+    "paper_events",
     "previous_good_fetch",
     "record_sightings",
     "record_source_report",

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from .digests import latest_digest_id
+from .follow_ups import assign_events, release_events
 from .schema import transaction
 from .times import iso_utc
 
@@ -51,13 +52,16 @@ def queue_for_subscribers(
     now: datetime,
     message_id_for: MessageIdFor,
     page: int = 1_000,
+    follow_since: datetime | None = None,
 ) -> int:
     """Queue one delivery for each active reader who is due and has unsent digests.
 
     Linear in readers, memory flat: the readers whose mail of the newest
     digest was skipped are read once (one query, not one per reader), and the
     due readers are read and queued ``page`` at a time (keyset paging on id,
-    so moving a cursor never shifts the next page).
+    so moving a cursor never shifts the next page). With ``follow_since``, each
+    mail also takes the reader's follow-ups on papers they received in mail
+    queued since then (:mod:`.follow_ups`).
     """
     queued = 0
     with transaction(db):
@@ -85,9 +89,26 @@ def queue_for_subscribers(
                 "UPDATE subscribers SET cursor_digest_id = ? WHERE id = ?",
                 [(latest, rid) for rid, _, _ in fresh],
             )
+            if follow_since is not None:
+                _assign_follow_ups(db, latest, [rid for rid, _, _ in fresh], follow_since)
             if len(due) < page:
                 break
     return queued
+
+
+def _assign_follow_ups(
+    db: sqlite3.Connection, digest_id: int, reader_ids: list[int], since: datetime
+) -> None:
+    """Give each new mail of ``digest_id`` its reader's due follow-ups (same transaction)."""
+    for start in range(0, len(reader_ids), 500):
+        chunk = reader_ids[start : start + 500]
+        rows = db.execute(
+            "SELECT d.id, d.recipient FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id "
+            f"WHERE d.digest_id = ? AND s.updates = 1 AND s.id IN ({','.join('?' * len(chunk))})",
+            (digest_id, *chunk),
+        ).fetchall()
+        for delivery_id, recipient in rows:
+            assign_events(db, delivery_id, recipient, since=since)
 
 
 def _due_readers(
@@ -134,6 +155,7 @@ def skip_delivery(db: sqlite3.Connection, delivery_id: int, reason: str, now: da
             "UPDATE deliveries SET status = 'skipped', last_error = ?, updated = ? WHERE id = ?",
             (reason, iso_utc(now), delivery_id),
         )
+        release_events(db, delivery_id)  # they ride along with the next mail
         if row is not None and row[2] is not None:
             db.execute(
                 "UPDATE subscribers SET cursor_digest_id = ? WHERE id = ? AND cursor_digest_id = ?",
@@ -142,11 +164,21 @@ def skip_delivery(db: sqlite3.Connection, delivery_id: int, reason: str, now: da
 
 
 def queue_operator_copy(
-    db: sqlite3.Connection, digest_id: int, address: str, message_id: str, now: datetime
+    db: sqlite3.Connection,
+    digest_id: int,
+    address: str,
+    message_id: str,
+    now: datetime,
+    follow_since: datetime | None = None,
 ) -> int:
     """With no readers yet, the operator gets each digest, so a fresh install shows the mail."""
     with transaction(db):
-        return _insert(db, digest_id, digest_id - 1, None, address, message_id, now)
+        delivery_id = _insert(db, digest_id, digest_id - 1, None, address, message_id, now)
+        if delivery_id is None:
+            return 0
+        if follow_since is not None:
+            assign_events(db, delivery_id, address, since=follow_since)
+        return 1
 
 
 def _insert(
@@ -157,14 +189,15 @@ def _insert(
     address: str,
     message_id: str,
     now: datetime,
-) -> int:
+) -> int | None:
+    """Insert one ledger row; its id, or None when it was already there."""
     stamp = iso_utc(now)
     cursor = db.execute(
         "INSERT OR IGNORE INTO deliveries (digest_id, from_digest_id, subscriber_id, recipient, "
         "message_id, queued, updated) VALUES (?, ?, ?, ?, ?, ?, ?)",
         (digest_id, from_digest_id, subscriber_id, address, message_id, stamp, stamp),
     )
-    return cursor.rowcount
+    return cursor.lastrowid if cursor.rowcount else None
 
 
 def open_deliveries(db: sqlite3.Connection, *, page: int = 500) -> Iterator[Delivery]:

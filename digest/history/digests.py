@@ -26,9 +26,17 @@ class DigestSummary:
 
 
 def create_digest(
-    db: sqlite3.Connection, *, run_id: int | None, now: datetime, day: str
+    db: sqlite3.Connection,
+    *,
+    run_id: int | None,
+    now: datetime,
+    day: str,
+    allow_empty: bool = False,
 ) -> Digest | None:
-    """Gather every pending paper (oldest first) into a new digest; None when nothing is pending."""
+    """Gather every pending paper (oldest first) into a new digest; None when nothing is pending.
+
+    ``allow_empty`` makes a digest of no papers, for a mail of follow-ups alone.
+    """
     with transaction(db):
         ids = [
             row[0]
@@ -36,7 +44,7 @@ def create_digest(
                 "SELECT id FROM papers WHERE state = 'pending' ORDER BY first_seen, id"
             ).fetchall()
         ]
-        if not ids:
+        if not ids and not allow_empty:
             return None
         cursor = db.execute(
             "INSERT INTO digests (run_id, created, day, paper_count) VALUES (?, ?, ?, ?)",

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from ..model import NO_DETAILS, Paper, PaperDetails, StoredPaper
+from .follow_ups import Watch, detect, record_events
 from .schema import transaction
 from .times import iso_utc, parse_stored_utc, parse_utc
 
@@ -58,6 +59,7 @@ class RecordResult:
     found: int
     novel: tuple[StoredPaper, ...]
     updated: int
+    events: int = 0  # follow-ups recorded (docs/follow-ups.md)
 
 
 def record_sightings(
@@ -69,32 +71,45 @@ def record_sightings(
     now: datetime,
     tag_authority: str,
     state: str = "pending",
+    watch: Watch | None = None,
+    known_only: bool = False,
 ) -> RecordResult:
     """Merge ``papers`` (one source) into history in one transaction; return the novel ones.
 
     ``state`` is what a novel paper starts as: ``pending`` (to be announced) or
-    ``skipped`` (seen, never mailed: first-run seeding and backfill).
+    ``skipped`` (seen, never mailed: first-run seeding and backfill). With ``watch``,
+    a known paper's new facts are recorded as follow-ups (:mod:`.follow_ups`).
+    ``known_only`` is for the follow-up checks: they update known papers and never
+    add one, nor count as a sighting (the papers' "via" stays the listings).
     """
     stamp = iso_utc(now)
     novel_ids: list[int] = []
     sightings: list[tuple[int, str, str, str, str | None]] = []
-    updated = 0
+    updated = events = 0
     with transaction(db):
         unique = _unique(papers)
         known = _KnownKeys.read(db, unique)
         for paper in unique:
             row = _find(db, paper) if known.may_match(paper) else None
             if row is None:
+                if known_only:
+                    continue
                 novel_ids.append(_insert(db, paper, stamp, run_id, tag_authority, state))
                 paper_id = novel_ids[-1]
             else:
                 paper_id = row["id"]
+                if watch is not None:
+                    found = detect(row, paper, watch)
+                    events += record_events(
+                        db, paper_id, found, source=source, run_id=run_id, now=stamp
+                    )
                 updated += _merge(db, row, paper, stamp)
             known.add(paper)
-            sightings.append((paper_id, source, stamp, stamp, paper.announce_type))
+            if not known_only:
+                sightings.append((paper_id, source, stamp, stamp, paper.announce_type))
         _record_sightings(db, sightings)
     novel = tuple(_load(db, novel_ids))
-    return RecordResult(found=len(papers), novel=novel, updated=updated)
+    return RecordResult(found=len(papers), novel=novel, updated=updated, events=events)
 
 
 def _unique(papers: Iterable[Paper]) -> list[Paper]:
@@ -439,3 +454,9 @@ def pending_papers(db: sqlite3.Connection) -> list[StoredPaper]:
         ).fetchall()
     ]
     return _load(db, ids)
+
+
+def paper_by_arxiv_id(db: sqlite3.Connection, arxiv_id: str) -> StoredPaper | None:
+    """The stored paper with this (version-less) arXiv id, or None."""
+    row = db.execute("SELECT id FROM papers WHERE arxiv_id = ?", (arxiv_id,)).fetchone()
+    return _load(db, [row[0]])[0] if row else None

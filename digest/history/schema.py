@@ -351,6 +351,58 @@ def _add_run_reason_and_limits(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX rate_hits_at ON rate_hits(at)")
 
 
+def _add_follow_ups(db: sqlite3.Connection) -> None:
+    """Follow-ups (docs/follow-ups.md): events on announced papers and who was told of them.
+
+    ``delivery_papers`` keeps which papers a mail showed, so an event reaches the
+    readers who actually received the paper (topics pick per reader). The ledger
+    row (event, recipient) is written in the transaction that queues the mail,
+    like the reader's cursor: an event is told to a reader at most once.
+    """
+    db.execute(
+        """
+        CREATE TABLE follow_ups (
+            id INTEGER PRIMARY KEY,
+            paper_id INTEGER NOT NULL REFERENCES papers(id),
+            kind TEXT NOT NULL,        -- code | project_page | version | journal_ref | doi | withdrawn | upvotes
+            value TEXT NOT NULL,       -- the repo, the version, the reference, the mark
+            detail TEXT,               -- stars, arXiv's comment for the version
+            source TEXT NOT NULL,      -- the listing or check that showed it
+            run_id INTEGER,
+            found TEXT NOT NULL,       -- UTC ISO-8601
+            UNIQUE (paper_id, kind, value)
+        )
+        """
+    )
+    db.execute("CREATE INDEX follow_ups_found ON follow_ups(found)")
+    db.execute(
+        """
+        CREATE TABLE delivery_papers (
+            delivery_id INTEGER NOT NULL REFERENCES deliveries(id),
+            paper_id INTEGER NOT NULL REFERENCES papers(id),
+            PRIMARY KEY (delivery_id, paper_id)
+        )
+        """
+    )
+    # A reader's due events are found from their sent mail (recipient -> mail -> papers),
+    # any_due from the events (paper -> mail): one index for each way in.
+    db.execute("CREATE INDEX delivery_papers_by_paper ON delivery_papers(paper_id)")
+    db.execute("CREATE INDEX deliveries_by_recipient ON deliveries(recipient, status, queued)")
+    db.execute(
+        """
+        CREATE TABLE follow_up_deliveries (
+            event_id INTEGER NOT NULL REFERENCES follow_ups(id),
+            recipient TEXT NOT NULL COLLATE NOCASE,
+            delivery_id INTEGER NOT NULL REFERENCES deliveries(id),
+            PRIMARY KEY (event_id, recipient)
+        )
+        """
+    )
+    db.execute("CREATE INDEX follow_up_deliveries_by_delivery ON follow_up_deliveries(delivery_id)")
+    # 1: the reader wants follow-ups (the default); 0: only new papers.
+    db.execute("ALTER TABLE subscribers ADD COLUMN updates INTEGER NOT NULL DEFAULT 1")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _create_papers,
     _create_runs,
@@ -364,6 +416,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _create_channel_ledger,
     _add_feed_generation,
     _add_run_reason_and_limits,
+    _add_follow_ups,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 BUSY_TIMEOUT_MS = 30_000  # how long a write waits for another process's write lock

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +23,8 @@ class RunSummary:
     sources: tuple[dict[str, Any], ...]
     pid: int | None = None
     reason: str | None = None
+    # {"found": n, "delivered": n, "checks": [...]}; empty for runs before follow-ups
+    follow_ups: dict[str, Any] = field(default_factory=dict)
 
 
 def recent_runs(db: sqlite3.Connection, limit: int = 10) -> list[RunSummary]:
@@ -42,6 +44,7 @@ def recent_runs(db: sqlite3.Connection, limit: int = 10) -> list[RunSummary]:
             tuple(json.loads(row[6])["sources"]) if row[6] else _recorded_sources(db, row[0]),
             row[7],
             row[8],
+            json.loads(row[6]).get("follow_ups", {}) if row[6] else {},
         )
         for row in rows
     ]

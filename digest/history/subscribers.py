@@ -21,7 +21,7 @@ FREQUENCIES = ("daily", "weekly", "paused")
 
 _COLUMNS = (
     "id, email, name, topics, frequency, weekday, status, origin, created, cursor_digest_id, "
-    "feed_generation, pending_since"
+    "feed_generation, pending_since, updates"
 )
 
 
@@ -41,6 +41,7 @@ class Subscriber:
     # URL handed out before stops working (and coming back gets a new one).
     feed_generation: int = 1
     pending_since: str | None = None  # when it last became pending: confirmation links name it
+    updates: bool = True  # follow-ups on papers they received (docs/follow-ups.md)
 
 
 def _subscriber(row: Sequence[object]) -> Subscriber:
@@ -57,6 +58,7 @@ def _subscriber(row: Sequence[object]) -> Subscriber:
         cursor_digest_id=int(row[9]),  # type: ignore[call-overload]
         feed_generation=int(row[10]),  # type: ignore[call-overload]
         pending_since=row[11] if row[11] is None else str(row[11]),
+        updates=bool(row[12]),
     )
 
 
@@ -77,6 +79,7 @@ def add_subscriber(
     weekday: int = 0,
     status: str = "active",
     origin: str = "cli",
+    updates: bool | None = None,
 ) -> tuple[Subscriber, bool]:
     """Insert or update a subscriber; returns it and whether it was new (or came back)."""
     stamp = iso_utc(now)
@@ -108,6 +111,8 @@ def add_subscriber(
                  returning, cursor, status, stamp, existing.id),
             )  # fmt: skip
             fresh = returning
+        if updates is not None:
+            db.execute("UPDATE subscribers SET updates = ? WHERE email = ?", (int(updates), email))
     found = find_subscriber(db, email)
     assert found is not None
     return found, fresh
@@ -183,12 +188,15 @@ def update_preferences(
     topics: Sequence[str],
     frequency: str,
     weekday: int,
+    updates: bool | None = None,
 ) -> None:
     with transaction(db):
         db.execute(
-            "UPDATE subscribers SET topics = ?, frequency = ?, weekday = ? WHERE id = ?",
-            (json.dumps(list(topics)), frequency, weekday, subscriber_id),
-        )
+            "UPDATE subscribers SET topics = ?, frequency = ?, weekday = ?, "
+            "updates = coalesce(?, updates) WHERE id = ?",
+            (json.dumps(list(topics)), frequency, weekday,
+             None if updates is None else int(updates), subscriber_id),
+        )  # fmt: skip
 
 
 def remove_subscriber(db: sqlite3.Connection, email: str, now: datetime) -> bool:

@@ -15,7 +15,7 @@ import logging
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from ..config import Settings, TopicConfig
 from ..history.deliveries import (
@@ -25,6 +25,9 @@ from ..history.deliveries import (
     queue_operator_copy,
 )
 from ..history.digests import digest_created, papers_between
+from ..history.follow_ups import delivery_events, record_received
+from ..history.papers import load_papers
+from ..history.schema import transaction
 from ..history.search import SearchIndex
 from ..history.subscribers import (
     Subscriber,
@@ -34,8 +37,9 @@ from ..history.subscribers import (
     set_status,
 )
 from ..locations import urls
-from ..model import Digest, StoredPaper
+from ..model import Digest, FollowUp, StoredPaper
 from ..render.bulk import BulkMessage
+from ..render.follow_ups import UpdateLine, update_line
 from ..render.mail import (
     Recipient,
     RenderedDigest,
@@ -61,21 +65,26 @@ class Newsletter:
         self.meta = mail_meta(settings)
         self.envelope_sender = envelope_sender(settings)
         self.domain = mail_domain(settings)
-        self._rendered: dict[tuple[int, int, tuple[str, ...]], tuple[BulkMessage, int]] = {}
+        self._rendered: dict[
+            tuple[int, int, tuple[str, ...], tuple[int, ...]], tuple[BulkMessage, int, list[int]]
+        ] = {}
         self._days: dict[int, date] = {}
+        self.carried: list[int] = []  # deliveries composed with follow-ups (for the run report)
 
     def queue(self, digest: Digest | None, now: datetime) -> int:
         """Queue this run's mail: every due reader, or the operator when there are none yet."""
         self._sync_configured_recipients(now)
+        since = now - timedelta(days=self.settings.follow_ups.window_days)
         if has_subscribers(self.db):
             return queue_for_subscribers(
-                self.db, today=now.date(), now=now, message_id_for=self._message_id
-            )
+                self.db, today=now.date(), now=now, message_id_for=self._message_id,
+                follow_since=since,
+            )  # fmt: skip
         if digest is None:
             return 0
         operator = self.settings.mail.operator
         message_id = self._message_id(digest.id, operator)
-        return queue_operator_copy(self.db, digest.id, operator, message_id, now)
+        return queue_operator_copy(self.db, digest.id, operator, message_id, now, since)
 
     def compose(self, delivery: Delivery) -> bytes | Skip:
         """The bytes for one ledger row, or :class:`Skip` when the reader has too few papers."""
@@ -84,10 +93,21 @@ class Newsletter:
         if choice is None:
             return Skip(self.orphan_reason(reader.topics if reader else ()))
         topics = choice
-        bulk, count = self._render(delivery.from_digest_id, delivery.digest_id, topics)
+        events = delivery_events(self.db, delivery.id)
+        bulk, count, shown = self._render(
+            delivery.from_digest_id, delivery.digest_id, topics, events
+        )
         minimum = self.settings.mail.min_papers
-        if count < minimum:
+        alone = bool(events) and self.settings.follow_ups.send_alone
+        if count < minimum and not alone:
             return Skip(f"{count} paper(s) for this reader, fewer than mail.min_papers = {minimum}")
+        if count == 0 and events and not alone:
+            return Skip("only updates for this reader, and follow_ups.send_alone is false")
+        with transaction(self.db):
+            # What this mail shows: once it is sent, later follow-ups on these reach this reader.
+            record_received(self.db, delivery.id, shown)
+        if events:
+            self.carried.append(delivery.id)
         # The digest was serialised once; this reader's bytes are a few substitutions
         # (decoded, the same as build_message(...).as_bytes(policy=SMTP): see render/bulk.py).
         recipient = self._recipient(delivery, reader, bulk.date)
@@ -130,9 +150,16 @@ class Newsletter:
         )
 
     def render_selection(
-        self, papers: Sequence[StoredPaper], topics: Sequence[TopicConfig], digest: Digest
-    ) -> tuple[RenderedDigest, int]:
-        """Rank ``papers`` for a reader of ``topics`` and render them; also return how many."""
+        self,
+        papers: Sequence[StoredPaper],
+        topics: Sequence[TopicConfig],
+        digest: Digest,
+        updates: Sequence[UpdateLine] = (),
+    ) -> tuple[RenderedDigest, int, list[int]]:
+        """Rank ``papers`` for a reader of ``topics`` and render them with ``updates``.
+
+        Also returns how many papers the reader's topics picked, and the ids of those shown.
+        """
         # Only the papers the cap lets through are shown, so only they need a reason.
         chosen = reader_list(
             self.settings, self.db, papers, topics, digest.created, explained=self.meta.max_papers
@@ -143,21 +170,38 @@ class Newsletter:
             day=digest.created.date(),
             reasons=chosen.reasons,
             sections=chosen.sections,
+            updates=updates,
         )
-        return rendered, len(chosen.papers)
+        shown = [paper.id for paper in chosen.papers[: max(self.meta.max_papers, 0)]]
+        return rendered, len(chosen.papers), shown
 
     def _render(
-        self, after: int, through: int, topics: tuple[TopicConfig, ...]
-    ) -> tuple[BulkMessage, int]:
-        """Render a digest range for a set of topics once, and serialise it once."""
-        key = (after, through, tuple(topic.slug for topic in topics))
+        self,
+        after: int,
+        through: int,
+        topics: tuple[TopicConfig, ...],
+        events: Sequence[FollowUp] = (),
+    ) -> tuple[BulkMessage, int, list[int]]:
+        """Render a digest range for a set of topics (and follow-ups) once, serialise it once.
+
+        Readers with the same topics and no follow-ups share one rendering; follow-ups
+        differ by reader, so a reader with some gets their own.
+        """
+        key = (after, through, tuple(topic.slug for topic in topics), tuple(e.id for e in events))
         if key not in self._rendered:
             created = digest_created(self.db, through)
             papers = papers_between(self.db, after, through)
             digest = Digest(id=through, created=created)
-            rendered, count = self.render_selection(papers, topics, digest)
-            self._rendered[key] = (BulkMessage(rendered, self.meta, date=created), count)
+            rendered, count, shown = self.render_selection(
+                papers, topics, digest, self._update_lines(events)
+            )
+            bulk = BulkMessage(rendered, self.meta, date=created)
+            self._rendered[key] = (bulk, count, shown)
         return self._rendered[key]
+
+    def _update_lines(self, events: Sequence[FollowUp]) -> list[UpdateLine]:
+        papers = {p.id: p for p in load_papers(self.db, sorted({e.paper_id for e in events}))}
+        return [update_line(event, papers[event.paper_id]) for event in events]
 
     def _sync_configured_recipients(self, now: datetime) -> None:
         """``[mail] recipients`` are readers too (origin ``config``); dropping one unsubscribes it."""

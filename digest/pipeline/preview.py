@@ -129,7 +129,7 @@ def _for(
         since = "their last mail" if reader else "the last run"
         return Preview(address, due, 0, None, reader, note=f"no paper since {since}")
     moment = datetime.combine(due, now.timetz()) if due != now.date() else now
-    rendered, count = newsletter.render_selection(papers, topics, Digest(id=0, created=moment))
+    rendered, count, _ = newsletter.render_selection(papers, topics, Digest(id=0, created=moment))
     if count == 0:
         return Preview(
             address, due, 0, None, reader, note="none of the new papers match their topics"

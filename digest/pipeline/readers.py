@@ -101,6 +101,7 @@ def add(
     now: datetime,
     name: str | None = None,
     origin: str = "cli",
+    updates: bool | None = None,
 ) -> tuple[Subscriber, bool]:
     return add_subscriber(
         db,
@@ -111,6 +112,7 @@ def add(
         frequency=preferences.frequency,
         weekday=preferences.weekday,
         origin=origin,
+        updates=updates,
     )
 
 

@@ -12,7 +12,7 @@ import hashlib
 import logging
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,11 +26,12 @@ from ..deliver.files import write_atomically
 from ..deliver.websub import ping_hub
 from ..errors import DigestError, FetchError, SourceError
 from ..locations import data_files
-from ..model import Digest, SourceReport, SourceStatus, StoredPaper
+from ..model import Digest, FollowUp, SourceReport, SourceStatus, StoredPaper
 from ..render.feed import FeedMeta, feed_stylesheet, render_feed
 from ..render.jsonfeed import render_json_feed
 from ..sources.detect import kind_from_url
 from ..sources.read import SourceRead, read_source
+from . import follow_ups
 from .alerts import send_alerts
 from .archives import archive_url, live_prev_archive
 from .channels import ChannelReport, drain_channels, queue_channels
@@ -59,6 +60,9 @@ class RunResult:
     digest_id: int | None = None
     delivery: DrainReport = field(default_factory=DrainReport)
     channels: ChannelReport = field(default_factory=ChannelReport)
+    checks: tuple[SourceReport, ...] = ()  # the follow-up checks: never fail the run
+    updates_found: int = 0
+    updates_delivered: int = 0
 
     @property
     def ok(self) -> bool:
@@ -77,24 +81,30 @@ class RunResult:
             "feed": str(self.feed),
             "emails": self.emails,
             "digest_id": self.digest_id,
-            "sources": [
-                {
-                    "source": s.source,
-                    "name": s.name,
-                    "kind": s.kind,
-                    "status": s.status,
-                    "found": s.found,
-                    "novel": s.novel,
-                    "error": s.error,
-                    "reason": s.reason,
-                }
-                for s in self.sources
-            ],
+            "sources": [_report_json(s) for s in self.sources],
+            "follow_ups": {
+                "found": self.updates_found,
+                "delivered": self.updates_delivered,
+                "checks": [_report_json(s) for s in self.checks],
+            },
             "deliveries": self.delivery.as_json(),
             "channels": {
                 name: report.as_json() for name, report in self.channels.by_channel.items()
             },
         }
+
+
+def _report_json(report: SourceReport) -> dict[str, Any]:
+    return {
+        "source": report.source,
+        "name": report.name,
+        "kind": report.kind,
+        "status": report.status,
+        "found": report.found,
+        "novel": report.novel,
+        "error": report.error,
+        "reason": report.reason,
+    }
 
 
 def run(settings: Settings, runtime: Runtime, *, mark_seen: bool = False) -> RunResult:
@@ -139,12 +149,16 @@ class _Progress:
     emails: int = 0
     delivery: DrainReport = field(default_factory=DrainReport)
     channels: ChannelReport = field(default_factory=ChannelReport)
+    checks: tuple[SourceReport, ...] = ()
+    updates_found: int = 0
+    updates_delivered: int = 0
 
     def result(self, run_id: int, started: datetime, finished: datetime) -> RunResult:
         novel = sum(report.novel for report in self.reports)
         return RunResult(
             run_id, started, finished, novel, self.feed, self.emails, tuple(self.reports),
             self.digest.id if self.digest else None, self.delivery, self.channels,
+            self.checks, self.updates_found, self.updates_delivered,
         )  # fmt: skip
 
 
@@ -156,9 +170,15 @@ def _stages(
         stop.check()
         done.reports.append(ingest(settings, runtime, run_id, position, source, mark_seen))
     stop.check()
+    done.checks = tuple(follow_ups.check(settings, runtime, run_id, len(done.reports)))
     done.feed = publish_feed(settings, db, clock(), client=runtime.fetcher.client)
     newsletter = Newsletter(settings, db, site_tokens(settings))
     done.digest = history.create_digest(db, run_id=run_id, now=clock(), day=_day(clock()))
+    if done.digest is None and settings.follow_ups.send_alone and history.follow_ups_due(db):
+        # Nothing new, but updates are waiting and the operator wants them sent alone.
+        done.digest = history.create_digest(
+            db, run_id=run_id, now=clock(), day=_day(clock()), allow_empty=True
+        )
     done.emails = newsletter.queue(done.digest, clock())
     queue_channels(settings, db, clock())
     send_alerts(settings, runtime, tuple(done.reports))  # before the drain, which closes it
@@ -166,6 +186,8 @@ def _stages(
     with stop.deferred():  # a signal now lets the message or post in flight finish and be recorded
         done.delivery = deliver(newsletter, runtime)
         done.channels = post_to_channels(settings, runtime)
+    done.updates_found = history.follow_ups_found(db, run_id)
+    done.updates_delivered = history.follow_ups_delivered(db, newsletter.carried)
     stop.check()
 
 
@@ -266,6 +288,7 @@ def _record(
         now=clock(),
         tag_authority=tag_authority(settings),
         state="skipped" if mark_seen else "pending",
+        watch=follow_ups.watch(settings, clock()),
     )
     if read.cache_url and read.validators:
         # Only after the papers are safely recorded: a failed run refetches.
@@ -317,13 +340,14 @@ def publish_feed(
         prev_archive_url=archive_url(settings, previous) if previous else None,
     )
     files = data_files(settings)
-    path, inputs = files.feed, _feed_inputs(papers, meta)
+    updates = history.paper_events(db, [paper.id for paper in papers])
+    path, inputs = files.feed, _feed_inputs(papers, meta, updates)
     unchanged = path.exists() and files.feed_json.exists() and files.stylesheet.exists()
     if unchanged and _read_text(files.feed_inputs) == inputs:
         changed = False  # the same papers and settings render the same bytes: skip the render
     else:
         reasons = feed_reasons(db, papers)
-        changed = write_atomically(path, render_feed(papers, meta, reasons))
+        changed = write_atomically(path, render_feed(papers, meta, reasons, updates))
         write_atomically(files.feed_json, render_json_feed(papers, meta, reasons))
         # Beside the feeds, so nginx or Caddy serving the folder serves it too.
         write_atomically(files.stylesheet, feed_stylesheet())
@@ -339,14 +363,16 @@ def publish_feed(
     return path
 
 
-def _feed_inputs(papers: Sequence[StoredPaper], meta: FeedMeta) -> str:
+def _feed_inputs(
+    papers: Sequence[StoredPaper], meta: FeedMeta, updates: Mapping[int, Sequence[FollowUp]]
+) -> str:
     """A digest of everything ``render_feed`` and the feed's reasons read.
 
     The papers carry every field an entry shows (and the signals and sources its
     reason line is made of); ``meta`` is the feed's settings. The version is in
     it so that an upgrade renders afresh.
     """
-    text = repr((__version__, meta, [repr(paper) for paper in papers]))
+    text = repr((__version__, meta, [repr(paper) for paper in papers], sorted(updates.items())))
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -23,8 +23,10 @@ import httpx
 from ..config import Settings, TopicConfig
 from ..deliver.files import write_atomically
 from ..deliver.websub import ping_hub
-from ..history.papers import load_papers
+from ..history.follow_ups import paper_events
+from ..history.papers import load_papers, paper_by_arxiv_id
 from ..history.search import SearchIndex, ids_since, search
+from ..identity import parse_arxiv_id
 from ..locations import data_files, urls
 from ..model import StoredPaper
 from ..render.feed import FeedMeta, render_feed
@@ -88,7 +90,16 @@ def search_history(
     since: datetime | None,
     limit: int,
 ) -> list[tuple[Pick, str]]:
-    """``digest search``: the most relevant papers (bm25 alone, as ``score``), with reasons."""
+    """``digest search``: the most relevant papers (bm25 alone, as ``score``), with reasons.
+
+    A query that is an arXiv id (or abs/pdf URL) finds that paper itself.
+    """
+    parsed = parse_arxiv_id(query.strip()) if " " not in query.strip() else None
+    if parsed is not None:
+        paper = paper_by_arxiv_id(db, parsed[0])
+        if paper is None:
+            return []
+        return [(Pick(paper, 1.0, TopicConfig("search", "search", query)), f"arXiv:{parsed[0]}")]
     matches = search(db, query, since=since, limit=limit)
     papers = load_papers(db, [match.paper_id for match in matches])
     ad_hoc = TopicConfig(slug="search", title="search", query=query)
@@ -143,7 +154,12 @@ def _publish_one(
     path, url = topic_feed_path(settings, topic), topic_feed_url(settings, topic)
     meta, reasons = _meta(settings, topic, url), explain(picks, index)
     papers_shown = [pick.paper for pick in picks]
-    changed = write_atomically(path, render_feed(papers_shown, meta, reasons))
+    changed = write_atomically(
+        path,
+        render_feed(
+            papers_shown, meta, reasons, paper_events(db, [paper.id for paper in papers_shown])
+        ),
+    )
     write_atomically(
         data_files(settings).topic_json_feed(topic.slug),
         render_json_feed(papers_shown, meta, reasons),

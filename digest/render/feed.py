@@ -20,7 +20,8 @@ from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from ..model import StoredPaper
+from ..model import FollowUp, StoredPaper
+from .follow_ups import describe
 from .links import config_url, paper_link, safe_http_url
 from .templates import shipped_folder
 from .text import authors_line, plain
@@ -66,12 +67,18 @@ def render_feed(
     papers: Sequence[StoredPaper],
     meta: FeedMeta,
     reasons: Mapping[int, str] | None = None,
+    updates: Mapping[int, Sequence[FollowUp]] | None = None,
 ) -> bytes:
-    """Atom 1.0 (RFC 4287) for ``papers`` in the order given (the caller sorts newest first)."""
+    """Atom 1.0 (RFC 4287) for ``papers`` in the order given (the caller sorts newest first).
+
+    A paper's follow-ups (``updates``) open its summary; its entry keeps its id, and
+    its ``updated`` (bumped when the follow-up was recorded) tells readers it changed.
+    """
     generator = _feed_generator(papers, meta)
     for paper in papers:
         reason = (reasons or {}).get(paper.id)
-        generator.add_entry(_entry(paper, reason), order="append")
+        news = (updates or {}).get(paper.id, ())
+        generator.add_entry(_entry(paper, reason, news), order="append")
         generator.related[paper.uid] = related_links(paper)
     feed: bytes = generator.atom_str(pretty=True)
     if meta.stylesheet_url:
@@ -185,7 +192,7 @@ def _feed_generator(papers: Sequence[StoredPaper], meta: FeedMeta) -> FeedGenera
     return generator
 
 
-def _entry(paper: StoredPaper, reason: str | None) -> FeedEntry:
+def _entry(paper: StoredPaper, reason: str | None, news: Sequence[FollowUp] = ()) -> FeedEntry:
     entry = FeedEntry()
     # uid is the permanent id history fixed at first sight; never derive it here.
     entry.id(paper.uid)
@@ -200,7 +207,12 @@ def _entry(paper: StoredPaper, reason: str | None) -> FeedEntry:
     # HF's keywords are tags too, in their own scheme so readers can tell them apart.
     for keyword in dict.fromkeys(filter(None, map(plain, paper.details.ai_keywords))):
         entry.category({"term": keyword, "scheme": HF_KEYWORDS_SCHEME})
-    entry.summary(_summary(paper, reason), type="text")
+    summary = _summary(paper, reason)
+    if news:
+        # Newest first: the reader who sees the entry again wants to know why.
+        lines = "\n".join(f"Update: {describe(event)}" for event in reversed(news))
+        summary = f"{lines}\n\n{summary}"
+    entry.summary(summary, type="text")
     return entry
 
 

@@ -22,6 +22,7 @@ from typing import Any
 from ..model import Digest, StoredPaper
 from . import headers, templates
 from .entry import AUTHORS_IN_MAIL, Entry, paper_entry
+from .follow_ups import UpdateLine
 from .headers import message_id_for
 from .links import config_url
 from .text import cap_line_octets, plain, plural, shorten
@@ -176,8 +177,12 @@ def render_digest(
     day: date,
     reasons: Mapping[int, str] | None = None,
     sections: Sequence[Section] | None = None,
+    updates: Sequence[UpdateLine] = (),
 ) -> RenderedDigest:
     """Render subject, text and HTML once for every recipient of ``digest``.
+
+    ``updates`` (follow-ups on papers the reader got before) come after the new
+    papers, in their own "Updates" section.
 
     Past ``meta.max_papers`` the rest is one "and N more" link (docs/readers.md §7).
     With ``sections`` (a reader's topics) the papers appear under their
@@ -190,6 +195,13 @@ def render_digest(
     context = _context(
         arrangement, more, len(digest.papers), meta, day, titled=sections is not None
     )
+    context["updates"] = list(updates)
+    if updates:
+        news = plural(len(updates), "update")
+        context["headline"] = f"{context['headline']}, {news}" if digest.papers else news
+        context["subject"] = (
+            f"{context['site_title']} \u2014 {context['headline']}, {_short_day(day)}"
+        )
     html = _inliner().inline(
         templates.render("email/digest.html.j2", context, templates_dir=meta.templates_dir)
     )

@@ -312,6 +312,7 @@ def _preferences(
         "chosen": list(reader.topics),
         "frequency": reader.frequency,
         "weekday": reader.weekday,
+        "updates": reader.updates,
         "weekdays": list(enumerate(WEEKDAY_NAMES)),
         "unsubscribe_url": request.url.path.replace("/preferences/", "/unsubscribe/", 1),
         "feed_urls": (
@@ -342,9 +343,16 @@ async def save_preferences(request: Request) -> Response:
             topics, frequency, weekday = _preference_fields(site, form)
         except FormError as error:
             return _preferences(site, request, reader, notice=str(error), status=400)
+        # A form without the updates box (an older page) leaves the choice as it was.
+        updates = "updates" in form if "updates_asked" in form else None
         await site.query(
             lambda db: update_preferences(
-                db, reader.id, topics=topics, frequency=frequency, weekday=weekday
+                db,
+                reader.id,
+                topics=topics,
+                frequency=frequency,
+                weekday=weekday,
+                updates=updates,
             )
         )
         notice = "Saved. Your next mail follows these settings."

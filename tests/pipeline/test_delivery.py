@@ -53,6 +53,7 @@ def settings_for(data_dir: Path, relay: SmtpSink, **extra: str) -> Settings:
         "DIGEST_SITE_BASE_URL": "https://digest.example.org",
         "DIGEST_MAIL_FROM_ADDRESS": "Paper digest <papers@example.org>",
         "DIGEST_MAIL_UNSUBSCRIBE_MAILTO": "unsubscribe@example.org",
+        "DIGEST_FOLLOW_UPS_CHECK": "false",  # its default APIs are not on 127.0.0.1
         **extra,
     }
     settings = load_settings(None, environ=environ)
@@ -227,6 +228,7 @@ def test_killed_mid_batch_the_next_drain_sends_exactly_the_rest(
         DIGEST_DATA_DIR=str(tmp_path),
         DIGEST_MAIL_SMTP_URL=sink.url,
         DIGEST_SITE_BASE_URL="https://digest.example.org",
+        DIGEST_FOLLOW_UPS_CHECK="false",
     )
     command = [sys.executable, "-m", "digest", "run", "--source", str(EXAMPLES)]
     process = subprocess.Popen(command, env=environment, cwd=tmp_path, stderr=subprocess.DEVNULL)

@@ -55,7 +55,8 @@ def test_only_arxiv_sources_and_only_after_an_announcement_are_stale() -> None:
 
 
 def test_the_same_arxiv_feed_a_day_later_is_reported_stale(tmp_path: Path) -> None:
-    settings = load_settings(None, environ={"DIGEST_DATA_DIR": str(tmp_path)})
+    environ = {"DIGEST_DATA_DIR": str(tmp_path), "DIGEST_FOLLOW_UPS_CHECK": "false"}
+    settings = load_settings(None, environ=environ)
     settings = replace(settings, sources=(SourceConfig(str(FIXTURE)),))
     clock = Clock(datetime(2025, 3, 12, 6, 0, tzinfo=UTC))
     db = history.open_history(tmp_path / "digest.db")

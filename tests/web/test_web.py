@@ -349,6 +349,20 @@ def test_unsubscribe_page_asks_first_and_preferences_change_the_settings(tmp_pat
         assert saved.status_code == 200 and "Saved" in saved.text
         settings = reader(server)
         assert settings is not None and (settings.frequency, settings.weekday) == ("weekly", 4)
+        assert settings.updates, "a form without the updates box keeps them on"
+
+        form = browser.get(preferences[1])
+        assert 'name="updates" value="1" checked' in form.text
+        fields = {"csrf_token": csrf_token(form.text), "action": "save", "frequency": "daily"}
+        browser.post(preferences[1], data={**fields, "updates_asked": "1"})
+        settings = reader(server)
+        assert settings is not None and not settings.updates, "the box unticked: no updates"
+        form = browser.get(preferences[1])
+        assert 'name="updates" value="1">' in form.text
+        fields["csrf_token"] = csrf_token(form.text)
+        browser.post(preferences[1], data={**fields, "updates_asked": "1", "updates": "1"})
+        settings = reader(server)
+        assert settings is not None and settings.updates
 
         browser.post(unsubscribe, data={"List-Unsubscribe": "One-Click"})
         assert status(server) == "unsubscribed"
