@@ -61,9 +61,8 @@ def _item(paper: StoredPaper, reason: str | None) -> dict[str, Any]:
         item["summary"] = summary
     item["date_published"] = _stamp(paper.first_seen)
     item["date_modified"] = _stamp(paper.updated)
+    # An author count ("11 authors") is a fact for the summary, never an author's name.
     authors = [{"name": name} for name in map(plain, paper.authors) if name]
-    if not authors and paper.author_count:
-        authors = [{"name": plural(paper.author_count, "author")}]
     if authors:
         item["authors"] = authors
     tags = [term for term in map(plain, paper.categories) if term]
