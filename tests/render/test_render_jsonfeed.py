@@ -91,7 +91,9 @@ def test_each_item_says_what_feedparser_reads_in_its_atom_entry() -> None:
     for entry, item in zip(atom.entries, items, strict=True):
         assert (item["id"], item["url"], item["title"]) == (entry.id, entry.link, entry.title)
         assert (item["date_published"], item["date_modified"]) == (entry.published, entry.updated)
-        assert [a["name"] for a in item.get("authors", [])] == [a.name for a in entry.get("authors", [])]
+        assert [a["name"] for a in item.get("authors", [])] == [
+            a.name for a in entry.get("authors", [])
+        ]
         assert item.get("tags", []) == [tag.term for tag in entry.get("tags", [])]
 
 

@@ -202,7 +202,7 @@ def test_axe_finds_nothing_serious_on_any_page(browser: Browser, tmp_path: Path)
             "subscribe": "/subscribe",
             "preferences": f"/preferences/{mine}",
             "unsubscribe": f"/unsubscribe/{mine}",
-            "confirm": f"/confirm/{tokens.for_confirmation(reader_id)}",
+            "confirm": f"/confirm/{tokens.for_confirmation(reader_id, None)}",
             "reader-copy": f"/read/{tokens.for_copy(reader_id, 0, 1)}",
             "not-found": "/nowhere",
         }

@@ -82,7 +82,7 @@ def test_the_newsletter_footer_and_the_preferences_page_show_the_feed(tmp_path: 
         token = site_tokens(server.settings).for_subscriber(reader.id)
         preferences = client.get(server.url(f"/preferences/{token}"))
 
-    assert f"Your feed:   {address}" in mails["ada"]
+    assert f"Your feed: {address}" in mails["ada"]
     assert address in preferences.text and url_of(server, ADA, kind=1) in preferences.text
 
 
