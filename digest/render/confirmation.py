@@ -35,26 +35,17 @@ def build_confirmation(
     settings: Settings, confirmation: Confirmation, *, now: datetime, domain: str
 ) -> EmailMessage:
     """The double opt-in mail, text and HTML from one context."""
-    site_title = plain(settings.site.title)
     context = {
-        "site_title": site_title,
-        "site_url": str(settings.site.base_url).rstrip("/") + "/",
-        "address": confirmation.address,
         "confirm_url": confirmation.confirm_url,
         "topics": list(confirmation.topics),
         "frequency": confirmation.frequency,
         "valid_days": CONFIRM_MAX_AGE // 86400,
     }
-    message = EmailMessage()
-    message["From"] = headers.config_header(settings.mail.from_address, "mail.from_address")
-    message["To"] = headers.to_address(confirmation.address, None)
-    message["Subject"] = f"Confirm your subscription to {site_title}"
-    message["Date"] = format_datetime(now.astimezone(UTC))
-    message["Message-ID"] = _message_id(confirmation.address, domain)
-    message["MIME-Version"] = "1.0"
-    message["Auto-Submitted"] = "auto-generated"  # RFC 3834
-    _attach(message, settings, "email/confirm", context)
-    return message
+    subject = f"Confirm your subscription to {plain(settings.site.title)}"
+    message_id = _message_id(confirmation.address, domain)
+    return _one_off(
+        settings, confirmation.address, subject, message_id, now, "email/confirm", context
+    )
 
 
 @dataclass(frozen=True)
@@ -69,22 +60,36 @@ def build_reminder(
     settings: Settings, reminder: Reminder, *, now: datetime, domain: str
 ) -> EmailMessage:
     """The mail a reader gets on signing up again: their signed preferences link, nothing else."""
-    site_title = plain(settings.site.title)
-    context = {
-        "site_title": site_title,
-        "site_url": str(settings.site.base_url).rstrip("/") + "/",
-        "address": reminder.address,
-        "preferences_url": reminder.preferences_url,
-    }
+    context = {"preferences_url": reminder.preferences_url}
+    subject = f"You already get {plain(settings.site.title)}: your preferences link"
+    message_id = _message_id(reminder.address, domain, kind="manage")
+    return _one_off(settings, reminder.address, subject, message_id, now, "email/manage", context)
+
+
+def _one_off(
+    settings: Settings,
+    address: str,
+    subject: str,
+    message_id: str,
+    now: datetime,
+    template: str,
+    context: Mapping[str, object],
+) -> EmailMessage:
+    """A single mail to one address (not a list mail: no List-Unsubscribe), text and HTML."""
     message = EmailMessage()
     message["From"] = headers.config_header(settings.mail.from_address, "mail.from_address")
-    message["To"] = headers.to_address(reminder.address, None)
-    message["Subject"] = f"You already get {site_title}: your preferences link"
+    message["To"] = headers.to_address(address, None)
+    message["Subject"] = subject
     message["Date"] = format_datetime(now.astimezone(UTC))
-    message["Message-ID"] = _message_id(reminder.address, domain, kind="manage")
+    message["Message-ID"] = message_id
     message["MIME-Version"] = "1.0"
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834
-    _attach(message, settings, "email/manage", context)
+    shared = {
+        "site_title": plain(settings.site.title),
+        "site_url": str(settings.site.base_url).rstrip("/") + "/",
+        "address": address,
+    }
+    _attach(message, settings, template, {**shared, **context})
     return message
 
 
