@@ -27,6 +27,7 @@ import feedparser
 import pytest
 
 from digest.clock import CLOCK_VARIABLE
+from tests.e2e.test_newsboat import newsboat
 from tests.servers import PageServer, Reply, SmtpSink
 from tests.web_server import MONDAY
 
@@ -421,14 +422,3 @@ def test_newsboat_keeps_one_entry_for_a_paper_with_news(
         guids = [row[0] for row in db.execute("SELECT guid FROM rss_item")]
     assert guids.count(f"https://arxiv.org/abs/{X}") == 1
     assert sorted(guids) == sorted(f"https://arxiv.org/abs/{i}" for i in (X, W, V, Y))
-
-
-def newsboat(home: Path, *commands: str) -> None:
-    environment = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
-                   "XDG_DATA_HOME": str(home / ".local" / "share")}  # fmt: skip
-    done = subprocess.run(
-        ["newsboat", "-u", str(home / "urls"), "-c", str(home / "cache.db"),
-         "-C", str(home / "config"), "-x", *commands],
-        env=environment, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
