@@ -18,11 +18,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from urllib.parse import quote
 
 from ..model import StoredPaper
-from .links import config_url, paper_link, safe_http_url
-from .text import plain, plural, shorten, tldr
+from .entry import paper_entry
+from .links import config_url
+from .text import plural, shorten
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -33,7 +33,6 @@ _MARKDOWN = re.compile(r"([\\`*_{}\[\]()>#+!|~])")
 # backslash); where it could open an HTML tag it becomes an entity instead.
 _TAG_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
 _TITLE_CHARS = 250  # a paper title in a post; titles are rarely longer
-_TLDR_CHARS = 280
 
 
 @dataclass(frozen=True)
@@ -80,7 +79,8 @@ def render_post(
     title = post_title(len(papers), first_day, last_day)
     if title_in_body:
         limit -= len(title) + 2  # Apprise joins them with a blank line
-    blocks = [_block(paper) for paper in papers[: max(max_papers, 0)]]
+    shown = papers[: max(max_papers, 0)]
+    blocks = [_block(number, paper) for number, paper in enumerate(shown, start=1)]
     while True:
         body = _body(blocks, len(papers) - len(blocks), link)
         if len(body) <= limit or not blocks:
@@ -100,33 +100,19 @@ def escape_markdown(text: str) -> str:
     return _TAG_OPEN.sub("&lt;", _MARKDOWN.sub(r"\\\1", text))
 
 
-def _block(paper: StoredPaper) -> str:
-    title = escape_markdown(shorten(plain(paper.title), _TITLE_CHARS) or "(untitled)")
-    lines = [f"**[{title}]({_md_url(paper_link(paper))})**"]
-    summary = tldr(paper.abstract, _TLDR_CHARS)
-    if summary:
-        lines.append(escape_markdown(summary))
-    links = " \u00b7 ".join(f"[{name}]({_md_url(url)})" for name, url in _links(paper))
-    if links:
-        lines.append(links)
+def _block(number: int, paper: StoredPaper) -> str:
+    """The entry's title, TL;DR and links (render/entry.py), as the mail has them."""
+    entry = paper_entry(number, paper)
+    title = escape_markdown(shorten(entry.title, _TITLE_CHARS))
+    lines = [f"**[{title}]({_md_url(entry.url)})**"]
+    if entry.tldr:
+        label = f"_{escape_markdown(entry.tldr_label)}:_ " if entry.tldr_label else ""
+        lines.append(label + escape_markdown(entry.tldr))
+    links = " \u00b7 ".join(
+        f"[{escape_markdown(link.label)}]({_md_url(link.url)})" for link in entry.links
+    )
+    lines.append(links)
     return "\n".join(lines)
-
-
-def _links(paper: StoredPaper) -> list[tuple[str, str]]:
-    links: list[tuple[str, str]] = []
-    if paper.arxiv_id:
-        links.append(("arXiv", f"https://arxiv.org/abs/{quote(paper.arxiv_id)}"))
-        links.append(("PDF", f"https://arxiv.org/pdf/{quote(paper.arxiv_id)}"))
-    own = safe_http_url(paper.url)
-    if own is not None and own not in (url for _, url in links):
-        links.append((_site_name(own), own))
-    if paper.doi:
-        links.append(("DOI", f"https://doi.org/{quote(paper.doi)}"))
-    return links
-
-
-def _site_name(url: str) -> str:
-    return "Hugging Face" if "huggingface.co" in url else "Page"
 
 
 def _body(blocks: Sequence[str], more: int, day_url: str) -> str:

@@ -16,6 +16,7 @@ serialiser's job.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,7 +26,17 @@ from ..model import StoredPaper
 from .links import paper_link, safe_http_url
 from .text import plain, plural, shorten
 
-__all__ = ["AI_SUMMARY_LABEL", "Entry", "Link", "authors_short", "first_sentences", "paper_entry"]
+__all__ = [
+    "AI_SUMMARY_LABEL",
+    "Entry",
+    "Link",
+    "authors_short",
+    "entry_html",
+    "entry_text",
+    "feed_extras",
+    "first_sentences",
+    "paper_entry",
+]
 
 AUTHORS_IN_MAIL = 3  # "A, B, C et al.": enough to recognise a group, one line on a phone
 _TLDR_CHARS = 280  # two sentences of a typical abstract; a longer first sentence is cut
@@ -91,6 +102,51 @@ def paper_entry(
         abstract=abstract,
         links=_links(paper),
     )
+
+
+def feed_extras(paper: StoredPaper) -> tuple[str, ...]:
+    """Facts a feed entry has room for beyond the mail's: arXiv's comments and journal-ref."""
+    details = paper.details
+    facts = (
+        f"Comments: {plain(details.arxiv_comment)}" if details.arxiv_comment else "",
+        f"Journal-ref: {plain(details.journal_ref)}" if details.journal_ref else "",
+    )
+    return tuple(fact for fact in facts if fact)
+
+
+def entry_text(entry: Entry, extras: Sequence[str] = ()) -> str:
+    """The entry as plain text in its order of facts, for a feed's summary.
+
+    Authors; the meta line; ``extras`` (:func:`feed_extras`); the TL;DR when
+    somebody else wrote it (the abstract follows in full, so its own first
+    sentences are not repeated); the abstract; one ``label: URL`` line per link,
+    for readers that show no related links (newsboat, rss2email).
+    """
+    head = [entry.authors, " · ".join(entry.meta), *extras]
+    parts = [
+        "\n".join(line for line in head if line),
+        f"{entry.tldr_label}: {entry.tldr}" if entry.tldr_label and entry.tldr else "",
+        entry.abstract,
+        "\n".join(f"{link.label}: {link.url}" for link in entry.links),
+    ]
+    return "\n\n".join(part for part in parts if part)
+
+
+def entry_html(entry: Entry, extras: Sequence[str] = ()) -> str:
+    """The same as :func:`entry_text` as escaped HTML paragraphs, for a JSON Feed's content."""
+    lines = [entry.authors, " · ".join(entry.meta), *extras]
+    parts = [f"<p>{html.escape(line)}</p>" for line in lines if line]
+    if entry.tldr_label and entry.tldr:
+        label, text = html.escape(entry.tldr_label), html.escape(entry.tldr)
+        parts.append(f"<p><strong>{label}:</strong> {text}</p>")
+    if entry.abstract:
+        parts.append(f"<p>{html.escape(entry.abstract)}</p>")
+    anchors = (
+        f'<a href="{html.escape(link.url, quote=True)}">{html.escape(link.label)}</a>'
+        for link in entry.links
+    )
+    parts.append(f"<p>{' · '.join(anchors)}</p>")
+    return "\n".join(parts)
 
 
 def authors_short(authors: Sequence[str], shown: int) -> str:

@@ -21,19 +21,20 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from ..model import FollowUp, StoredPaper
+from .entry import entry_text, feed_extras, paper_entry
 from .follow_ups import describe
 from .links import config_url, paper_link, safe_http_url
 from .templates import shipped_folder
-from .text import authors_line, plain
+from .text import plain
 
 # An empty feed still needs an <updated> (RFC 4287 §4.1.1); a fixed epoch keeps
 # it deterministic instead of "now".
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _GENERATOR_URI = "https://github.com/digest-papers/digest"
 _HISTORY_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005 "fh"
-# Author elements carry every name; the summary line stops here (collaborations
-# list thousands of authors).
-_SUMMARY_AUTHORS = 20
+# Author elements carry every name; the summary's authors line stops here, then
+# "et al." (collaborations list thousands of authors).
+SUMMARY_AUTHORS = 20
 # Category schemes: arXiv's own (as its API writes it) and one for Hugging Face's keywords.
 ARXIV_SCHEME = "http://arxiv.org/schemas/atom"
 HF_KEYWORDS_SCHEME = "https://huggingface.co/papers#ai_keywords"
@@ -75,10 +76,10 @@ def render_feed(
     its ``updated`` (bumped when the follow-up was recorded) tells readers it changed.
     """
     generator = _feed_generator(papers, meta)
-    for paper in papers:
+    for number, paper in enumerate(papers, start=1):
         reason = (reasons or {}).get(paper.id)
         news = (updates or {}).get(paper.id, ())
-        generator.add_entry(_entry(paper, reason, news), order="append")
+        generator.add_entry(_entry(number, paper, reason, news), order="append")
         generator.related[paper.uid] = related_links(paper)
     feed: bytes = generator.atom_str(pretty=True)
     if meta.stylesheet_url:
@@ -192,7 +193,9 @@ def _feed_generator(papers: Sequence[StoredPaper], meta: FeedMeta) -> FeedGenera
     return generator
 
 
-def _entry(paper: StoredPaper, reason: str | None, news: Sequence[FollowUp] = ()) -> FeedEntry:
+def _entry(
+    number: int, paper: StoredPaper, reason: str | None, news: Sequence[FollowUp] = ()
+) -> FeedEntry:
     entry = FeedEntry()
     # uid is the permanent id history fixed at first sight; never derive it here.
     entry.id(paper.uid)
@@ -202,12 +205,9 @@ def _entry(paper: StoredPaper, reason: str | None, news: Sequence[FollowUp] = ()
     entry.updated(_utc(paper.updated))
     for name in _author_names(paper):
         entry.author({"name": name})
-    for term in _categories(paper):
-        entry.category({"term": term, "scheme": ARXIV_SCHEME})
-    # HF's keywords are tags too, in their own scheme so readers can tell them apart.
-    for keyword in dict.fromkeys(filter(None, map(plain, paper.details.ai_keywords))):
-        entry.category({"term": keyword, "scheme": HF_KEYWORDS_SCHEME})
-    summary = _summary(paper, reason)
+    for term, scheme in categories(paper):
+        entry.category({"term": term, "scheme": scheme})
+    summary = _summary(number, paper, reason)
     if news:
         # Newest first: the reader who sees the entry again wants to know why.
         lines = "\n".join(f"Update: {describe(event)}" for event in reversed(news))
@@ -247,11 +247,16 @@ def related_links(paper: StoredPaper) -> list[RelatedLink]:
     return links
 
 
-def _categories(paper: StoredPaper) -> list[str]:
-    """arXiv categories, the primary one first (a listing may not have given it first)."""
+def categories(paper: StoredPaper) -> list[tuple[str, str]]:
+    """(term, scheme): arXiv's categories, the primary first (a listing may not give it
+    first), then Hugging Face's keywords in their own scheme so readers can tell them apart."""
     primary = paper.details.primary_category
     terms = [primary, *paper.categories] if primary else list(paper.categories)
-    return list(dict.fromkeys(term for term in map(plain, terms) if term))
+    arxiv = dict.fromkeys(term for term in map(plain, terms) if term)
+    keywords = dict.fromkeys(filter(None, map(plain, paper.details.ai_keywords)))
+    return [(term, ARXIV_SCHEME) for term in arxiv] + [
+        (term, HF_KEYWORDS_SCHEME) for term in keywords
+    ]
 
 
 def _author_names(paper: StoredPaper) -> list[str]:
@@ -260,31 +265,10 @@ def _author_names(paper: StoredPaper) -> list[str]:
     return [name for name in map(plain, paper.authors) if name]
 
 
-def _summary(paper: StoredPaper, reason: str | None) -> str:
-    """Plain text, one fact per line; readers that collapse lines still read it well."""
-    details = paper.details
-    facts = [
-        f"arXiv:{paper.arxiv_id}" if paper.arxiv_id else "",
-        authors_line(paper.authors, paper.author_count, _SUMMARY_AUTHORS),
-        plain(paper.organization),
-        f"{paper.upvotes} upvotes" if paper.upvotes is not None else "",
-        f"Comments: {plain(details.arxiv_comment)}" if details.arxiv_comment else "",
-        f"Journal-ref: {plain(details.journal_ref)}" if details.journal_ref else "",
-        f"Why: {plain(reason)}" if reason else "",
-    ]
-    head = "\n".join(fact for fact in facts if fact)
-    tldr = f"TL;DR (AI-generated by Hugging Face): {plain(details.ai_summary)}"
-    # Readers that show no related links (newsboat, rss2email) still get every way in.
-    links = "\n".join(_link_line(link, paper) for link in related_links(paper))
-    parts = (head, tldr if details.ai_summary else "", plain(paper.abstract), links)
-    return "\n\n".join(part for part in parts if part)
-
-
-def _link_line(link: RelatedLink, paper: StoredPaper) -> str:
-    stars = paper.details.github_stars
-    if link.title == "Code" and stars is not None:
-        return f"Code: {link.href} (\u2605 {stars})"
-    return f"{link.title}: {link.href}"
+def _summary(number: int, paper: StoredPaper, reason: str | None) -> str:
+    """Plain text in the mail's order of facts (render/entry.py), with the full abstract."""
+    entry = paper_entry(number, paper, reason, authors_shown=SUMMARY_AUTHORS)
+    return entry_text(entry, feed_extras(paper))
 
 
 def _utc(moment: datetime) -> datetime:

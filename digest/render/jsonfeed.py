@@ -9,20 +9,19 @@ only http(s) links are emitted (:func:`.links.paper_link`).
 
 from __future__ import annotations
 
-import html
 import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from ..model import StoredPaper
-from .feed import FeedMeta
+from .entry import entry_html, feed_extras, paper_entry
+from .feed import SUMMARY_AUTHORS, FeedMeta, categories
 from .links import config_url, paper_link
-from .text import authors_line, plain, plural, tldr
+from .text import plain
 
 VERSION = "https://jsonfeed.org/version/1.1"
 MEDIA_TYPE = "application/feed+json"
-_CONTENT_AUTHORS = 20
 
 
 def render_json_feed(
@@ -43,49 +42,36 @@ def render_json_feed(
         document["description"] = plain(meta.subtitle)
     document["authors"] = [{"name": plain(meta.author_name)}]
     document["language"] = meta.language
-    document["items"] = [_item(paper, (reasons or {}).get(paper.id)) for paper in papers]
+    document["items"] = [
+        _item(number, paper, (reasons or {}).get(paper.id))
+        for number, paper in enumerate(papers, start=1)
+    ]
     text = json.dumps(document, ensure_ascii=False, indent=2)
     return (text + "\n").encode("utf-8")
 
 
-def _item(paper: StoredPaper, reason: str | None) -> dict[str, Any]:
+def _item(number: int, paper: StoredPaper, reason: str | None) -> dict[str, Any]:
+    # The Atom summary's facts in the same order (render/entry.py).
+    entry = paper_entry(number, paper, reason, authors_shown=SUMMARY_AUTHORS)
     item: dict[str, Any] = {
         # The Atom entry's id, fixed in history at first sight: never derived here.
         "id": paper.uid,
         "url": paper_link(paper),
         "title": plain(paper.title) or "(untitled)",
-        "content_html": _content_html(paper, reason),
+        "content_html": entry_html(entry, feed_extras(paper)),
     }
-    summary = tldr(paper.abstract)
-    if summary:
-        item["summary"] = summary
+    if entry.tldr:
+        item["summary"] = entry.tldr
     item["date_published"] = _stamp(paper.first_seen)
     item["date_modified"] = _stamp(paper.updated)
     # An author count ("11 authors") is a fact for the summary, never an author's name.
     authors = [{"name": name} for name in map(plain, paper.authors) if name]
     if authors:
         item["authors"] = authors
-    tags = [term for term in map(plain, paper.categories) if term]
+    tags = [term for term, _ in categories(paper)]  # the Atom entry's categories
     if tags:
         item["tags"] = tags
     return item
-
-
-def _content_html(paper: StoredPaper, reason: str | None) -> str:
-    facts = [
-        f"arXiv:{plain(paper.arxiv_id)}" if paper.arxiv_id else "",
-        authors_line(paper.authors, paper.author_count, _CONTENT_AUTHORS),
-        plain(paper.organization),
-        plural(paper.upvotes, "upvote") if paper.upvotes is not None else "",
-        f"Why: {plain(reason)}" if reason else "",
-    ]
-    parts = [f"<p>{html.escape(fact)}</p>" for fact in facts if fact]
-    abstract = plain(paper.abstract)
-    if abstract:
-        parts.append(f"<p>{html.escape(abstract)}</p>")
-    link = html.escape(paper_link(paper), quote=True)
-    parts.append(f'<p><a href="{link}">{html.escape(link)}</a></p>')
-    return "\n".join(parts)
 
 
 def _stamp(moment: datetime) -> str:

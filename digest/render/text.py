@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
 
 # Characters that are neither text nor whitespace: C0/C1 controls, XML 1.0's
 # forbidden non-characters, lone surrogates, and the BMP private-use area (the
@@ -97,31 +96,6 @@ def cap_line_octets(text: str, limit: int = 998) -> str:
     return "\n".join(lines)
 
 
-def authors_line(authors: Sequence[str], count: int | None, limit: int) -> str:
-    """``"A, B, C and 9 more"``, or ``"12 authors"`` when a source gave only the count."""
-    names = [name for name in map(plain, authors) if name]
-    total = max(len(names), count or 0)
-    if not names:
-        return plural(total, "author") if total else ""
-    rest = total - min(len(names), limit)
-    shown = ", ".join(names[:limit])
-    return f"{shown} and {rest} more" if rest > 0 else shown
-
-
 def plural(count: int, noun: str) -> str:
     """``plural(1, "paper") == "1 paper"``; English only, like the rest of the mail."""
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
-
-
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\[])")
-
-
-def tldr(abstract: str | None, limit: int = 280) -> str:
-    """The abstract's first sentence (cut at ``limit``): the one line a chat post or a feed summary carries.
-
-    >>> tldr("We scale experts. Then we measure them.")
-    'We scale experts.'
-    """
-    text = plain(abstract)
-    first = _SENTENCE_END.split(text, maxsplit=1)[0] if text else ""
-    return shorten(first, limit)

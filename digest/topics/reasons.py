@@ -92,6 +92,7 @@ def _where(paper: StoredPaper, seen: Sequence[Sighting]) -> str:
     return f"seen in {name}" if _is_file(source) else f"seen on {name}"
 
 
+SAVED_PAGE = "a saved page"  # the name of a local file or folder source that has no ``name``
 _FILE_SUFFIXES = (".txt", ".html", ".htm", ".json", ".xml", ".rss", ".atom")
 _CATEGORY = re.compile(r"\b[a-z]+(?:-[a-z]+)?\.[A-Z]{2}\b")  # cs.LG, q-bio.NC, astro-ph.GA
 
@@ -128,12 +129,13 @@ def source_name(label: str, categories: Sequence[str] = ()) -> str:
     >>> source_name("https://lab.example.org/feeds/papers.xml?key=1")
     'lab.example.org/feeds/papers.xml'
     >>> source_name("/srv/pages/001_listing.txt")
-    '001_listing.txt'
+    'a saved page'
+
+    A file's path or name says something to the operator only, so readers see
+    "a saved page" (docs/sources.md: give the source a ``name`` to say more).
     """
     if "://" not in label:
-        if "/" in label or "\\" in label:
-            return PurePosixPath(label.replace("\\", "/")).name or label
-        return label
+        return SAVED_PAGE if "/" in label or "\\" in label else label
     parts = urlsplit(label)
     host = (parts.hostname or "").lower()
     if host == "huggingface.co" or host.endswith(".huggingface.co"):
@@ -143,7 +145,7 @@ def source_name(label: str, categories: Sequence[str] = ()) -> str:
     if host == "arxiv.org" or host.endswith(".arxiv.org"):
         return f"arXiv {categories[0]}" if categories else "arXiv"
     if parts.scheme == "file":
-        return PurePosixPath(parts.path).name or label
+        return SAVED_PAGE
     # host + path names one feed of a site that has several; never the query string.
     path = parts.path.rstrip("/")
     return f"{host}{path}" if host else label

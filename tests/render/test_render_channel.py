@@ -9,7 +9,9 @@ import pytest
 
 from digest.config import load_settings
 from digest.errors import ConfigError
+from digest.model import PaperDetails
 from digest.render.channel import escape_markdown, post_title, render_post
+from digest.render.entry import first_sentences
 from tests.factories import make_stored_paper
 
 DAY = date(2026, 12, 1)
@@ -30,13 +32,29 @@ def test_top_papers_are_linked_titles_with_tldr_and_links_then_the_day_page() ->
     assert (made.shown, made.more) == (10, 2)
     first = made.body.split("\n\n")[0].split("\n")
     assert first[0] == "**[Sparse Experts at Scale, Part 1](https://arxiv.org/abs/2503.00001)**"
-    assert first[1].startswith("We study how sparse mixtures of experts")
-    assert first[1].endswith("network.")  # the first sentence only
+    # the mail's TL;DR: the abstract's first sentence or two
+    assert first[1] == escape_markdown(first_sentences(PAPERS[0].abstract))
     assert first[2] == (
         "[arXiv](https://arxiv.org/abs/2503.00001) \u00b7 [PDF](https://arxiv.org/pdf/2503.00001)"
         " \u00b7 [Hugging Face](https://huggingface.co/papers/2503.00001)"
     )
     assert made.body.endswith(f"and 2 more on [the day page]({URL})")
+
+
+def test_a_paper_has_the_same_tldr_and_links_as_in_the_mail() -> None:
+    paper = make_stored_paper(
+        details=PaperDetails(
+            ai_summary="Sparse experts scale.",
+            github_repo="https://github.com/example-lab/experts",
+            github_stars=1234,
+        )
+    )
+
+    made = render_post([paper], first_day=DAY, last_day=DAY, day_url=URL, max_papers=10, limit=9999)
+
+    block = made.body.split("\n\n")[0].split("\n")
+    assert block[1] == "_TL;DR \\(AI summary by Hugging Face\\):_ Sparse experts scale."
+    assert "[Code \\(\u2605 1,234\\)](https://github.com/example-lab/experts)" in block[2]
 
 
 def test_a_post_is_cut_to_the_service_limit_with_and_n_more() -> None:

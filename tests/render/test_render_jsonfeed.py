@@ -72,7 +72,7 @@ def test_items_have_authors_tags_dates_summary_and_escaped_content() -> None:
     first, headcount = item
     assert first["title"] == "<script>alert(1)</script> Experts"  # plain text, JSON-escaped
     assert "<script>" not in first["content_html"] and "&lt;b&gt;bold" in first["content_html"]
-    assert first["summary"] == "A & B <b>bold</b>."  # the TL;DR: the first sentence
+    assert first["summary"] == "A & B <b>bold</b>. Second."  # the mail's TL;DR: two short sentences
     assert first["authors"] == [
         {"name": n} for n in ("Ada Lovelace", "Alan Turing", "Grace Hopper")
     ]

@@ -24,7 +24,7 @@ from digest.render.mail import (
     message_id_for,
     render_digest,
 )
-from digest.render.text import authors_line, detex_accents, plain, shorten
+from digest.render.text import detex_accents, plain, shorten
 from digest.sources.hf import parse_api
 from tests.factories import FIRST_SEEN, make_digest, make_stored_paper
 from tests.support import fixture
@@ -431,20 +431,6 @@ def test_shorten_cuts_at_a_word_boundary() -> None:
     assert shorten("one two three", 100) == "one two three"
     assert shorten("one two, three", 9) == "one two…"
     assert shorten("x" * 50, 10) == "x" * 10 + "…"
-
-
-@pytest.mark.parametrize(
-    ("authors", "count", "expected"),
-    [
-        (("A", "B"), None, "A, B"),
-        (("A", "B"), 5, "A, B and 3 more"),
-        (tuple("ABCDEFGH"), 8, "A, B, C, D, E, F and 2 more"),
-        ((), 1, "1 author"),
-        ((), None, ""),
-    ],
-)
-def test_authors_line(authors: tuple[str, ...], count: int | None, expected: str) -> None:
-    assert authors_line(authors, count, 6) == expected
 
 
 # --- both parts carry the same facts and links -----------------------------------------

@@ -366,9 +366,9 @@ def test_the_main_feed_reason_has_the_signals_and_where_the_paper_was_seen(
         source="/srv/pages/2025-03-12.txt",
     )
     assert feed_reasons(db, papers) == {
-        papers[0].id: "12 upvotes and 3 comments on HF, seen in 2025-03-12.txt",
+        papers[0].id: "12 upvotes and 3 comments on HF, seen in a saved page",
         papers[1].id: "cross-listed on arXiv",
-        papers[2].id: "seen in 2025-03-12.txt",
+        papers[2].id: "seen in a saved page",
     }
 
 
@@ -396,9 +396,11 @@ def test_a_cross_list_s_reason_names_the_category_it_was_listed_in(
         ("https://blog.example.org/feed.xml", "blog.example.org/feed.xml"),
         ("https://blog.example.org/atom", "blog.example.org/atom"),
         ("https://blog.example.org/", "blog.example.org"),
-        ("file:///srv/lab/pages/001_listing.txt", "001_listing.txt"),
-        ("/srv/lab/pages/001_listing.txt", "001_listing.txt"),
-        ("examples/saved-listing.txt", "saved-listing.txt"),
+        # the operator's paths never reach readers
+        ("file:///srv/lab/pages/001_listing.txt", "a saved page"),
+        ("/srv/lab/pages/001_listing.txt", "a saved page"),
+        ("examples/saved-listing.txt", "a saved page"),
+        ("examples/", "a saved page"),
         ("My arXiv picks", "My arXiv picks"),
     ],
 )
