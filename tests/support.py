@@ -13,6 +13,12 @@ AXE_JS = Path(
         "AXE_CORE_JS", Path(__file__).parents[1] / ".ci/node_modules/axe-core/axe.min.js"
     )
 )
+# The Nu Html Checker (vnu.jar, run with java), installed by .ci/run (npm package vnu-jar).
+VNU_JAR = Path(
+    os.environ.get(
+        "VNU_JAR", Path(__file__).parents[1] / ".ci/node_modules/vnu-jar/build/dist/vnu.jar"
+    )
+)
 
 # Debian's chromium, never a downloaded browser; the flags keep it off the network
 # (this machine's closed network refuses Chromium's background connections).
