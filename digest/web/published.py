@@ -202,15 +202,32 @@ def _end_of(day: str) -> datetime:
     return datetime.fromisoformat(day).replace(tzinfo=UTC) + timedelta(days=1)
 
 
+# /feeds.opml lists the Atom feeds, /feeds.opml?format=json the same feeds as JSON Feed;
+# each links to the other (docs/standards.md §7).
+_OPML_FORMATS = {
+    "atom": ("ATOM", "The same feeds as JSON Feed", "json"),
+    "json": ("JSONFEED", "The same feeds as Atom", "atom"),
+}
+
+
 async def opml(request: Request) -> Response:
     site = site_of(request)
-    feeds = [(f"{site.title}: all papers", urls(site.settings).feed)]
-    feeds += topic_feeds(site)
-    body = render(
-        "feeds.opml.j2",
-        {"title": site.title, "site_url": f"{site.base_url}/", "feeds": feeds},
-        templates_dir=templates_dir(site.settings),
-    ).encode()
+    chosen = request.query_params.get("format", "atom")
+    if chosen not in _OPML_FORMATS:
+        return site.message(request, 400, "No such list", "The lists are ?format=atom and json.")
+    version, other_text, other = _OPML_FORMATS[chosen]
+    where = urls(site.settings)
+    main = where.feed_json if chosen == "json" else where.feed
+    feeds = [(f"{site.title}: all papers", main), *topic_feeds(site, json=chosen == "json")]
+    context = {
+        "title": site.title,
+        "site_url": f"{site.base_url}/",
+        "feeds": feeds,
+        "version": version,
+        "other_text": other_text,
+        "other_url": where.opml if other == "atom" else f"{where.opml}?format=json",
+    }
+    body = render("feeds.opml.j2", context, templates_dir=templates_dir(site.settings)).encode()
     representation = Representation.of(body, _opml_changed(site), OPML)
     return conditional_response(request, representation, cache_control=OPML_CACHE)
 
@@ -224,12 +241,14 @@ def _opml_changed(site: Site) -> datetime:
     return max(site.started, datetime.fromtimestamp(folder, UTC))
 
 
-def topic_feeds(site: Site) -> list[tuple[str, str]]:
-    """(title, URL) of every topic feed file there is, titled from ``[[topics]]`` when configured."""
+def topic_feeds(site: Site, *, json: bool = False) -> list[tuple[str, str]]:
+    """(title, URL) of every topic feed file there is, titled from ``[[topics]]`` when configured.
+
+    The Atom files say which topics have feeds; ``json`` gives each one's JSON Feed twin.
+    """
     folder = data_files(site.settings).topics
     titles = {topic.slug: topic.title for topic in site.settings.topics}
     slugs = sorted(path.stem for path in folder.glob("*.atom") if _SLUG.fullmatch(path.stem))
-    return [
-        (f"{site.title}: {titles.get(slug, slug)}", urls(site.settings).topic_feed(slug))
-        for slug in slugs
-    ]
+    where = urls(site.settings)
+    url = where.topic_json_feed if json else where.topic_feed
+    return [(f"{site.title}: {titles.get(slug, slug)}", url(slug)) for slug in slugs]

@@ -232,12 +232,27 @@ def test_topic_feeds_and_the_opml_list(tmp_path: Path) -> None:
 
         opml = client.get("/feeds.opml")
         assert opml.status_code == 200 and opml.headers["content-type"].startswith("text/x-opml")
-        outlines = ElementTree.fromstring(opml.content).findall("body/outline")
+        *outlines, other = ElementTree.fromstring(opml.content).findall("body/outline")
         assert [o.get("xmlUrl") for o in outlines] == [
             server.url("/feed.atom"), server.url("/topics/extra.atom"), server.url("/topics/ml.atom"),
         ]  # fmt: skip
         assert outlines[2].get("title") == "Paper digest: Machine <learning>"
         assert all(o.get("type") == "rss" and o.get("htmlUrl") == server.url("/") for o in outlines)
+        # The JSON Feed list is linked, not listed: importing one list subscribes once.
+        assert (other.get("type"), other.get("url")) == (
+            "link",
+            server.url("/feeds.opml?format=json"),
+        )
+
+        as_json = client.get(other.get("url") or "")
+        *json_outlines, back = ElementTree.fromstring(as_json.content).findall("body/outline")
+        assert [o.get("xmlUrl") for o in json_outlines] == [
+            server.url("/feed.json"), server.url("/topics/extra.json"), server.url("/topics/ml.json"),
+        ]  # fmt: skip
+        assert [o.get("title") for o in json_outlines] == [o.get("title") for o in outlines]
+        assert {o.get("version") for o in json_outlines} == {"JSONFEED"}
+        assert back.get("url") == server.url("/feeds.opml")
+        assert client.get("/feeds.opml?format=rdf").status_code == 400
 
 
 def test_healthz(tmp_path: Path) -> None:
