@@ -1,4 +1,9 @@
-"""JSON Feed 1.1 beside Atom: the spec's required fields, the Atom ids, read back by feedparser."""
+"""JSON Feed 1.1 beside Atom: the spec's required fields, the Atom ids, read back by a parser.
+
+feedparser 6.0 reads no JSON Feed; fastfeedparser (feedparser's API, JSON Feed
+included) reads it as a reader would, and feedparser's view of the Atom twin is
+what it must agree with.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+import fastfeedparser
 import feedparser
 import pytest
 
@@ -95,6 +101,20 @@ def test_each_item_says_what_feedparser_reads_in_its_atom_entry() -> None:
             a.name for a in entry.get("authors", [])
         ]
         assert item.get("tags", []) == [tag.term for tag in entry.get("tags", [])]
+
+
+def test_a_json_feed_parser_reads_what_feedparser_reads_in_the_atom_twin() -> None:
+    papers = [*PAPERS, make_stored_paper(id=4, title="Sparse <b>experts</b> & more")]
+    atom = feedparser.parse(render_feed(papers, META))
+    parsed = fastfeedparser.parse(render_json_feed(papers, META).decode())
+
+    assert (parsed.feed.title, parsed.feed.link) == (atom.feed.title, atom.feed.link)
+    assert len(parsed.entries) == len(atom.entries) == len(papers)
+    for item, entry in zip(parsed.entries, atom.entries, strict=True):
+        assert (item.id, item.title, item.link) == (entry.id, entry.title, entry.link)
+        first_author = entry.authors[0].name if entry.get("authors") else ""
+        assert item.get("author", "") == first_author
+        assert item.content[0]["type"] == "text/html"
 
 
 def test_same_papers_give_the_same_bytes() -> None:
