@@ -9,11 +9,16 @@ messages/s is N over the whole run's wall time.
 
 The sink's ceiling is a bare ``smtplib`` loop (:mod:`bench.ceiling`) sending
 one of digest's own messages N times over one connection. A run with a tenth
-of the readers shows whether digest's memory grows with the list.
+of the readers shows whether digest's memory grows with the list. A second
+digest run gives each of the N readers a random 1-3 of 8 topics (92 distinct
+topic sets, so 92 renders instead of one), against the ceiling for one of
+those messages.
 """
 
 from __future__ import annotations
 
+import json
+import random
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +32,9 @@ from .programs import DigestHome, Rss2emailHome
 from .sink import Sink
 
 DIGEST_PAPERS = 30
+# Words of bench.topics' vocabulary that each match 7 or more of the 30 papers, so no
+# reader's subset is empty and every reader gets a mail.
+TOPIC_WORDS = ("model", "models", "learning", "data", "language", "training", "benchmark", "neural")
 
 
 def run(work: Path, *, readers: int, repeat: int, r2e: Path | None, notes: list[str]) -> list[Row]:
@@ -71,7 +79,36 @@ def run(work: Path, *, readers: int, repeat: int, r2e: Path | None, notes: list[
         + ", ".join(f"{who} {octets / 1024:.1f} KiB" for who, octets in sizes.items())
         + "; lines over 998 octets in digest's mail: 0 (checked by the sink)."
     )
-    return [rate, wall, memory, small, ceiling, small_ceiling]
+    return [rate, wall, memory, small, ceiling, small_ceiling, *_with_topics(work, readers, repeat)]
+
+
+def _with_topics(work: Path, readers: int, repeat: int) -> list[Row]:
+    """The same digest, each reader with a random 1-3 of 8 topics: one render per topic set."""
+    ceiling = Row(
+        f"3. digest vs the ceiling, {readers:,} readers with 1-3 of 8 topics each",
+        "messages/s", "/s", higher_is_better=True, peer_name="the ceiling",
+    )  # fmt: skip
+    listing = data.atom_feed(data.papers(range(1, DIGEST_PAPERS + 1)))
+    with Sink(work / "sink-topics") as sink, PageServer() as server:
+        url = server.put("/digest.atom", listing)
+        for number in range(repeat):
+            folder = work / f"topics-{number}"
+            home = DigestHome(folder, smtp_port=sink.port, config=_topics_config(folder))
+            add_readers(home.db_path, readers, topics=TOPIC_WORDS)
+            sink.reset()
+            sample = home.run(url)
+            _check(sink, readers, "digest", {}, long_lines_allowed=False)
+            ceiling.digest.append(readers / sample.seconds)
+            ceiling.peer.append(_ceiling(sink, readers, sink.folder / "1.eml"))
+    return [ceiling]
+
+
+def _topics_config(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "digest.toml"
+    tables = (f'[[topics]]\nslug = "{word}"\nquery = "{word}"\n' for word in TOPIC_WORDS)
+    path.write_text("\n".join(tables), encoding="utf-8")
+    return path
 
 
 def _small_message(work: Path) -> Path:
@@ -96,14 +133,26 @@ def _digest(
     return sample.seconds, sample.peak_mb
 
 
-def add_readers(path: Path, count: int) -> None:
-    """``count`` confirmed daily readers, written straight into the ledger (a bench fixture)."""
+def add_readers(path: Path, count: int, *, topics: tuple[str, ...] = ()) -> None:
+    """``count`` confirmed daily readers, written straight into the ledger (a bench fixture).
+
+    With ``topics``, each reader follows a random 1-3 of them (seeded: every run alike).
+    """
+    rng = random.Random(20251201)
     db = open_history(path)
     stamp = datetime(2025, 3, 1, tzinfo=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def chosen() -> str:
+        return json.dumps(sorted(rng.sample(topics, rng.randint(1, 3))) if topics else [])
+
     with db:
         db.executemany(
-            "INSERT INTO subscribers (email, name, created, confirmed) VALUES (?, ?, ?, ?)",
-            [(f"reader{n:06d}@bench.example", f"Reader {n}", stamp, stamp) for n in range(count)],
+            "INSERT INTO subscribers (email, name, created, confirmed, topics)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [
+                (f"reader{n:06d}@bench.example", f"Reader {n}", stamp, stamp, chosen())
+                for n in range(count)
+            ],
         )
     db.close()
 

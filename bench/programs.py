@@ -27,7 +27,9 @@ RSS2EMAIL = "rss2email==3.14"
 class DigestHome:
     """One digest install: a data folder and the environment its commands run with."""
 
-    def __init__(self, folder: Path, *, smtp_port: int | None = None) -> None:
+    def __init__(
+        self, folder: Path, *, smtp_port: int | None = None, config: Path | None = None
+    ) -> None:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
         self.env = {
@@ -41,6 +43,8 @@ class DigestHome:
         }
         if smtp_port is not None:
             self.env["DIGEST_MAIL_SMTP_URL"] = f"smtp://127.0.0.1:{smtp_port}?tls=off"
+        if config is not None:
+            self.env["DIGEST_CONFIG"] = str(config)
 
     @property
     def db_path(self) -> Path:
