@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 from email import message_from_bytes, policy
+from email.headerregistry import Address
 from email.message import EmailMessage
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from digest.errors import PermanentDeliveryError
-from digest.render.bulk import BulkMessage
+from digest.render.bulk import BulkMessage, _fold, fold_message_id, fold_to
 from digest.render.mail import Recipient, RenderedDigest, build_message, render_digest
 from tests.factories import make_digest
 from tests.render.test_render_mail import ALICE, DAY, META, SENT
@@ -112,3 +115,33 @@ def test_header_injection_is_still_refused(rendered: RenderedDigest) -> None:
         )
     )
     assert named["Bcc"] is None and "Eve Bcc: x@y.z" in str(named["To"])
+
+
+# --- the direct path for plain To and Message-ID fields -------------------------------
+
+_NAMES = st.one_of(
+    st.just(""),
+    st.from_regex(r"[A-Za-z0-9]{1,12}( [A-Za-z0-9]{1,12}){0,3}", fullmatch=True),
+    st.text(max_size=40),  # quotes, commas, dots, non-ASCII, spaces: the email package's way
+)
+_ADDRESSES = st.from_regex(r"[a-z0-9._+-]{1,30}@[a-z0-9-]{1,20}(\.[a-z]{2,8}){1,2}", fullmatch=True)
+
+
+@given(name=_NAMES, spec=_ADDRESSES)
+def test_a_plain_to_field_is_written_as_the_email_package_writes_it(name: str, spec: str) -> None:
+    try:
+        address = Address(display_name=name, addr_spec=spec)
+    except (ValueError, IndexError):  # not an address the email package takes
+        return
+    assert fold_to(address) == _fold("To", address)
+
+
+@given(
+    st.one_of(
+        st.from_regex(r"<[a-z0-9.]{1,70}@[a-z0-9-]{1,20}(\.[a-z]{2,8}){1,2}>", fullmatch=True),
+        # what checked_message_id lets through: printable ASCII
+        st.text(st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=90),
+    )
+)
+def test_a_message_id_is_written_as_the_email_package_writes_it(message_id: str) -> None:
+    assert fold_message_id(message_id) == _fold("Message-ID", message_id)
