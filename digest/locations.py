@@ -114,6 +114,11 @@ class DataFiles:
     def secret_key(self) -> Path:
         return self.root / "secret.key"
 
+    @property
+    def next_run(self) -> Path:
+        """When the schedule fires next, kept so ``digest status`` need not load APScheduler."""
+        return self.root / "next-run.json"
+
     def under(self, path: Path) -> Path:
         """A configured path: absolute as given, else relative to the data directory."""
         return path if path.is_absolute() else self.root / path

@@ -4,19 +4,30 @@ Pure computation shared by the scheduler service (which fires the runs), the
 web app (Cache-Control and the health check size themselves to the schedule)
 and ``digest status``. APScheduler numbers weekdays from Monday = 0, so cron
 lines use day names (README, "Running it every day").
+
+Importing APScheduler is most of what ``digest status`` would cost (~0.15 s:
+its package metadata and asyncio), so it is imported only to compute, and the
+next fire time is kept in ``next-run.json`` (:func:`next_fire_time`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from apscheduler.triggers.cron import CronTrigger
-
 from ..config import Settings, SourceConfig
+from ..deliver.files import write_atomically
 from ..errors import ConfigError
+from ..locations import data_files
+
+if TYPE_CHECKING:
+    from apscheduler.triggers.cron import CronTrigger
 
 
 @dataclass(frozen=True)
@@ -50,6 +61,8 @@ def make_trigger(times: Sequence[str], zone: tzinfo) -> CronTrigger:
 
 
 def _one_trigger(item: str, zone: tzinfo) -> CronTrigger:
+    from apscheduler.triggers.cron import CronTrigger
+
     try:
         if ":" in item and len(item.split()) == 1:
             hour, minute = item.split(":")
@@ -75,11 +88,46 @@ def jobs(settings: Settings) -> list[Job]:
 
 
 def next_fire_time(settings: Settings, now: datetime) -> datetime | None:
-    """When the schedule fires next (for `digest status` and the health check)."""
+    """When the schedule fires next (for `digest status` and the health check).
+
+    A schedule is a pure function of time, so the answer computed at ``t0`` holds
+    for any ``now`` from ``t0`` up to that fire time: it is kept in
+    ``next-run.json`` with ``t0`` and what the schedule was, and used while all
+    three still hold. A missing, unreadable or unwritable file only costs the
+    computation.
+    """
+    key = _schedule_key(settings)
+    kept = _kept_next_run(settings, key, now)
+    if kept is not None:
+        return kept
     upcoming: list[datetime | None] = [
         job.trigger.get_next_fire_time(None, now) for job in jobs(settings)
     ]
-    return min((moment for moment in upcoming if moment is not None), default=None)
+    found = min((moment for moment in upcoming if moment is not None), default=None)
+    if found is not None:
+        record = {"schedule": key, "computed": now.isoformat(), "next": found.isoformat()}
+        # A read-only data directory: computed again next time.
+        with contextlib.suppress(OSError):
+            write_atomically(data_files(settings).next_run, json.dumps(record).encode())
+    return found
+
+
+def _schedule_key(settings: Settings) -> str:
+    times = [list(settings.schedule.times), [list(s.schedule) for s in settings.sources]]
+    text = json.dumps([times, str(schedule_zone(settings))])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _kept_next_run(settings: Settings, key: str, now: datetime) -> datetime | None:
+    try:
+        record = json.loads(data_files(settings).next_run.read_bytes())
+        computed = datetime.fromisoformat(record["computed"])
+        upcoming = datetime.fromisoformat(record["next"])
+        if record["schedule"] == key and computed <= now < upcoming:
+            return upcoming
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return None
 
 
 def missed_slot(

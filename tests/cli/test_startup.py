@@ -42,6 +42,14 @@ def test_a_light_command_imports_none_of_the_heavy_parts(tmp_path: Path, args: t
     assert heavy == []
 
 
+def test_status_loads_apscheduler_only_when_the_next_run_is_not_kept(tmp_path: Path) -> None:
+    first = imported_by(tmp_path, "status")
+    again = imported_by(tmp_path, "status")
+
+    assert "apscheduler.triggers.cron" in first  # to compute when the schedule fires next
+    assert not any(m.startswith("apscheduler") for m in again)  # next-run.json said it
+
+
 def test_every_command_is_found_by_name() -> None:
     for name in COMMAND_MODULES:
         command = main.get_command(None, name)  # type: ignore[arg-type]

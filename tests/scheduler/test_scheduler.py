@@ -111,6 +111,33 @@ def test_sources_with_their_own_schedule_get_their_own_job(tmp_path: Path) -> No
     ) == (datetime(2025, 3, 11, 7, 0, tzinfo=UTC))
 
 
+def test_the_next_fire_time_is_kept_until_it_passes_or_the_schedule_changes(
+    tmp_path: Path,
+) -> None:
+    daily = settings(tmp_path, DIGEST_SCHEDULE_TIMES="07:00", DIGEST_SCHEDULE_TIMEZONE="UTC")
+    monday = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+    kept = tmp_path / "next-run.json"
+
+    assert next_fire_time(daily, monday) == datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
+    assert kept.exists()
+    # Within the hour the answer holds, whatever the file says it was computed from:
+    kept.write_text(kept.read_text().replace("2026-12-01T07:00", "2026-12-01T06:59"))
+    assert next_fire_time(daily, monday + timedelta(hours=1)) == datetime(
+        2026, 12, 1, 6, 59, tzinfo=UTC
+    ), "read back, not computed"
+    # Past that fire time, before its computation, or on another schedule: computed again.
+    assert next_fire_time(daily, monday + timedelta(days=1)) == datetime(
+        2026, 12, 2, 7, 0, tzinfo=UTC
+    )
+    assert next_fire_time(daily, monday - timedelta(days=3)) == datetime(
+        2026, 11, 28, 7, 0, tzinfo=UTC
+    )
+    evening = replace(daily, schedule=replace(daily.schedule, times=("20:00",)))
+    assert next_fire_time(evening, monday) == datetime(2026, 11, 30, 20, 0, tzinfo=UTC)
+    kept.write_text("{not json")
+    assert next_fire_time(daily, monday) == datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
+
+
 class RecordingScheduler:
     """Stands in for APScheduler's scheduler object: records jobs instead of running threads."""
 
