@@ -20,8 +20,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import apprise
-
 from ..errors import PermanentDeliveryError, TransientDeliveryError
 
 _STATUS = re.compile(r"error=(\d{3})\b")
@@ -52,6 +50,8 @@ def service_of(url: str) -> Service:
 
 def post(url: str, title: str, body: str) -> None:
     """Post one Markdown message; raise Transient/PermanentDeliveryError when it did not arrive."""
+    import apprise  # ~0.1 s to import: only when something is posted
+
     plugin = _plugin(url)
     notifier = apprise.Apprise()
     notifier.add(plugin)
@@ -78,6 +78,8 @@ def _label(plugin: Any) -> str:
 
 
 def _plugin(url: str) -> Any:
+    import apprise
+
     plugin = apprise.Apprise.instantiate(url)
     if not plugin:
         raise PermanentDeliveryError(

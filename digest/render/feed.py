@@ -1,7 +1,9 @@
 """The Atom feed: one entry per paper, byte-identical for the same input.
 
-This is the only module that imports feedgen, so its quirks are handled in
-one place (docs/standards.md §3). feedgen stamps ``datetime.now()`` into
+This module and :mod:`.atom_generator` are the only ones that import feedgen,
+so its quirks are handled in one place (docs/standards.md §3). They are
+imported when a feed is rendered, not with this module: a run in which no
+feed changed renders none and loads neither feedgen nor lxml. feedgen stamps ``datetime.now()`` into
 every feed and entry ``updated`` and its own version into ``generator``; all
 of them are overwritten here, because a rebuild of the same papers must give
 the same bytes and so the same ETag (docs/standards.md §3.2).
@@ -13,12 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import quote
-
-from feedgen.entry import FeedEntry
-from feedgen.feed import FeedGenerator
-from lxml import etree
 
 from ..model import FollowUp, StoredPaper
 from .entry import entry_text, feed_extras, paper_entry
@@ -27,11 +25,14 @@ from .links import config_url, paper_link, safe_http_url
 from .templates import shipped_folder
 from .text import plain
 
+if TYPE_CHECKING:
+    from feedgen.entry import FeedEntry
+    from feedgen.feed import FeedGenerator
+
 # An empty feed still needs an <updated> (RFC 4287 §4.1.1); a fixed epoch keeps
 # it deterministic instead of "now".
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _GENERATOR_URI = "https://github.com/digest-papers/digest"
-_HISTORY_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005 "fh"
 # Author elements carry every name; the summary's authors line stops here, then
 # "et al." (collaborations list thousands of authors).
 SUMMARY_AUTHORS = 20
@@ -100,6 +101,8 @@ def feed_as_page(feed: bytes) -> bytes:
     XSLT get the same page from the ``<?xml-stylesheet?>`` instruction when a
     static server serves the files. The transform may read nothing else.
     """
+    from lxml import etree
+
     deny = etree.XSLTAccessControl.DENY_ALL
     transform = etree.XSLT(etree.fromstring(feed_stylesheet()), access_control=deny)
     parser = etree.XMLParser(resolve_entities=False, no_network=True)
@@ -113,50 +116,10 @@ def _with_stylesheet(feed: bytes, href: str) -> bytes:
     return declaration + newline + instruction.encode() + b"\n" + rest
 
 
-class _AtomGenerator(FeedGenerator):  # type: ignore[misc]  # feedgen ships no types
-    """feedgen with two fixes applied to the finished tree.
-
-    feedgen builds un-namespaced lxml elements under a literal ``xmlns``
-    attribute, so plain tag names find them. An RFC 5005 archive document
-    also gets its ``<fh:archive/>`` marker here.
-    """
-
-    archive_document = False
-
-    def __init__(self) -> None:
-        super().__init__()
-        # entry id -> its rel="related" links, added to the finished tree (see below)
-        self.related: dict[str, list[RelatedLink]] = {}
-
-    def _create_atom(self, extensions: bool = True) -> tuple[Any, Any]:
-        feed, document = super()._create_atom(extensions=extensions)
-        # feedgen writes isoformat() "+00:00"; "Z" is the RFC 3339 spelling
-        # every validator and reader expects, and the one our tests pin.
-        for stamp in feed.iter("updated", "published"):
-            stamp.text = stamp.text.removesuffix("+00:00") + "Z"
-        # feedgen 1.0.0 drops rel/type/title from entry links (its loop variable
-        # shadows the link dict), so it is given only the alternate link of each
-        # entry, and the related ones (PDF, code, ...) are written here.
-        for entry in feed.iterfind("entry"):
-            alternate = entry.find("link")
-            alternate.set("rel", "alternate")
-            alternate.set("type", "text/html")
-            position = list(entry).index(alternate)
-            for offset, related in enumerate(self.related.get(entry.findtext("id") or "", ())):
-                link = entry.makeelement("link", {"href": related.href, "rel": "related"})
-                if related.type:
-                    link.set("type", related.type)
-                link.set("title", related.title)
-                entry.insert(position + 1 + offset, link)
-        if self.archive_document:
-            # RFC 5005 §4: an archive document carries <fh:archive/>.
-            marker = feed.makeelement(f"{{{_HISTORY_NS}}}archive", nsmap={"fh": _HISTORY_NS})
-            feed.insert(list(feed).index(feed.find("updated")) + 1, marker)
-        return feed, document
-
-
 def _feed_generator(papers: Sequence[StoredPaper], meta: FeedMeta) -> FeedGenerator:
-    generator = _AtomGenerator()
+    from .atom_generator import AtomGenerator
+
+    generator = AtomGenerator()
     generator.archive_document = meta.archive
     generator.id(meta.feed_id)
     generator.title(plain(meta.title))
@@ -196,6 +159,8 @@ def _feed_generator(papers: Sequence[StoredPaper], meta: FeedMeta) -> FeedGenera
 def _entry(
     number: int, paper: StoredPaper, reason: str | None, news: Sequence[FollowUp] = ()
 ) -> FeedEntry:
+    from feedgen.entry import FeedEntry
+
     entry = FeedEntry()
     # uid is the permanent id history fixed at first sight; never derive it here.
     entry.id(paper.uid)

@@ -20,18 +20,12 @@ from collections.abc import Mapping
 from functools import cache
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jinja2 import (
-    BaseLoader,
-    ChoiceLoader,
-    Environment,
-    FileSystemLoader,
-    PrefixLoader,
-    StrictUndefined,
-    select_autoescape,
-)
 from markupsafe import Markup
+
+if TYPE_CHECKING:  # Jinja2 is imported when a template is first rendered (a 304 run renders none)
+    from jinja2 import BaseLoader, Environment
 
 _OPEN, _CLOSE = "\ue000", "\ue001"
 _SLOT = re.compile(f"{_OPEN}slot:(\\w+){_CLOSE}")
@@ -69,6 +63,8 @@ def template_names(folder: Path) -> list[str]:
 def template_loader(templates_dir: Path | None) -> BaseLoader:
     """The operator's folder first, then the shipped templates; ``default:NAME`` is always the
     shipped one, so an override can ``{% extends "default:email/digest.html.j2" %}``."""
+    from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
+
     shipped = FileSystemLoader(shipped_folder())
     loaders: list[BaseLoader] = [PrefixLoader({"default": shipped}, delimiter=":")]
     if templates_dir is not None:
@@ -104,6 +100,8 @@ def has_slots(text: str) -> bool:
 
 @cache
 def mail_environment(templates_dir: Path | None = None) -> Environment:
+    from jinja2 import Environment, StrictUndefined, select_autoescape
+
     # Autoescape by extension: .html.j2 escaped, .txt.j2 not.
     environment = Environment(
         loader=template_loader(templates_dir),

@@ -16,6 +16,8 @@ import pytest
 
 from digest.cli import main
 from digest.cli.group import COMMAND_MODULES
+from tests.servers import Reply, page_server
+from tests.web_server import EXAMPLES
 
 # The scheduler service, the web app, mail rendering, the SMTP stack, address checks.
 HEAVY = ("apscheduler.schedulers", "starlette", "uvicorn", "jinja2", "css_inline", "smtplib",
@@ -48,6 +50,24 @@ def test_status_loads_apscheduler_only_when_the_next_run_is_not_kept(tmp_path: P
 
     assert "apscheduler.triggers.cron" in first  # to compute when the schedule fires next
     assert not any(m.startswith("apscheduler") for m in again)  # next-run.json said it
+
+
+# A run over a source that answered 304 renders, mails and posts nothing.
+NOT_USED_ON_A_304 = ("jinja2", "feedgen", "lxml", "css_inline", "apprise", "feedparser",
+                     "email_validator", "pylatexenc", "apscheduler", "starlette", "uvicorn")  # fmt: skip
+
+
+def test_a_run_answered_304_imports_nothing_it_does_not_use(tmp_path: Path) -> None:
+    feed = (EXAMPLES / "arxiv-cs.LG.rss").read_bytes()
+    with page_server() as server:
+        url = server.route("/cs.LG.rss", Reply(feed, etag='"v1"'))
+        imported_by(tmp_path, "run", "--source", url)  # reads it: the ETag is kept
+        modules = imported_by(tmp_path, "run", "--source", url)
+        answers = [request.headers.get("If-None-Match") for request in server.requests]
+
+    assert answers == [None, '"v1"']  # so the second run was answered 304
+    heavy = sorted(m for m in modules if m.split(".")[0] in NOT_USED_ON_A_304)
+    assert heavy == []
 
 
 def test_every_command_is_found_by_name() -> None:
