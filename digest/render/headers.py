@@ -22,7 +22,10 @@ from .links import config_url
 from .text import plain
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # CR or LF would start a new header
-_MESSAGE_ID = re.compile(r"<[^<>@\s]+@[^<>@\s]+>")
+# RFC 5322 §3.6.4: msg-id is "<" dot-atom-text "@" dot-atom-text ">" (the domain
+# literal form is not used); anything else would be refused or mangled downstream.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_MESSAGE_ID = re.compile(rf"<{_ATOM}(?:\.{_ATOM})*@{_ATOM}(?:\.{_ATOM})*>")
 _DOMAIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
 # A comma would end the target in List-Unsubscribe's list (RFC 2369 §2).
 _MAILTO_UNSAFE = re.compile(r"[\s<>,\"\\]")

@@ -96,4 +96,7 @@ def test_every_package_folder_ships_in_the_wheel() -> None:
     folders = {
         ".".join(path.parent.relative_to(REPO).parts) for path in PACKAGE.rglob("__init__.py")
     }
-    assert folders | {"digest.templates"} == listed
+    templates = {"digest.templates"} | {
+        f"digest.templates.{path.name}" for path in (REPO / "templates").iterdir() if path.is_dir()
+    }
+    assert folders | templates == listed
