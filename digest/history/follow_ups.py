@@ -286,8 +286,9 @@ def record_posted(
 ) -> None:
     """What a post is about to show, written before it is posted (it counts once it is sent).
 
-    The papers go on the post's last row (the one whose digest it posts). Events
-    the post had no room for go back, to ride along with the channel's next post.
+    The papers go on the post's last row (the one whose digest it posts), replacing
+    what an earlier attempt of these rows recorded. Events the post had no room
+    for go back, to ride along with the channel's next post.
     """
     if not post_ids:
         return
@@ -295,7 +296,9 @@ def record_posted(
     placeholders = ",".join("?" * len(post_ids))
     shown = set(shown_events)
     with transaction(db):
-        db.execute("DELETE FROM channel_post_papers WHERE post_id = ?", (last,))
+        db.execute(
+            f"DELETE FROM channel_post_papers WHERE post_id IN ({placeholders})", list(post_ids)
+        )
         db.executemany(
             "INSERT OR IGNORE INTO channel_post_papers (post_id, paper_id) VALUES (?, ?)",
             [(last, paper_id) for paper_id in paper_ids],
