@@ -78,7 +78,10 @@ def _item(
         "title": plain(paper.title) or "(untitled)",
         # The news first, as in the Atom summary; then the entry as every feed shows it.
         "content_html": "\n".join(
-            [*(f"<p>{html.escape(line)}</p>" for line in news), entry_html(entry, feed_extras(paper))]
+            [
+                *(f"<p>{html.escape(line)}</p>" for line in news),
+                entry_html(entry, feed_extras(paper)),
+            ]
         ),
     }
     # Plain text like the Atom summary: the update lines, a blank line, then the TL;DR.
