@@ -63,6 +63,7 @@ class ChannelReport:
     """Per channel, what one drain did; ``total`` sums them for ``digest run --json``."""
 
     by_channel: dict[str, DrainReport] = field(default_factory=dict)
+    updates: int = 0  # follow-ups in the posts that were sent (``follow_ups.posted``)
 
     @property
     def total(self) -> DrainReport:
@@ -112,11 +113,13 @@ def drain_channels(
 ) -> ChannelReport:
     """Post every open row of every configured channel, oldest digest first."""
     poster = poster or Poster()
+    drained = {
+        channel.name: _drain_one(settings, db, channel, clock, poster)
+        for channel in settings.channels
+    }
     return ChannelReport(
-        {
-            channel.name: _drain_one(settings, db, channel, clock, poster)
-            for channel in settings.channels
-        }
+        {name: report for name, (report, _) in drained.items()},
+        updates=sum(updates for _, updates in drained.values()),
     )
 
 
@@ -126,17 +129,18 @@ def _drain_one(
     channel: ChannelConfig,
     clock: Callable[[], datetime],
     poster: Poster,
-) -> DrainReport:
+) -> tuple[DrainReport, int]:
+    """The channel's drain, and how many follow-ups its sent posts carried."""
     rows = open_channel_posts(db, channel.name)
     if not rows:
-        return DrainReport()
+        return DrainReport(), 0
     if channel.url is None:
         error = f"channel {channel.name}: {channel.url_env} is not set (its posts wait)"
         mark_channel_posts(db, [row.id for row in rows], "retry", clock(), error)
         log.warning("%s", error)
-        return DrainReport(retry=len(rows), errors=(error,))
+        return DrainReport(retry=len(rows), errors=(error,)), 0
     groups = [rows] if channel.combine_missed else [[row] for row in rows]
-    sent = retry = failed = skipped = 0
+    sent = retry = failed = skipped = updates = 0
     errors: list[str] = []
     for group in groups:
         ids = [row.id for row in group]
@@ -168,11 +172,12 @@ def _drain_one(
         else:
             mark_channel_posts(db, ids, "sent", clock(), None)
             sent += len(ids)
+            updates += post.updates
             log.info(
                 "channel %s: posted digest %d (%d paper(s), %d update(s))",
                 channel.name, group[-1].digest_id, post.shown + post.more, post.updates,
             )  # fmt: skip
-    return DrainReport(sent, retry, failed, tuple(errors), skipped)
+    return DrainReport(sent, retry, failed, tuple(errors), skipped), updates
 
 
 def compose(

@@ -85,6 +85,7 @@ class RunResult:
             "follow_ups": {
                 "found": self.updates_found,
                 "delivered": self.updates_delivered,
+                "posted": self.channels.updates,
                 "checks": [_report_json(s) for s in self.checks],
             },
             "deliveries": self.delivery.as_json(),

@@ -263,7 +263,7 @@ def test_code_in_a_later_listing_reaches_each_reader_who_got_the_paper_once(
     sent_day_two = len(sink.messages)
     server.route("/api/daily_papers", hf_listing(with_code, hf_item(Y), hf_item(Z)))
     third = home.run(DAY3)
-    assert third["follow_ups"] == {"found": 0, "delivered": 0, "checks": []}
+    assert third["follow_ups"] == {"found": 0, "delivered": 0, "posted": 0, "checks": []}
     later = sink.parsed()[sent_day_two:]
     assert later and all(updates_of(message) == [] for message in later)
 
@@ -513,9 +513,13 @@ def test_a_channel_that_was_shown_a_paper_gets_its_update_once_in_its_next_post(
         assert second["channels"]["lab"]["retry"] == 1
         again = home.run(DAY2 + timedelta(hours=1))  # nothing new: the waiting post goes
         assert again["channels"]["lab"]["sent"] == 1
+        assert (second["follow_ups"]["posted"], again["follow_ups"]["posted"]) == (0, 1)
 
         server.route("/api/daily_papers", hf_listing(hf_item(Z)))
-        home.run(DAY3)
+        third = home.run(DAY3)
+        assert third["follow_ups"]["posted"] == 0
+        status = json.loads(home.cli("status", "--json", now=DAY3))
+        assert [run["follow_ups"]["posted"] for run in status["runs"][:3]] == [0, 1, 0]
 
     lab = delivered(hook, "/lab")
     assert [post["title"] for post in lab] == [
