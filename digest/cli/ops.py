@@ -101,6 +101,7 @@ def status_report(
                 "follow_ups": {
                     "found": r.follow_ups.get("found", 0),
                     "delivered": r.follow_ups.get("delivered", 0),
+                    "posted": r.follow_ups.get("posted", 0),
                     "checks": r.follow_ups.get("checks", []),
                 },
             }
@@ -175,10 +176,11 @@ def _print_status(report: dict[str, Any]) -> None:
                 f"         {check['status']:<9} {check['kind']} {check['source']}  "
                 f"({check['found']} asked, {check['novel']} updates){'  ' + detail if detail else ''}"
             )
-        if follow_ups["found"] or follow_ups["delivered"]:
+        if follow_ups["found"] or follow_ups["delivered"] or follow_ups["posted"]:
+            posted = f", {follow_ups['posted']} posted" if follow_ups["posted"] else ""
             click.echo(
                 f"         updates: {follow_ups['found']} found, "
-                f"{follow_ups['delivered']} delivered"
+                f"{follow_ups['delivered']} delivered{posted}"
             )
     click.secho("Sources", bold=True)
     for source in report["sources"]:

@@ -223,7 +223,9 @@ def preview_command(
     if not as_json:
         say(
             ctx,
-            f"Next mail: to {found.recipient} on {found.due:%A %Y-%m-%d}, {found.papers} paper(s).\n",
+            f"Next mail: to {found.recipient} on {found.due:%A %Y-%m-%d}, {found.papers} paper(s)"
+            + (f", {found.updates} update(s)" if found.updates else "")
+            + ".\n",
         )
         click.echo(text_part.get_content())
     if html_path:

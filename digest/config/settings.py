@@ -412,13 +412,13 @@ class FollowUpSettings:
     )
     send_alone: bool = setting(
         False,
-        "Send a mail that holds only updates (no new papers).",
+        "Send a mail or chat post that holds only updates (no new papers).",
         _bool,
         shown="`false`",
     )
     hf_per_day: int = setting(
         200,
-        "At most this many Hugging Face per-paper requests a day (newest papers first).",
+        "At most this many Hugging Face per-paper requests a day (least recently asked first).",
         _non_negative_int,
     )
     hf_api_base: str = setting(

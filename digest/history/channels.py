@@ -9,6 +9,9 @@ the same transaction that inserts its rows, so a digest is queued once per
 channel whatever happens after. A channel seen for the first time starts at
 the newest digest: adding a channel to a years-old install posts today, not
 its whole archive.
+
+Follow-ups ride along (:mod:`.follow_ups`): each row queued takes the channel's
+due events in that same transaction, and a skipped row gives them back.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from .digests import latest_digest_id
+from .follow_ups import assign_channel_events, release_channel_events
 from .schema import transaction
 from .times import iso_utc, parse_utc
 
@@ -50,8 +54,17 @@ CHANNEL_STATUSES = ("pending", "sent", "retry", "failed", "skipped")
 _COLUMNS = "id, channel, digest_id, from_digest_id, status, attempts, last_error"
 
 
-def queue_channel_posts(db: sqlite3.Connection, channels: Sequence[str], now: datetime) -> int:
-    """Queue one row per channel for every digest after its cursor, in digest order."""
+def queue_channel_posts(
+    db: sqlite3.Connection,
+    channels: Sequence[str],
+    now: datetime,
+    follow_since: datetime | None = None,
+) -> int:
+    """Queue one row per channel for every digest after its cursor, in digest order.
+
+    With ``follow_since``, each new row also takes the channel's follow-ups on
+    papers its sent posts (queued since then) showed.
+    """
     queued = 0
     stamp = iso_utc(now)
     with transaction(db):
@@ -79,6 +92,8 @@ def queue_channel_posts(db: sqlite3.Connection, channels: Sequence[str], now: da
                     (channel, digest_id, previous, stamp, stamp),
                 )
                 queued += cursor.rowcount
+                if cursor.rowcount and follow_since is not None and cursor.lastrowid:
+                    assign_channel_events(db, cursor.lastrowid, channel, since=follow_since)
                 previous = digest_id
             db.execute(
                 "INSERT INTO channel_cursors (channel, digest_id) VALUES (?, ?) "
@@ -112,6 +127,8 @@ def mark_channel_posts(
             "updated = ? WHERE id = ?",
             [(status, error, iso_utc(now), post_id) for post_id in post_ids],
         )
+        if status == "skipped":
+            release_channel_events(db, post_ids)  # they ride along with the next post
 
 
 def channel_posts(db: sqlite3.Connection, channel: str | None = None) -> list[ChannelPost]:

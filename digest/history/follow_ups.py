@@ -11,6 +11,9 @@ An event reaches a reader who received the paper (``delivery_papers`` of a sent
 mail queued before the event was found), once: the ledger row (event, recipient)
 is written with the delivery that carries it, and dropped again only when that
 delivery is skipped, so the event rides along with the next mail instead.
+Chat channels work alike (``channel_post_papers`` of a sent post, the ledger row
+(event, channel) written with the post that carries it), and so does a reader's
+next mail as ``digest preview`` shows it (:func:`due_events`, read-only).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from ..model import FollowUp, FollowUpKind, Paper
+from .schema import transaction
 from .times import iso_utc, parse_utc
 
 # arXiv replaces a withdrawn paper by a new version whose comment says so.
@@ -150,6 +154,15 @@ _DUE = """
 """
 
 
+def _due_ids(db: sqlite3.Connection, recipient: str, since: datetime) -> list[int]:
+    return [row[0] for row in db.execute(_DUE, (recipient, iso_utc(since), recipient)).fetchall()]
+
+
+def due_events(db: sqlite3.Connection, recipient: str, *, since: datetime) -> list[FollowUp]:
+    """The events ``recipient``'s next mail would carry, in the order they were found (read-only)."""
+    return _events_by_id(db, _due_ids(db, recipient, since))
+
+
 def assign_events(
     db: sqlite3.Connection, delivery_id: int, recipient: str, *, since: datetime
 ) -> int:
@@ -158,8 +171,7 @@ def assign_events(
     Only mail queued at or after ``since`` (the start of the follow-up window) is
     looked at: a paper first seen earlier is not followed, so neither is its mail.
     """
-    params = (recipient, iso_utc(since), recipient)
-    ids = [row[0] for row in db.execute(_DUE, params).fetchall()]
+    ids = _due_ids(db, recipient, since)
     db.executemany(
         "INSERT OR IGNORE INTO follow_up_deliveries (event_id, recipient, delivery_id) "
         "VALUES (?, ?, ?)",
@@ -199,9 +211,113 @@ def delivery_events(db: sqlite3.Connection, delivery_id: int) -> list[FollowUp]:
     return [_event(row) for row in rows]
 
 
+def _events_by_id(db: sqlite3.Connection, event_ids: Sequence[int]) -> list[FollowUp]:
+    events: list[FollowUp] = []
+    for start in range(0, len(event_ids), 500):
+        chunk = list(event_ids[start : start + 500])
+        rows = db.execute(
+            f"SELECT {_EVENT_COLUMNS} FROM follow_ups WHERE id IN ({','.join('?' * len(chunk))})",
+            chunk,
+        ).fetchall()
+        events.extend(_event(row) for row in rows)
+    return sorted(events, key=lambda event: (event.found, event.id))
+
+
 def release_events(db: sqlite3.Connection, delivery_id: int) -> None:
     """A mail that is not sent gives its events back (inside the caller's transaction)."""
     db.execute("DELETE FROM follow_up_deliveries WHERE delivery_id = ?", (delivery_id,))
+
+
+# A channel is told about an event on a paper that one of its sent posts showed
+# (``channel_post_papers``), queued before the event was found, once per channel.
+_CHANNEL_DUE = """
+    SELECT DISTINCT e.id FROM follow_ups e
+    JOIN channel_post_papers cp ON cp.paper_id = e.paper_id
+    JOIN channel_posts p ON p.id = cp.post_id
+    WHERE p.channel = ? AND p.status = 'sent' AND p.queued >= ? AND p.queued < e.found
+      AND NOT EXISTS (
+          SELECT 1 FROM channel_follow_ups f WHERE f.event_id = e.id AND f.channel = ?
+      )
+    ORDER BY e.id
+"""
+
+
+def assign_channel_events(
+    db: sqlite3.Connection, post_id: int, channel: str, *, since: datetime
+) -> int:
+    """Give the post ``post_id`` every event due to ``channel`` (inside the queuing transaction).
+
+    As for mail, only posts queued at or after ``since`` (the follow-up window) count.
+    """
+    params = (channel, iso_utc(since), channel)
+    ids = [row[0] for row in db.execute(_CHANNEL_DUE, params).fetchall()]
+    db.executemany(
+        "INSERT OR IGNORE INTO channel_follow_ups (event_id, channel, post_id) VALUES (?, ?, ?)",
+        [(event_id, channel, post_id) for event_id in ids],
+    )
+    return len(ids)
+
+
+def channel_events_due(db: sqlite3.Connection, channels: Sequence[str], *, since: datetime) -> bool:
+    """Whether one of ``channels`` has an event not yet given to a post."""
+    return any(
+        db.execute(_CHANNEL_DUE, (channel, iso_utc(since), channel)).fetchone() is not None
+        for channel in channels
+    )
+
+
+def post_events(db: sqlite3.Connection, post_ids: Sequence[int]) -> list[FollowUp]:
+    """The events the posts ``post_ids`` (one post, or missed digests combined) carry, oldest first."""
+    if not post_ids:
+        return []
+    placeholders = ",".join("?" * len(post_ids))
+    rows = db.execute(
+        f"SELECT event_id FROM channel_follow_ups WHERE post_id IN ({placeholders})",
+        list(post_ids),
+    ).fetchall()
+    return _events_by_id(db, [row[0] for row in rows])
+
+
+def record_posted(
+    db: sqlite3.Connection,
+    post_ids: Sequence[int],
+    paper_ids: Iterable[int],
+    shown_events: Iterable[int],
+) -> None:
+    """What a post is about to show, written before it is posted (it counts once it is sent).
+
+    The papers go on the post's last row (the one whose digest it posts), replacing
+    what an earlier attempt of these rows recorded. Events the post had no room
+    for go back, to ride along with the channel's next post.
+    """
+    if not post_ids:
+        return
+    last = post_ids[-1]
+    placeholders = ",".join("?" * len(post_ids))
+    shown = set(shown_events)
+    with transaction(db):
+        db.execute(
+            f"DELETE FROM channel_post_papers WHERE post_id IN ({placeholders})", list(post_ids)
+        )
+        db.executemany(
+            "INSERT OR IGNORE INTO channel_post_papers (post_id, paper_id) VALUES (?, ?)",
+            [(last, paper_id) for paper_id in paper_ids],
+        )
+        carried = db.execute(
+            f"SELECT event_id, post_id FROM channel_follow_ups WHERE post_id IN ({placeholders})",
+            list(post_ids),
+        ).fetchall()
+        db.executemany(
+            "DELETE FROM channel_follow_ups WHERE event_id = ? AND post_id = ?",
+            [(event_id, post_id) for event_id, post_id in carried if event_id not in shown],
+        )
+
+
+def release_channel_events(db: sqlite3.Connection, post_ids: Sequence[int]) -> None:
+    """Posts that are not sent (skipped) give their events back (inside the caller's transaction)."""
+    db.executemany(
+        "DELETE FROM channel_follow_ups WHERE post_id = ?", [(post_id,) for post_id in post_ids]
+    )
 
 
 def found_in_run(db: sqlite3.Connection, run_id: int) -> int:
@@ -234,6 +350,39 @@ def watched_papers(
         (iso_utc(since), iso_utc(before)),
     ).fetchall()
     return [(row[0], bool(row[1])) for row in rows]
+
+
+def hf_check_turn(
+    db: sqlite3.Connection, *, since: datetime, before: datetime, limit: int
+) -> list[str]:
+    """The ``limit`` papers HF knows, first seen in ``[since, before)``, whose check is most overdue.
+
+    Never-checked papers first (newest first), then the oldest checks: asked in
+    this order day after day, every one of N papers is asked within
+    ceil(N / limit) days.
+    """
+    if limit <= 0:
+        return []
+    rows = db.execute(
+        "SELECT p.arxiv_id FROM papers p LEFT JOIN paper_checks c ON c.paper_id = p.id "
+        "WHERE p.arxiv_id IS NOT NULL AND p.hf_url IS NOT NULL "
+        "AND p.first_seen >= ? AND p.first_seen < ? "
+        "ORDER BY c.hf_checked IS NOT NULL, c.hf_checked, p.first_seen DESC, p.id DESC LIMIT ?",
+        (iso_utc(since), iso_utc(before), limit),
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def mark_hf_checked(db: sqlite3.Connection, arxiv_ids: Sequence[str], now: datetime) -> None:
+    """Hugging Face answered about these papers (with the paper, or a 404) at ``now``."""
+    stamp = iso_utc(now)
+    with transaction(db):
+        db.executemany(
+            "INSERT INTO paper_checks (paper_id, hf_checked) "
+            "SELECT id, ? FROM papers WHERE arxiv_id = ? "
+            "ON CONFLICT (paper_id) DO UPDATE SET hf_checked = excluded.hf_checked",
+            [(stamp, arxiv_id) for arxiv_id in arxiv_ids],
+        )
 
 
 def last_check(db: sqlite3.Connection, source: str) -> datetime | None:

@@ -403,6 +403,52 @@ def _add_follow_ups(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE subscribers ADD COLUMN updates INTEGER NOT NULL DEFAULT 1")
 
 
+def _add_channel_follow_ups(db: sqlite3.Connection) -> None:
+    """Follow-ups in chat channels (docs/channels.md), as ``delivery_papers`` and
+    ``follow_up_deliveries`` are for mail.
+
+    ``channel_post_papers`` keeps which papers a post showed (its last ledger row
+    when missed digests were combined), written when the post is composed; it
+    counts once the post is ``sent``. ``channel_follow_ups`` is the ledger row
+    (event, channel), written in the transaction that queues the post carrying it:
+    a channel hears of an event at most once.
+    """
+    db.execute(
+        """
+        CREATE TABLE channel_post_papers (
+            post_id INTEGER NOT NULL REFERENCES channel_posts(id),
+            paper_id INTEGER NOT NULL REFERENCES papers(id),
+            PRIMARY KEY (post_id, paper_id)
+        )
+        """
+    )
+    db.execute("CREATE INDEX channel_post_papers_by_paper ON channel_post_papers(paper_id)")
+    db.execute(
+        """
+        CREATE TABLE channel_follow_ups (
+            event_id INTEGER NOT NULL REFERENCES follow_ups(id),
+            channel TEXT NOT NULL,                               -- [[channels]] name
+            post_id INTEGER NOT NULL REFERENCES channel_posts(id),
+            PRIMARY KEY (event_id, channel)
+        )
+        """
+    )
+    db.execute("CREATE INDEX channel_follow_ups_by_post ON channel_follow_ups(post_id)")
+
+
+def _add_paper_checks(db: sqlite3.Connection) -> None:
+    # When the daily Hugging Face check last asked about each paper: past
+    # ``hf_per_day`` the check asks the least recently asked first (docs/follow-ups.md).
+    db.execute(
+        """
+        CREATE TABLE paper_checks (
+            paper_id INTEGER PRIMARY KEY REFERENCES papers(id),
+            hf_checked TEXT NOT NULL                 -- UTC ISO-8601
+        )
+        """
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _create_papers,
     _create_runs,
@@ -417,6 +463,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     _add_feed_generation,
     _add_run_reason_and_limits,
     _add_follow_ups,
+    _add_channel_follow_ups,
+    _add_paper_checks,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 BUSY_TIMEOUT_MS = 30_000  # how long a write waits for another process's write lock

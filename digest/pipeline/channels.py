@@ -11,6 +11,13 @@ A channel whose post must be retried stops there for this drain: its later
 digests wait, so they never arrive before an earlier one. With
 ``combine_missed = true`` every open digest of the channel becomes one post.
 A channel's papers are what its topics pick (like a reader's), best first.
+
+Follow-ups reach a channel as they reach a reader (docs/follow-ups.md §3): a
+post records the papers it shows before it is posted (they count once it is
+sent), and the channel's next queued post takes the events found since on
+those papers, in an "Updates" part after the new papers. A post of updates
+alone is sent only with ``[follow_ups] send_alone``; otherwise it is skipped
+and its updates wait for the next post.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ import logging
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from ..config import ChannelConfig, Settings
 from ..deliver import channels as apprise_channels
@@ -31,12 +38,14 @@ from ..history.channels import (
     queue_channel_posts,
 )
 from ..history.digests import digest_created, latest_digests, papers_between
+from ..history.follow_ups import channel_events_due, post_events, record_posted
 from ..history.search import SearchIndex
 from ..locations import urls
 from ..model import StoredPaper
 from ..render.channel import Post, escape_markdown, render_post
 from ..topics import Weights, best_first, for_reader
 from .drain import DrainReport
+from .updates import update_lines
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +63,7 @@ class ChannelReport:
     """Per channel, what one drain did; ``total`` sums them for ``digest run --json``."""
 
     by_channel: dict[str, DrainReport] = field(default_factory=dict)
+    updates: int = 0  # follow-ups in the posts that were sent (``follow_ups.posted``)
 
     @property
     def total(self) -> DrainReport:
@@ -67,11 +77,31 @@ class ChannelReport:
         )
 
 
+@dataclass(frozen=True)
+class Composed:
+    """A post, and what it shows: the papers (ids) and the follow-ups (event ids)."""
+
+    post: Post
+    papers: tuple[int, ...] = ()
+    events: tuple[int, ...] = ()
+
+
 def queue_channels(settings: Settings, db: sqlite3.Connection, now: datetime) -> int:
     """One ledger row per configured channel for every digest it has not had yet."""
     if not settings.channels:
         return 0
-    return queue_channel_posts(db, [channel.name for channel in settings.channels], now)
+    names = [channel.name for channel in settings.channels]
+    return queue_channel_posts(db, names, now, follow_since=_follow_since(settings, now))
+
+
+def channel_updates_due(settings: Settings, db: sqlite3.Connection, now: datetime) -> bool:
+    """Whether a configured channel has follow-ups waiting for a post (for ``send_alone``)."""
+    names = [channel.name for channel in settings.channels]
+    return bool(names) and channel_events_due(db, names, since=_follow_since(settings, now))
+
+
+def _follow_since(settings: Settings, now: datetime) -> datetime:
+    return now - timedelta(days=settings.follow_ups.window_days)
 
 
 def drain_channels(
@@ -83,11 +113,13 @@ def drain_channels(
 ) -> ChannelReport:
     """Post every open row of every configured channel, oldest digest first."""
     poster = poster or Poster()
+    drained = {
+        channel.name: _drain_one(settings, db, channel, clock, poster)
+        for channel in settings.channels
+    }
     return ChannelReport(
-        {
-            channel.name: _drain_one(settings, db, channel, clock, poster)
-            for channel in settings.channels
-        }
+        {name: report for name, (report, _) in drained.items()},
+        updates=sum(updates for _, updates in drained.values()),
     )
 
 
@@ -97,27 +129,31 @@ def _drain_one(
     channel: ChannelConfig,
     clock: Callable[[], datetime],
     poster: Poster,
-) -> DrainReport:
+) -> tuple[DrainReport, int]:
+    """The channel's drain, and how many follow-ups its sent posts carried."""
     rows = open_channel_posts(db, channel.name)
     if not rows:
-        return DrainReport()
+        return DrainReport(), 0
     if channel.url is None:
         error = f"channel {channel.name}: {channel.url_env} is not set (its posts wait)"
         mark_channel_posts(db, [row.id for row in rows], "retry", clock(), error)
         log.warning("%s", error)
-        return DrainReport(retry=len(rows), errors=(error,))
+        return DrainReport(retry=len(rows), errors=(error,)), 0
     groups = [rows] if channel.combine_missed else [[row] for row in rows]
-    sent = retry = failed = skipped = 0
+    sent = retry = failed = skipped = updates = 0
     errors: list[str] = []
     for group in groups:
         ids = [row.id for row in group]
         try:
             service = poster.service(channel.url)
-            post = compose(settings, db, channel, group, service)
-            if post is None:
-                mark_channel_posts(db, ids, "skipped", clock(), "no papers for its topics")
+            composed = compose(settings, db, channel, group, service)
+            if composed is None:
+                mark_channel_posts(db, ids, "skipped", clock(), _skip_reason(db, ids))
                 skipped += len(ids)
                 continue
+            post = composed.post
+            # Before it leaves: once it is sent, later follow-ups on these papers reach the channel.
+            record_posted(db, ids, composed.papers, composed.events)
             poster.post(channel.url, post.title, post.body)
         except TransientDeliveryError as error:
             mark_channel_posts(db, ids, "retry", clock(), str(error))
@@ -136,11 +172,12 @@ def _drain_one(
         else:
             mark_channel_posts(db, ids, "sent", clock(), None)
             sent += len(ids)
+            updates += post.updates
             log.info(
-                "channel %s: posted digest %d (%d paper(s))",
-                channel.name, group[-1].digest_id, post.shown + post.more,
+                "channel %s: posted digest %d (%d paper(s), %d update(s))",
+                channel.name, group[-1].digest_id, post.shown + post.more, post.updates,
             )  # fmt: skip
-    return DrainReport(sent, retry, failed, tuple(errors), skipped)
+    return DrainReport(sent, retry, failed, tuple(errors), skipped), updates
 
 
 def compose(
@@ -149,15 +186,20 @@ def compose(
     channel: ChannelConfig,
     rows: Sequence[ChannelPost],
     service: apprise_channels.Service,
-) -> Post | None:
-    """The post for ``rows`` (one digest, or a run of them), or None when it has no papers."""
+) -> Composed | None:
+    """The post for ``rows`` (one digest, or a run of them) and their follow-ups.
+
+    None when there is nothing to post: no papers for the channel's topics, and
+    no updates or ``[follow_ups] send_alone`` is false. Reads history only.
+    """
     after, through = rows[0].from_digest_id, rows[-1].digest_id
     papers = channel_papers(settings, db, channel, after, through)
-    if not papers:
+    events = post_events(db, [row.id for row in rows])
+    if not papers and not (events and settings.follow_ups.send_alone):
         return None
     first_day = _day(db, rows[0].digest_id)
     last_day = _day(db, through)
-    return render_post(
+    post = render_post(
         papers,
         first_day=first_day,
         last_day=last_day,
@@ -166,7 +208,16 @@ def compose(
         limit=service.body_limit,
         # A service without a title field gets it atop the body from Apprise.
         title_in_body=service.title_limit == 0,
+        updates=update_lines(db, events),
     )
+    shown_papers = tuple(paper.id for paper in papers[: post.shown])
+    return Composed(post, shown_papers, tuple(event.id for event in events[: post.updates]))
+
+
+def _skip_reason(db: sqlite3.Connection, post_ids: Sequence[int]) -> str:
+    if post_events(db, post_ids):
+        return "no papers for its topics (its updates wait: follow_ups.send_alone is false)"
+    return "no papers for its topics"
 
 
 def channel_papers(
@@ -215,9 +266,9 @@ def test_post(
     if newest:
         after = newest[1].id if len(newest) > 1 else 0
         row = ChannelPost(0, channel.name, newest[0].id, after, "test", 0, None)
-        post = compose(settings, db, channel, [row], service)
-        if post is not None:
-            return replace(post, title=f"Test post: {post.title}")
+        composed = compose(settings, db, channel, [row], service)
+        if composed is not None:
+            return replace(composed.post, title=f"Test post: {composed.post.title}")
     return Post(
         title=f"Test post from {site}",
         body=(

@@ -5,7 +5,9 @@ shows replacements): every sighting of a watched paper is compared with history
 (:mod:`digest.history.follow_ups`). Once a UTC day, the first run also asks:
 
 - the Hugging Face API, ``/api/papers/<id>``, for watched papers HF knows (code,
-  project page, upvotes), at most ``hf_per_day`` of them, paced per host;
+  project page, upvotes), at most ``hf_per_day`` of them, paced per host: the
+  ones asked least recently (never first, then the oldest answer), so with N
+  papers in the window each is asked within ceil(N / ``hf_per_day``) days;
 - the arXiv API, ``/api/query?id_list=…``, 100 ids a request and 3 s apart, for
   versions, DOI, journal-ref and withdrawals.
 
@@ -24,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from .. import history
 from ..config import Settings
 from ..errors import DigestError, FetchError
-from ..history.follow_ups import Watch, last_check, watched_papers
+from ..history.follow_ups import Watch, hf_check_turn, last_check, mark_hf_checked, watched_papers
 from ..model import Paper, SourceReport, SourceStatus
 from ..sources.arxiv.api import parse_api as parse_arxiv_api
 from ..sources.hf import parse_api as parse_hf_api
@@ -58,7 +60,8 @@ def check(
         return []
     now = runtime.clock()
     today = datetime.combine(now.astimezone(UTC).date(), datetime.min.time(), UTC)
-    papers = watched_papers(runtime.db, since=watch(settings, now).since, before=today)
+    since = watch(settings, now).since
+    papers = watched_papers(runtime.db, since=since, before=today)
     hf_url = f"{rules.hf_api_base}/api/papers"
     arxiv_url = f"{rules.arxiv_api_base}/api/query"
     reports: list[SourceReport] = []
@@ -69,9 +72,10 @@ def check(
         done = last_check(runtime.db, url)
         if done is not None and done >= today:
             continue  # once a day
-        ids = [arxiv_id for arxiv_id, on_hf in papers if on_hf or kind == "arxiv-check"]
         if kind == "hf-check":
-            ids = ids[: rules.hf_per_day]
+            ids = hf_check_turn(runtime.db, since=since, before=today, limit=rules.hf_per_day)
+        else:
+            ids = [arxiv_id for arxiv_id, _ in papers]
         report = _run_check(settings, runtime, run_id, url, kind, ids, ask)
         history.record_source_report(runtime.db, run_id, first_position + len(reports), report)
         log.log(
@@ -110,8 +114,13 @@ def _run_check(
 def _ask_hf(
     settings: Settings, runtime: Runtime, url: str, ids: Sequence[str]
 ) -> tuple[list[Paper], str | None]:
-    """One request per paper, paced by the fetcher; a paper HF does not know (404) is skipped."""
+    """One request per paper, paced by the fetcher; a paper HF does not know (404) is skipped.
+
+    Each paper HF answered about (a 404 too) is marked checked, so tomorrow asks others first.
+    """
     papers: list[Paper] = []
+    answered: list[str] = []
+    error_text: str | None = None
     for arxiv_id in ids:
         paper_url = f"{url}/{arxiv_id}"
         try:
@@ -119,12 +128,15 @@ def _ask_hf(
             page = parse_hf_api(response.payload, paper_url)
             papers.extend(validated_page(page, source=paper_url, now=runtime.clock()).papers)
         except FetchError as error:
-            if error.status == 404:
-                continue
-            return papers, str(error)
+            if error.status != 404:
+                error_text = str(error)
+                break
         except DigestError as error:
-            return papers, str(error)
-    return papers, None
+            error_text = str(error)
+            break
+        answered.append(arxiv_id)
+    mark_hf_checked(runtime.db, answered, runtime.clock())
+    return papers, error_text
 
 
 def _ask_arxiv(

@@ -26,7 +26,6 @@ from ..history.deliveries import (
 )
 from ..history.digests import digest_created, papers_between
 from ..history.follow_ups import delivery_events, record_received
-from ..history.papers import load_papers
 from ..history.schema import transaction
 from ..history.search import SearchIndex
 from ..history.subscribers import (
@@ -39,7 +38,7 @@ from ..history.subscribers import (
 from ..locations import urls
 from ..model import Digest, FollowUp, StoredPaper
 from ..render.bulk import BulkMessage
-from ..render.follow_ups import UpdateLine, update_line
+from ..render.follow_ups import UpdateLine
 from ..render.mail import (
     Recipient,
     RenderedDigest,
@@ -53,6 +52,7 @@ from .drain import Skip
 from .reader_feeds import feed_urls
 from .selection import topic_feed_url
 from .site import envelope_sender, mail_domain, mail_meta
+from .updates import update_lines
 
 log = logging.getLogger(__name__)
 
@@ -193,15 +193,11 @@ class Newsletter:
             papers = papers_between(self.db, after, through)
             digest = Digest(id=through, created=created)
             rendered, count, shown = self.render_selection(
-                papers, topics, digest, self._update_lines(events)
+                papers, topics, digest, update_lines(self.db, events)
             )
             bulk = BulkMessage(rendered, self.meta, date=created)
             self._rendered[key] = (bulk, count, shown)
         return self._rendered[key]
-
-    def _update_lines(self, events: Sequence[FollowUp]) -> list[UpdateLine]:
-        papers = {p.id: p for p in load_papers(self.db, sorted({e.paper_id for e in events}))}
-        return [update_line(event, papers[event.paper_id]) for event in events]
 
     def _sync_configured_recipients(self, now: datetime) -> None:
         """``[mail] recipients`` are readers too (origin ``config``); dropping one unsubscribes it."""

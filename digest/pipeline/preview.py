@@ -5,6 +5,11 @@ error, not an empty preview). Without, it is the next mail of the reader who
 is due soonest and has something to read: a weekly reader whose Friday mail
 holds the week is that mail, not "nothing new". With no readers at all, the
 operator's copy of what the next run would announce.
+
+The preview carries the follow-ups the mail would carry (docs/follow-ups.md §3):
+the events found since a sent mail showed the reader the paper, not yet given
+to a mail, unless the reader turned updates off. Updates alone make a preview
+only with ``[follow_ups] send_alone``, as they make a mail only then.
 """
 
 from __future__ import annotations
@@ -16,13 +21,16 @@ from email.message import EmailMessage
 
 from ..config import Settings
 from ..history.digests import latest_digest_id, papers_between
+from ..history.follow_ups import due_events
 from ..history.papers import pending_papers
 from ..history.subscribers import Subscriber, find_subscriber, list_subscribers
-from ..model import Digest, StoredPaper
+from ..model import Digest, FollowUp, StoredPaper
 from ..render.mail import Recipient, build_message, message_id_for
+from ..render.text import plural
 from .newsletter import Newsletter
 from .readers import SubscriberError, normalise_address
 from .site import site_tokens
+from .updates import update_lines
 
 
 @dataclass(frozen=True)
@@ -35,6 +43,7 @@ class Preview:
     message: EmailMessage | None
     reader: Subscriber | None = None
     note: str | None = None  # why there is no message, when there is none
+    updates: int = 0  # follow-ups the mail carries (or, with no message, that wait)
 
     def as_json(self) -> dict[str, object]:
         text = self.message.get_body(("plain",)) if self.message else None
@@ -44,6 +53,7 @@ class Preview:
             "frequency": self.reader.frequency if self.reader else None,
             "due": self.due.isoformat(),
             "papers": self.papers,
+            "updates": self.updates,
             "subject": str(self.message["Subject"]) if self.message else None,
             "text": text.get_content() if text is not None else None,
             "note": self.note,
@@ -125,18 +135,44 @@ def _for(
             reader,
             note=newsletter.orphan_reason(reader.topics if reader else ()),
         )
-    if not papers:
+    events = _updates_for(newsletter, db, reader, address, now)
+    alone = bool(events) and newsletter.settings.follow_ups.send_alone
+    if not papers and not alone:
         since = "their last mail" if reader else "the last run"
-        return Preview(address, due, 0, None, reader, note=f"no paper since {since}")
+        note = f"no paper since {since}{_waiting(events)}"
+        return Preview(address, due, 0, None, reader, note=note, updates=len(events))
     moment = datetime.combine(due, now.timetz()) if due != now.date() else now
-    rendered, count, _ = newsletter.render_selection(papers, topics, Digest(id=0, created=moment))
-    if count == 0:
-        return Preview(
-            address, due, 0, None, reader, note="none of the new papers match their topics"
-        )
+    rendered, count, _ = newsletter.render_selection(
+        papers, topics, Digest(id=0, created=moment), update_lines(db, events)
+    )
+    if count == 0 and not alone:
+        note = f"none of the new papers match their topics{_waiting(events)}"
+        return Preview(address, due, 0, None, reader, note=note, updates=len(events))
     recipient = Recipient(address=address, name=reader.name if reader else None)
     message_id = message_id_for(0, due, address, newsletter.domain)
     message = build_message(
         rendered, recipient, newsletter.meta, message_id=message_id, date=moment
     )
-    return Preview(address, due, count, message, reader)
+    return Preview(address, due, count, message, reader, updates=len(events))
+
+
+def _updates_for(
+    newsletter: Newsletter,
+    db: sqlite3.Connection,
+    reader: Subscriber | None,
+    address: str,
+    now: datetime,
+) -> list[FollowUp]:
+    """The follow-ups the next mail to ``address`` would take (none for a reader who wants none)."""
+    if reader is not None and not reader.updates:
+        return []
+    since = now - timedelta(days=newsletter.settings.follow_ups.window_days)
+    return due_events(db, address, since=since)
+
+
+def _waiting(events: list[FollowUp]) -> str:
+    if not events:
+        return ""
+    return (
+        f" ({plural(len(events), 'update')} waiting for new papers: follow_ups.send_alone is false)"
+    )

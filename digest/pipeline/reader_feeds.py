@@ -6,6 +6,10 @@ them (:func:`.topics.for_reader`), newest first like every feed. A reader
 without topics gets every paper. The token signs the reader's id and their
 feed generation: a forged token, or one from before they unsubscribed (which
 bumps the generation), finds no feed, and the web answers 404.
+
+A paper's follow-ups open its entry as in the public feed (docs/follow-ups.md
+§4), unless the reader turned updates off: then their feed shows no
+``Update: …`` lines, as their mail shows no Updates section.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from ..config import Settings
+from ..history.follow_ups import paper_events
 from ..history.search import SearchIndex
 from ..history.subscribers import Subscriber, get_subscriber
 from ..locations import urls
@@ -77,10 +82,11 @@ def render_reader_feed(
         subtitle="The papers of your newsletter (your topics). This address is yours: keep it private.",
         hub_url=None,  # a private feed is never announced to a hub
     )
+    updates = paper_events(db, [paper.id for paper in papers]) if reader.updates else {}
     body = (
-        render_feed(papers, meta, reasons)
+        render_feed(papers, meta, reasons, updates)
         if kind == "atom"
-        else render_json_feed(papers, meta, reasons)
+        else render_json_feed(papers, meta, reasons, updates)
     )
     modified = max((paper.updated for paper in papers), default=_EPOCH)
     return ReaderFeed(body, modified)

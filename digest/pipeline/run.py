@@ -34,7 +34,7 @@ from ..sources.read import SourceRead, read_source
 from . import follow_ups
 from .alerts import send_alerts
 from .archives import archive_url, live_prev_archive
-from .channels import ChannelReport, drain_channels, queue_channels
+from .channels import ChannelReport, channel_updates_due, drain_channels, queue_channels
 from .drain import DrainReport, drain
 from .newsletter import Newsletter
 from .runtime import Runtime
@@ -85,6 +85,7 @@ class RunResult:
             "follow_ups": {
                 "found": self.updates_found,
                 "delivered": self.updates_delivered,
+                "posted": self.channels.updates,
                 "checks": [_report_json(s) for s in self.checks],
             },
             "deliveries": self.delivery.as_json(),
@@ -174,7 +175,11 @@ def _stages(
     done.feed = publish_feed(settings, db, clock(), client=runtime.fetcher.client)
     newsletter = Newsletter(settings, db, site_tokens(settings))
     done.digest = history.create_digest(db, run_id=run_id, now=clock(), day=_day(clock()))
-    if done.digest is None and settings.follow_ups.send_alone and history.follow_ups_due(db):
+    if (
+        done.digest is None
+        and settings.follow_ups.send_alone
+        and _updates_due(settings, db, clock())
+    ):
         # Nothing new, but updates are waiting and the operator wants them sent alone.
         done.digest = history.create_digest(
             db, run_id=run_id, now=clock(), day=_day(clock()), allow_empty=True
@@ -189,6 +194,11 @@ def _stages(
     done.updates_found = history.follow_ups_found(db, run_id)
     done.updates_delivered = history.follow_ups_delivered(db, newsletter.carried)
     stop.check()
+
+
+def _updates_due(settings: Settings, db: sqlite3.Connection, now: datetime) -> bool:
+    """Whether a reader or a channel has follow-ups waiting for their next mail or post."""
+    return history.follow_ups_due(db) or channel_updates_due(settings, db, now)
 
 
 def _end_early(runtime: Runtime, result: RunResult, status: str, reason: str) -> None:
@@ -348,7 +358,7 @@ def publish_feed(
     else:
         reasons = feed_reasons(db, papers)
         changed = write_atomically(path, render_feed(papers, meta, reasons, updates))
-        write_atomically(files.feed_json, render_json_feed(papers, meta, reasons))
+        write_atomically(files.feed_json, render_json_feed(papers, meta, reasons, updates))
         # Beside the feeds, so nginx or Caddy serving the folder serves it too.
         write_atomically(files.stylesheet, feed_stylesheet())
         write_atomically(files.feed_inputs, inputs.encode())

@@ -154,15 +154,11 @@ def _publish_one(
     path, url = topic_feed_path(settings, topic), topic_feed_url(settings, topic)
     meta, reasons = _meta(settings, topic, url), explain(picks, index)
     papers_shown = [pick.paper for pick in picks]
-    changed = write_atomically(
-        path,
-        render_feed(
-            papers_shown, meta, reasons, paper_events(db, [paper.id for paper in papers_shown])
-        ),
-    )
+    updates = paper_events(db, [paper.id for paper in papers_shown])
+    changed = write_atomically(path, render_feed(papers_shown, meta, reasons, updates))
     write_atomically(
         data_files(settings).topic_json_feed(topic.slug),
-        render_json_feed(papers_shown, meta, reasons),
+        render_json_feed(papers_shown, meta, reasons, updates),
     )
     log.info(
         "feed topics/%s.atom: %d entries, %s",

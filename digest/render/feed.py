@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from ..model import FollowUp, StoredPaper
 from .entry import entry_text, feed_extras, paper_entry
-from .follow_ups import describe
+from .follow_ups import feed_lines
 from .links import config_url, paper_link, safe_http_url
 from .templates import shipped_folder
 from .text import plain
@@ -174,9 +174,7 @@ def _entry(
         entry.category({"term": term, "scheme": scheme})
     summary = _summary(number, paper, reason)
     if news:
-        # Newest first: the reader who sees the entry again wants to know why.
-        lines = "\n".join(f"Update: {describe(event)}" for event in reversed(news))
-        summary = f"{lines}\n\n{summary}"
+        summary = "\n".join([*feed_lines(news), "", summary])
     entry.summary(summary, type="text")
     return entry
 

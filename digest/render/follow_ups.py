@@ -8,6 +8,7 @@ kept only when it is http(s).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -60,6 +61,14 @@ def describe(event: FollowUp) -> str:
     if event.kind == "withdrawn":
         return "Withdrawn by the authors"
     return f"{value} upvotes on Hugging Face"
+
+
+def feed_lines(news: Sequence[FollowUp]) -> list[str]:
+    """A feed entry's opening lines, ``Update: …``, newest first (``news`` is oldest first).
+
+    The reader who sees the entry again wants to know why: the newest news leads.
+    """
+    return [f"Update: {describe(event)}" for event in reversed(news)]
 
 
 def event_link(event: FollowUp, paper: StoredPaper) -> str:

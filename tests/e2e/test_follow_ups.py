@@ -24,12 +24,19 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 import feedparser
+import httpx
 import pytest
 
 from digest.clock import CLOCK_VARIABLE
+from digest.history import open_history
+from digest.history.subscribers import find_subscriber
+from digest.pipeline.reader_feeds import feed_urls
+from digest.pipeline.site import site_tokens
+from digest.web import create_app
+from tests.e2e.test_channels_end_to_end import Receiver, delivered
 from tests.e2e.test_newsboat import newsboat
 from tests.servers import PageServer, Reply, SmtpSink
-from tests.web_server import MONDAY
+from tests.web_server import MONDAY, Clock, LiveServer, live_server
 
 X, W, V, Y, Z = "2611.00001", "2611.00002", "2611.00003", "2611.00004", "2611.00005"
 TITLES = {
@@ -102,7 +109,9 @@ def arxiv_answer(*entries: str) -> Reply:
 class Home:
     """A digest home: digest.toml pointing at the page server and the SMTP sink."""
 
-    def __init__(self, path: Path, server: PageServer, sink: SmtpSink, check: bool) -> None:
+    def __init__(
+        self, path: Path, server: PageServer, sink: SmtpSink, check: bool, extra: str = ""
+    ) -> None:
         self.path = path
         self.config = path / "digest.toml"
         self.config.write_text(
@@ -123,9 +132,10 @@ arxiv_api_base = "{server.base}"
 url = "{server.url("/api/daily_papers")}"
 name = "Hugging Face"
 """
+            + extra
         )
 
-    def cli(self, *args: str, now: Any, env: dict[str, str] | None = None) -> str:
+    def cli(self, *args: str, now: Any, env: dict[str, str] | None = None, exits: int = 0) -> str:
         environment = {k: v for k, v in os.environ.items() if not k.startswith("DIGEST_")}
         environment[CLOCK_VARIABLE] = now.isoformat()
         environment.update(env or {})
@@ -133,11 +143,14 @@ name = "Hugging Face"
             [sys.executable, "-m", "digest", "--config", str(self.config), *args],
             cwd=self.path, env=environment, capture_output=True, text=True, timeout=120,
         )  # fmt: skip
-        assert done.returncode == 0, done.stdout + done.stderr
+        assert done.returncode == exits, done.stdout + done.stderr
         return done.stdout
 
-    def run(self, now: Any, env: dict[str, str] | None = None) -> dict[str, Any]:
-        report: dict[str, Any] = json.loads(self.cli("run", "--json", now=now, env=env))
+    def run(self, now: Any, env: dict[str, str] | None = None, exits: int = 0) -> dict[str, Any]:
+        """``digest run --json`` at ``now``; ``exits=1``: a delivery is expected to fail."""
+        report: dict[str, Any] = json.loads(
+            self.cli("run", "--json", now=now, env=env, exits=exits)
+        )
         return report
 
 
@@ -179,6 +192,11 @@ def updates_of(message: EmailMessage) -> list[str]:
             not line.strip().startswith("http")]  # fmt: skip
 
 
+def json_items(home: Path) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = json.loads((home / "data" / "feed.json").read_bytes())["items"]
+    return items
+
+
 def day_one(home: Home, server: PageServer) -> None:
     """X and W are announced to ada (everything) and carol (no updates); bob joins on day 2."""
     server.route("/api/daily_papers", hf_listing(hf_item(X), hf_item(W), hf_item(V)))
@@ -195,6 +213,7 @@ def test_code_in_a_later_listing_reaches_each_reader_who_got_the_paper_once(
     home = Home(tmp_path, server, sink, check=False)
     day_one(home, server)
     feed_before = feedparser.parse((tmp_path / "data" / "feed.atom").read_bytes())
+    json_before = {item["id"].rsplit("/", 1)[1]: item for item in json_items(tmp_path)}
     sent_day_one = len(sink.messages)
 
     # Day 2: Hugging Face lists X again, now with code; and one new paper, Y.
@@ -223,6 +242,12 @@ def test_code_in_a_later_listing_reaches_each_reader_who_got_the_paper_once(
     assert len(entries) == 1
     assert entries[0].updated_parsed > before.updated_parsed
     assert entries[0].summary.startswith("Update: Code released")
+    # The JSON Feed twin: the same item, a newer date_modified, the news first.
+    [item] = [i for i in json_items(tmp_path) if i["id"] == f"https://arxiv.org/abs/{X}"]
+    assert item["date_modified"] > json_before[X]["date_modified"]
+    assert item["date_published"] == json_before[X]["date_published"]
+    assert item["summary"].startswith("Update: Code released")
+    assert item["content_html"].startswith("<p>Update: Code released")
 
     # The operator's views.
     status = json.loads(home.cli("status", "--json", now=DAY2))
@@ -238,7 +263,7 @@ def test_code_in_a_later_listing_reaches_each_reader_who_got_the_paper_once(
     sent_day_two = len(sink.messages)
     server.route("/api/daily_papers", hf_listing(with_code, hf_item(Y), hf_item(Z)))
     third = home.run(DAY3)
-    assert third["follow_ups"] == {"found": 0, "delivered": 0, "checks": []}
+    assert third["follow_ups"] == {"found": 0, "delivered": 0, "posted": 0, "checks": []}
     later = sink.parsed()[sent_day_two:]
     assert later and all(updates_of(message) == [] for message in later)
 
@@ -356,9 +381,25 @@ def test_updates_wait_for_new_papers_unless_they_may_go_alone(
     quiet = home.run(DAY2)
     assert quiet["follow_ups"]["found"] == 1 and len(sink.messages) == sent, "no new papers"
 
-    alone = home.run(DAY3, env={"DIGEST_FOLLOW_UPS_SEND_ALONE": "true"})
+    # The preview says what waits, and shows the mail the updates would make alone.
+    waiting = json.loads(home.cli("preview", "--to", "ada@example.org", "--json", now=DAY3))
+    assert waiting["updates"] == 1 and waiting["text"] is None
+    assert "1 update waiting for new papers" in waiting["note"]
+    alone_env = {"DIGEST_FOLLOW_UPS_SEND_ALONE": "true"}
+    shown = home.cli("preview", "--to", "ada@example.org", now=DAY3, env=alone_env)
+    assert shown.startswith(
+        "Next mail: to ada@example.org on Wednesday 2026-12-02, 0 paper(s), 1 update(s)."
+    )
+    assert f"Code released \u2014 {REPO.removeprefix('https://')}" in shown
+    carol = json.loads(
+        home.cli("preview", "--to", "carol@example.org", "--json", now=DAY3, env=alone_env)
+    )
+    assert carol["updates"] == 0 and carol["text"] is None, "carol turned updates off"
+
+    alone = home.run(DAY3, env=alone_env)
     [ada] = mails_to(sink, "ada@example.org", sent)
     assert updates_of(ada) == [f"Code released \u2014 {REPO.removeprefix('https://')}"]
+    assert updates_of(ada)[0] in shown, "the preview showed the mail that went"
     assert "1 update" in str(ada["Subject"]) and "No new papers today" not in text_of(ada)
     assert mails_to(sink, "bob@example.org", sent) == [], "nothing for bob, who never got X"
     assert mails_to(sink, "carol@example.org", sent) == []
@@ -422,3 +463,189 @@ def test_newsboat_keeps_one_entry_for_a_paper_with_news(
         guids = [row[0] for row in db.execute("SELECT guid FROM rss_item")]
     assert guids.count(f"https://arxiv.org/abs/{X}") == 1
     assert sorted(guids) == sorted(f"https://arxiv.org/abs/{i}" for i in (X, W, V, Y))
+
+
+def channels(hook: PageServer) -> str:
+    """Two channels behind Apprise's json:// on the receiver: one of everything, one of seismology."""
+    port = hook.base.rsplit(":", 1)[1]
+    return f"""[[topics]]
+slug = "seismic"
+title = "Seismology"
+query = "seismic"
+[[channels]]
+name = "lab"
+url = "json://127.0.0.1:{port}/lab"
+[[channels]]
+name = "quakes"
+url = "json://127.0.0.1:{port}/quakes"
+topics = ["seismic"]
+"""
+
+
+def update_lines_of(post: dict[str, Any]) -> list[str]:
+    """The lines of a post's Updates part (Markdown list items)."""
+    message: str = post["message"]
+    if "**Updates**\n" not in message:
+        return []
+    return [
+        line for line in message.split("**Updates**\n", 1)[1].splitlines() if line.startswith("- ")
+    ]
+
+
+def test_a_channel_that_was_shown_a_paper_gets_its_update_once_in_its_next_post(
+    tmp_path: Path, server: PageServer, sink: SmtpSink
+) -> None:
+    with Receiver() as hook:
+        # The update's post is refused once (a 500): the retry carries it, and only it.
+        hook.route("/lab", Reply(b"ok"), Reply(b"busy", 500), Reply(b"ok"))
+        hook.route("/quakes", Reply(b"ok"))
+        home = Home(tmp_path, server, sink, check=False, extra=channels(hook))
+        day_one(home, server)
+        [lab_day_one] = delivered(hook, "/lab")
+        [quakes_day_one] = delivered(hook, "/quakes")
+        assert TITLES[X] in lab_day_one["message"] and TITLES[X] not in quakes_day_one["message"]
+
+        server.route(
+            "/api/daily_papers",
+            hf_listing(hf_item(X, githubRepo=REPO, githubStars=1234), hf_item(Y)),
+        )
+        second = home.run(DAY2, exits=1)  # the post must be retried
+        assert second["channels"]["lab"]["retry"] == 1
+        again = home.run(DAY2 + timedelta(hours=1))  # nothing new: the waiting post goes
+        assert again["channels"]["lab"]["sent"] == 1
+        assert (second["follow_ups"]["posted"], again["follow_ups"]["posted"]) == (0, 1)
+
+        server.route("/api/daily_papers", hf_listing(hf_item(Z)))
+        third = home.run(DAY3)
+        assert third["follow_ups"]["posted"] == 0
+        status = json.loads(home.cli("status", "--json", now=DAY3))
+        assert [run["follow_ups"]["posted"] for run in status["runs"][:3]] == [0, 1, 0]
+
+    lab = delivered(hook, "/lab")
+    assert [post["title"] for post in lab] == [
+        "3 new papers \u2014 Mon 30 Nov",
+        "1 new paper, 1 update \u2014 Tue 1 Dec",
+        "1 new paper \u2014 Wed 2 Dec",
+    ]
+    update = lab[1]["message"]
+    assert update.index(TITLES[Y]) < update.index("**Updates**"), "after the new papers"
+    assert update_lines_of(lab[1]) == [
+        f"- [{TITLES[X]}](https://arxiv.org/abs/{X}): "
+        f"[Code released: \u2605 1.2k \u2014 {REPO.removeprefix('https://')}]({REPO})"
+    ]
+    assert all(update_lines_of(post) == [] for post in lab[2:]), "never twice"
+    quakes = delivered(hook, "/quakes")
+    assert all(update_lines_of(post) == [] for post in quakes), "quakes was never shown X"
+
+
+def test_a_channel_post_of_updates_alone_goes_only_with_send_alone(
+    tmp_path: Path, server: PageServer, sink: SmtpSink
+) -> None:
+    with Receiver() as hook:
+        hook.route("/lab", Reply(b"ok"))
+        hook.route("/quakes", Reply(b"ok"))
+        home = Home(tmp_path, server, sink, check=False, extra=channels(hook))
+        day_one(home, server)
+        server.route("/api/daily_papers", hf_listing(hf_item(X, githubRepo=REPO)))
+        home.run(DAY2)
+        assert len(delivered(hook, "/lab")) == 1, "no new papers, no digest, no post"
+
+        home.run(DAY3, env={"DIGEST_FOLLOW_UPS_SEND_ALONE": "true"})
+        home.run(DAY4, env={"DIGEST_FOLLOW_UPS_SEND_ALONE": "true"})
+
+    lab = delivered(hook, "/lab")
+    assert [post["title"] for post in lab] == [
+        "3 new papers \u2014 Mon 30 Nov",
+        "1 update \u2014 Wed 2 Dec",
+    ]
+    assert update_lines_of(lab[1]) == [
+        f"- [{TITLES[X]}](https://arxiv.org/abs/{X}): "
+        f"[Code released \u2014 {REPO.removeprefix('https://')}]({REPO})"
+    ]
+    assert "day page" not in lab[1]["message"]
+    assert len(delivered(hook, "/quakes")) == 1, "quakes has no update and no paper"
+
+
+def test_a_private_reader_feed_carries_the_update_in_the_same_entry(
+    tmp_path: Path, server: PageServer, sink: SmtpSink
+) -> None:
+    clock = Clock(DAY2 + timedelta(hours=2))
+    extra = f'[[sources]]\nurl = "{server.url("/api/daily_papers")}"\nname = "Hugging Face"\n'
+    sections = {
+        "mail": {"smtp_url": sink.url, "from_address": "Paper digest <papers@example.org>"},
+        "http": {"host_interval": 0, "retries": 0},
+    }
+    with (
+        live_server(
+            tmp_path, lambda s: create_app(s, clock=clock), sections=sections, extra_config=extra
+        ) as web,
+        httpx.Client() as client,
+    ):
+        home = Home.__new__(Home)  # the live server wrote the config: use it as it is
+        home.path, home.config = tmp_path, web.config
+        day_one(home, server)
+        ada_atom, ada_json = reader_feed_urls(web, "ada@example.org")
+        carol_atom, _ = reader_feed_urls(web, "carol@example.org")
+        before = entry_for(client.get(ada_atom).content, X)
+
+        server.route("/api/daily_papers", hf_listing(hf_item(X, githubRepo=REPO), hf_item(Y)))
+        home.run(DAY2)
+        ada = feedparser.parse(client.get(ada_atom).content)
+        ada_items = json.loads(client.get(ada_json).content)["items"]
+        carol = entry_for(client.get(carol_atom).content, X)
+
+    entries = [entry for entry in ada.entries if entry.id == f"https://arxiv.org/abs/{X}"]
+    assert len(entries) == 1, "one entry for X, not a second one"
+    assert entries[0].updated_parsed > before.updated_parsed
+    assert entries[0].summary.startswith(
+        f"Update: Code released \u2014 {REPO.removeprefix('https://')}"
+    )
+    [item] = [item for item in ada_items if item["id"] == f"https://arxiv.org/abs/{X}"]
+    assert item["date_modified"] > item["date_published"]
+    assert item["summary"].startswith("Update: Code released")
+    assert "Update:" not in carol.summary, "carol turned updates off: her feed has none"
+
+
+def reader_feed_urls(web: LiveServer, email: str) -> tuple[str, str]:
+    db = open_history(web.settings.data_dir / "digest.db")
+    try:
+        reader = find_subscriber(db, email)
+        assert reader is not None
+        return feed_urls(web.settings, site_tokens(web.settings), reader)
+    finally:
+        db.close()
+
+
+def entry_for(feed: bytes, arxiv_id: str) -> Any:
+    [entry] = [
+        e for e in feedparser.parse(feed).entries if e.id == f"https://arxiv.org/abs/{arxiv_id}"
+    ]
+    return entry
+
+
+def test_the_hf_check_takes_turns_when_the_window_holds_more_than_hf_per_day(
+    tmp_path: Path, server: PageServer, sink: SmtpSink
+) -> None:
+    home = Home(tmp_path, server, sink, check=True)
+    everything = (X, W, V, Y, Z)
+    for arxiv_id in everything:
+        server.route(f"/api/papers/{arxiv_id}", hf_paper(arxiv_id))
+    server.route("/api/query", arxiv_answer(*(arxiv_entry(i, 1) for i in everything)))
+    server.route("/api/daily_papers", hf_listing(*(hf_item(i) for i in everything)))
+    home.cli("subscribers", "add", "ada@example.org", now=MONDAY)
+    home.run(MONDAY)
+    server.route("/api/daily_papers", hf_listing())
+
+    asked: list[set[str]] = []
+    for day in (DAY2, DAY3, DAY4):
+        before = len(server.requests)
+        report = home.run(day, env={"DIGEST_FOLLOW_UPS_HF_PER_DAY": "2"})
+        [hf] = [check for check in report["follow_ups"]["checks"] if check["kind"] == "hf-check"]
+        assert hf["status"] == "ok" and hf["found"] == 2
+        paths = [request.path for request in server.requests[before:]]
+        asked.append({path.rsplit("/", 1)[1] for path in paths if path.startswith("/api/papers/")})
+
+    # Five papers, two a day: every one asked within ceil(5 / 2) = 3 days, newest first,
+    # then the one asked longest ago.
+    assert asked[0] == {Z, Y} and asked[1] == {V, W} and asked[2] == {X, Z}
+    assert set().union(*asked) == set(everything)

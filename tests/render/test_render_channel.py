@@ -12,6 +12,7 @@ from digest.errors import ConfigError
 from digest.model import PaperDetails
 from digest.render.channel import escape_markdown, post_title, render_post
 from digest.render.entry import first_sentences
+from digest.render.follow_ups import UpdateLine
 from tests.factories import make_stored_paper
 
 DAY = date(2026, 12, 1)
@@ -137,3 +138,68 @@ def test_bad_channel_tables_are_config_errors_naming_the_line(
     with pytest.raises(ConfigError, match=r"digest\.toml") as raised:
         load_settings(path, environ={})
     assert message in str(raised.value)
+
+
+UPDATE = UpdateLine(
+    title="Sparse Experts at Scale, Part 40",
+    paper_link="https://arxiv.org/abs/2503.00040",
+    text="Code released: \u2605 1.2k \u2014 github.com/example-lab/sparse",
+    link="https://github.com/example-lab/sparse",
+)
+
+
+def test_updates_come_after_the_new_papers_and_the_title_counts_them() -> None:
+    made = render_post(
+        PAPERS[:2], first_day=DAY, last_day=DAY, day_url=URL, max_papers=10, limit=100_000,
+        updates=[UPDATE],
+    )  # fmt: skip
+
+    assert made.title == "2 new papers, 1 update \u2014 Tue 1 Dec"
+    assert made.updates == 1
+    papers_part, updates_part = made.body.split("\n\n**Updates**\n")
+    assert papers_part.endswith(f"All of it on [the day page]({URL})")
+    assert updates_part == (
+        "- [Sparse Experts at Scale, Part 40](https://arxiv.org/abs/2503.00040): "
+        "[Code released: \u2605 1.2k \u2014 github.com/example-lab/sparse]"
+        "(https://github.com/example-lab/sparse)"
+    )
+
+
+def test_a_post_of_updates_alone_says_so_and_points_to_no_day_page() -> None:
+    made = render_post(
+        [], first_day=DAY, last_day=DAY, day_url=URL, max_papers=10, limit=100_000,
+        updates=[UPDATE, UPDATE],
+    )  # fmt: skip
+
+    assert made.title == "2 updates \u2014 Tue 1 Dec"
+    assert made.body.startswith("**Updates**\n- [")
+    assert "day page" not in made.body
+    assert post_title(0, DAY, DAY, updates=1) == "1 update \u2014 Tue 1 Dec"
+
+
+def test_to_fit_papers_go_first_down_to_one_then_updates_wait_for_the_next_post() -> None:
+    updates = [UPDATE] * 30
+    made = render_post(
+        PAPERS, first_day=DAY, last_day=DAY, day_url=URL, max_papers=10, limit=2000,
+        updates=updates,
+    )  # fmt: skip
+
+    assert len(made.body) <= 2000
+    assert made.shown == 1, "one paper stays: the post is still about the day"
+    assert 0 < made.updates < 30
+    assert made.body.count("\n- [") == made.updates
+    assert made.title == f"12 new papers, {made.updates} updates \u2014 Tue 1 Dec"
+
+
+def test_an_update_is_escaped_like_any_untrusted_text() -> None:
+    hostile = UpdateLine(
+        title="[x](javascript:alert(1)) <b>", paper_link="https://arxiv.org/abs/1",
+        text="Accepted at *ICLR* [2026](javascript:y)", link="https://arxiv.org/abs/1",
+    )  # fmt: skip
+    made = render_post(
+        [], first_day=DAY, last_day=DAY, day_url=URL, max_papers=10, limit=10_000,
+        updates=[hostile],
+    )  # fmt: skip
+
+    assert "](javascript" not in made.body and "<b>" not in made.body
+    assert "Accepted at \\*ICLR\\* \\[2026\\]\\(javascript:y\\)" in made.body

@@ -17,6 +17,7 @@ import feedparser
 import pytest
 
 from digest.errors import ConfigError
+from digest.model import FollowUp
 from digest.render.feed import FeedMeta, render_feed
 from digest.render.jsonfeed import VERSION, render_json_feed
 from tests.factories import FIRST_SEEN, make_stored_paper
@@ -140,3 +141,31 @@ def test_atom_links_its_json_twin_names_its_language_and_its_stylesheet() -> Non
     assert {(link.rel, link.type, link.href) for link in parsed.feed.links} >= {
         ("alternate", "application/feed+json", "https://papers.example.org/feed.json")
     }
+
+
+def test_a_follow_up_opens_the_item_as_it_opens_the_atom_entry() -> None:
+    found = FIRST_SEEN + timedelta(days=2)
+    paper = replace(PAPERS[0], updated=found)
+    code = FollowUp(1, paper.id, "code", "https://github.com/a/b", "1234", "hf", found)
+    version = FollowUp(
+        2, paper.id, "version", "2", "adds <b>ImageNet</b>", "arxiv", found - timedelta(hours=1)
+    )
+    news = {paper.id: [version, code]}  # oldest first, as history gives them
+
+    item = json.loads(render_json_feed([paper], META, updates=news))["items"][0]
+    entry = feedparser.parse(render_feed([paper], META, updates=news)).entries[0]
+
+    assert item["id"] == entry.id == paper.uid, "the same item, not a new one"
+    assert item["date_modified"] == "2025-03-14T06:00:00Z" != item["date_published"]
+    lines = [
+        "Update: Code released: \u2605 1.2k \u2014 github.com/a/b",
+        "Update: v2 on arXiv: \u2018adds <b>ImageNet</b>\u2019",
+    ]
+    assert item["summary"].startswith("\n".join(lines) + "\n\n")
+    assert entry.summary.startswith("\n".join(lines) + "\n\n")
+    assert item["content_html"].startswith(
+        "<p>Update: Code released: \u2605 1.2k \u2014 github.com/a/b</p>\n"
+        "<p>Update: v2 on arXiv: \u2018adds &lt;b&gt;ImageNet&lt;/b&gt;\u2019</p>\n"
+    )
+    plain_item = json.loads(render_json_feed([paper], META))["items"][0]
+    assert "Update:" not in plain_item["summary"] + plain_item["content_html"]
