@@ -1,0 +1,222 @@
+"""Rendered pages kept in memory: the home page, each day's digest, the archive index.
+
+Rendering a page is the dear part of answering it (a day page ranks and
+explains every paper of the day); the bytes change only when the data behind
+them does. So each page is rendered once, with its strong ETag and gzip copy
+(:class:`~digest.web.feeds.Representation`), and kept until something it is
+made of changes. What a page is made of, and how a change is seen:
+
+- the history: any commit by anyone (a run publishing a digest, a follow-up
+  update, a sign-up's rate-limit hit) changes ``PRAGMA data_version``
+  (:class:`~digest.history.public.DataWatch`, one connection per worker, a few
+  microseconds a look). Every page is then rendered afresh on its next
+  request; a page whose bytes came out the same keeps its ETag, so browsers
+  still get their 304;
+- the files: the ``topics/`` folder (the home page lists the topic feeds a run
+  wrote) and the operator's template overrides (``[site] templates_dir``;
+  Jinja2 picks up an edited template, so the cache must too), by ``stat``;
+- the settings (title, language, sources, schedule, topics, base URL): fixed for
+  the life of the app, which owns the cache, so they are part of every key
+  without being spelled out. The CSRF cookie is a header, never in the bytes
+  (web/security.py), so the home page can be cached at all.
+
+The key is the request path (``/``, ``/digests/``, ``/digests/YYYY-MM-DD``):
+only pages that rendered with a 200 are stored, so there are at most as many
+keys as digest days, and the cache is bounded by entries and bytes besides
+(least recently used first out). :class:`CachedPages` answers a request for a
+kept page before routing, with the same :func:`answer` the handlers use.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ..history.public import DataWatch
+from .feeds import Representation, conditional_response
+from .security import Csrf
+
+if TYPE_CHECKING:
+    from .context import Site
+
+MAX_BYTES = 64 * 2**20  # bodies plus gzip copies: some 150 day pages of 1,000 papers each
+MAX_ENTRIES = 400  # about as many days as the archive lists
+
+Files = tuple[tuple[str, int, int, int], ...]  # (name, inode, size, mtime_ns) of what is watched
+Version = tuple[tuple[int, int], Files]
+
+
+@dataclass(frozen=True)
+class CachedPage:
+    representation: Representation
+    cache_control: str
+    form: bool  # the page has a form: an answer renews the browser's CSRF cookie when due
+
+
+class PageCache:
+    """Pages by path, valid for one :data:`Version` of what they are made of."""
+
+    def __init__(
+        self,
+        watch: DataWatch,
+        watched_files: Callable[[], Files],
+        *,
+        max_bytes: int = MAX_BYTES,
+        max_entries: int = MAX_ENTRIES,
+    ) -> None:
+        self._watch = watch
+        self._watched_files = watched_files
+        self._max_bytes = max_bytes
+        self._max_entries = max_entries
+        self._pages: OrderedDict[str, CachedPage] = OrderedDict()
+        self._bytes = 0
+        self._current: Version | None = None  # what the kept pages were made from
+
+    def version(self) -> Version | None:
+        """What the pages would be made of now; None when that cannot be told (no cache)."""
+        data = self._watch.version()
+        return None if data is None else (data, self._watched_files())
+
+    def get(self, path: str) -> CachedPage | None:
+        """The kept page for ``path`` if it is still current (the fast path's question)."""
+        if path not in self._pages:
+            return None  # most requests: no look at the database at all
+        return self.lookup(path, self.version())
+
+    def lookup(self, path: str, version: Version | None) -> CachedPage | None:
+        if version is None:
+            return None
+        if version != self._current:
+            self._pages.clear()  # made of something older: none of them is kept
+            self._bytes = 0
+            self._current = version
+            return None
+        page = self._pages.get(path)
+        if page is not None:
+            self._pages.move_to_end(path)
+        return page
+
+    def store(self, path: str, version: Version | None, page: CachedPage) -> None:
+        """Keep ``page``, rendered from data at least as new as ``version`` (read before it)."""
+        if version is None or version != self._current:
+            return  # something changed while it rendered: the next request renders again
+        size = _size(page)
+        if size > self._max_bytes:
+            return
+        old = self._pages.pop(path, None)
+        if old is not None:
+            self._bytes -= _size(old)
+        self._pages[path] = page
+        self._bytes += size
+        while self._bytes > self._max_bytes or len(self._pages) > self._max_entries:
+            _, evicted = self._pages.popitem(last=False)
+            self._bytes -= _size(evicted)
+
+    def close(self) -> None:
+        self._watch.close()
+
+    def __len__(self) -> int:
+        return len(self._pages)
+
+    @property
+    def size(self) -> int:
+        return self._bytes
+
+
+def _size(page: CachedPage) -> int:
+    representation = page.representation
+    return len(representation.body) + len(representation.gzipped or b"")
+
+
+def watched_files(topics: Path, templates: Path | None) -> Callable[[], Files]:
+    """A function that stats the topic-feed folder and every template override, cheaply."""
+    folders = [topics] + ([templates, templates / "web"] if templates is not None else [])
+
+    def stamp() -> Files:
+        found: list[tuple[str, int, int, int]] = []
+        for folder in folders:
+            try:
+                status = os.stat(folder)
+            except OSError:
+                continue
+            found.append((str(folder), status.st_ino, status.st_size, status.st_mtime_ns))
+            if folder is not topics:
+                # A template edited in place changes its own mtime, not the folder's.
+                found += _entries(folder)
+        return tuple(found)
+
+    return stamp
+
+
+def _entries(folder: Path) -> list[tuple[str, int, int, int]]:
+    try:
+        with os.scandir(folder) as entries:
+            return [
+                (entry.path, entry.inode(), status.st_size, status.st_mtime_ns)
+                for entry in entries
+                if entry.is_file()
+                for status in (entry.stat(),)
+            ]
+    except OSError:
+        return []
+
+
+def answer(request: Request, page: CachedPage, csrf: Csrf) -> Response:
+    """200 (gzipped when asked) or 304; a page with a form renews the CSRF cookie when due."""
+    response = conditional_response(
+        request, page.representation, cache_control=page.cache_control, last_modified=False
+    )
+    if page.form and csrf.needs_cookie(request):
+        csrf.set_cookie(response)
+    return response
+
+
+async def cached(
+    site: Site,
+    request: Request,
+    build: Callable[[], Awaitable[str | Response]],
+    *,
+    cache_control: str,
+    form: bool = False,
+) -> Response:
+    """The kept page for this path, or ``build()``'s HTML, kept; a Response from ``build``
+    (a 404) is answered as it is and not kept."""
+    path = request.scope["path"]
+    version = site.pages.version()  # before rendering: a change during it is seen next time
+    page = site.pages.lookup(path, version)
+    if page is None:
+        built = await build()
+        if isinstance(built, Response):
+            return built
+        representation = Representation.of(built.encode(), site.started, HTML)
+        page = CachedPage(representation, cache_control, form)
+        site.pages.store(path, version, page)
+    return answer(request, page, site.csrf)
+
+
+HTML = "text/html; charset=utf-8"
+
+
+class CachedPages:
+    """Answer a GET of a kept, current page before routing (the router, the exception layers
+    and the endpoint cost more than the answer); anything else goes on through the app."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
+            site: Site = scope["app"].state.site
+            page = site.pages.get(scope["path"])
+            if page is not None:
+                await answer(Request(scope), page, site.csrf)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
