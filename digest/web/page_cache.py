@@ -24,7 +24,7 @@ The key is the request path (``/``, ``/digests/``, ``/digests/YYYY-MM-DD``):
 only pages that rendered with a 200 are stored, so there are at most as many
 keys as digest days, and the cache is bounded by entries and bytes besides
 (least recently used first out). :class:`CachedPages` answers a request for a
-kept page before routing, with the same :func:`answer` the handlers use.
+kept page before routing, with the same :meth:`CachedPage.send` the handlers use.
 """
 
 from __future__ import annotations
@@ -36,13 +36,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from starlette.requests import Request
+from starlette.requests import Request, cookie_parser
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..history.public import DataWatch
-from .feeds import Representation, conditional_response
-from .security import Csrf
+from .feeds import GZIP_SUFFIX, Representation, accepts_gzip, etag_matches
+from .security import CSRF_COOKIE, Csrf
 
 if TYPE_CHECKING:
     from .context import Site
@@ -54,11 +54,73 @@ Files = tuple[tuple[str, int, int, int], ...]  # (name, inode, size, mtime_ns) o
 Version = tuple[tuple[int, int], Files]
 
 
+Head = list[tuple[bytes, bytes]]
+
+
 @dataclass(frozen=True)
 class CachedPage:
+    """A page's bytes and the response heads it is answered with, built once.
+
+    The heads are :func:`~digest.web.feeds.conditional_response`'s (without
+    Last-Modified: the ETag alone validates a page), kept as the ASGI messages'
+    raw header lists; ``tests/web/test_page_cache.py`` checks that the two agree.
+    """
+
     representation: Representation
     cache_control: str
     form: bool  # the page has a form: an answer renews the browser's CSRF cookie when due
+    heads: dict[tuple[bool, bool], Head]  # (gzip, 304) → headers
+
+    @classmethod
+    def of(cls, representation: Representation, cache_control: str, form: bool) -> CachedPage:
+        heads: dict[tuple[bool, bool], Head] = {}
+        for gzipped in (False, True):
+            if gzipped and representation.gzipped is None:
+                continue
+            tag = representation.tag + (GZIP_SUFFIX if gzipped else "")
+            validators = [
+                (b"etag", f'"{tag}"'.encode()),
+                (b"cache-control", cache_control.encode()),
+                (b"vary", b"Accept-Encoding, Sec-Fetch-Dest"),
+                (b"access-control-allow-origin", b"*"),
+                (b"access-control-expose-headers", b"ETag"),
+            ]
+            body = representation.gzipped if gzipped else representation.body
+            assert body is not None
+            heads[(gzipped, True)] = validators
+            heads[(gzipped, False)] = [
+                *validators,
+                *([(b"content-encoding", b"gzip")] if gzipped else []),
+                (b"content-length", str(len(body)).encode()),
+                (b"content-type", representation.media_type.encode()),
+            ]
+        return cls(representation, cache_control, form, heads)
+
+    async def send(self, scope: Scope, csrf: Csrf, send: Send) -> None:
+        """Answer ``scope`` (a GET or HEAD): 200, gzipped when asked, or 304 on a matching
+        If-None-Match; renew the CSRF cookie when due."""
+        accept_encoding = if_none_match = cookie = None
+        for name, value in scope["headers"]:
+            if name == b"accept-encoding":
+                accept_encoding = value.decode("latin-1")
+            elif name == b"if-none-match":
+                if_none_match = value.decode("latin-1")
+            elif name == b"cookie":
+                cookie = value.decode("latin-1")
+        representation = self.representation
+        gzipped = representation.gzipped is not None and accepts_gzip(accept_encoding or "")
+        not_modified = if_none_match is not None and etag_matches(if_none_match, representation.tag)
+        head = self.heads[(gzipped, not_modified)]
+        if self.form and csrf.needs_cookie_value(
+            cookie_parser(cookie).get(CSRF_COOKIE, "") if cookie else ""
+        ):
+            head = [*head, (b"set-cookie", csrf.cookie_header())]
+        await send({"type": "http.response.start", "status": 304 if not_modified else 200,
+                    "headers": head})  # fmt: skip
+        body = b"" if not_modified else (
+            representation.gzipped if gzipped else representation.body
+        )  # fmt: skip
+        await send({"type": "http.response.body", "body": body or b""})
 
 
 class PageCache:
@@ -169,14 +231,15 @@ def _entries(folder: Path) -> list[tuple[str, int, int, int]]:
         return []
 
 
-def answer(request: Request, page: CachedPage, csrf: Csrf) -> Response:
-    """200 (gzipped when asked) or 304; a page with a form renews the CSRF cookie when due."""
-    response = conditional_response(
-        request, page.representation, cache_control=page.cache_control, last_modified=False
-    )
-    if page.form and csrf.needs_cookie(request):
-        csrf.set_cookie(response)
-    return response
+class _Prepared(Response):
+    """A kept page as the Response a handler returns: sent from its prepared heads."""
+
+    def __init__(self, page: CachedPage, csrf: Csrf) -> None:
+        super().__init__(status_code=200)
+        self.page, self.csrf = page, csrf
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.page.send(scope, self.csrf, send)
 
 
 async def cached(
@@ -197,9 +260,9 @@ async def cached(
         if isinstance(built, Response):
             return built
         representation = Representation.of(built.encode(), site.started, HTML)
-        page = CachedPage(representation, cache_control, form)
+        page = CachedPage.of(representation, cache_control, form)
         site.pages.store(path, version, page)
-    return answer(request, page, site.csrf)
+    return _Prepared(page, site.csrf)
 
 
 HTML = "text/html; charset=utf-8"
@@ -217,6 +280,6 @@ class CachedPages:
             site: Site = scope["app"].state.site
             page = site.pages.get(scope["path"])
             if page is not None:
-                await answer(Request(scope), page, site.csrf)(scope, receive, send)
+                await page.send(scope, site.csrf, send)
                 return
         await self.app(scope, receive, send)

@@ -83,7 +83,9 @@ class Csrf:
         self._secure = secure
         self._origin = origin
         self._clock = clock
-        self._issued: tuple[float, str] | None = None  # (when, value) of the cookie handed out
+        self._issued: tuple[float, bytes] | None = (
+            None  # (when, Set-Cookie) of the cookie handed out
+        )
         self._stamps: dict[str, int | None] = {}  # cookie value → when signed (None: not ours)
 
     def check(self, request: Request) -> bool:
@@ -96,23 +98,26 @@ class Csrf:
         )
 
     def needs_cookie(self, request: Request) -> bool:
+        return self.needs_cookie_value(request.cookies.get(CSRF_COOKIE, ""))
+
+    def needs_cookie_value(self, cookie: str) -> bool:
         """A page with a form renews a cookie that is missing, not ours, or half-way to expiry,
         so a form it shows keeps working for at least half of ``CSRF_MAX_AGE``."""
-        stamp = self._stamp(request.cookies.get(CSRF_COOKIE, ""))
+        stamp = self._stamp(cookie)
         return stamp is None or self._clock() - stamp > CSRF_MAX_AGE / 2
 
     def set_cookie(self, response: Response) -> None:
-        response.set_cookie(
-            CSRF_COOKIE, self._value(), httponly=True, samesite="lax", secure=self._secure,
-            path="/",
-        )  # fmt: skip
+        response.raw_headers.append((b"set-cookie", self.cookie_header()))
 
-    def _value(self) -> str:
-        """The cookie to hand out now: signed once per ``COOKIE_REISSUE`` seconds, not per
-        request (signing is the dearest part of answering a cached page)."""
+    def cookie_header(self) -> bytes:
+        """The ``Set-Cookie`` value to hand out now: signed once per ``COOKIE_REISSUE``
+        seconds, not per request (signing is the dearest part of answering a kept page)."""
         now = self._clock()
         if self._issued is None or not 0 <= now - self._issued[0] < COOKIE_REISSUE:
-            self._issued = (now, self._tokens.for_form(COOKIE_NONCE))
+            value = self._tokens.for_form(COOKIE_NONCE)
+            secure = "; Secure" if self._secure else ""
+            header = f"{CSRF_COOKIE}={value}; HttpOnly; Path=/; SameSite=lax{secure}"
+            self._issued = (now, header.encode("latin-1"))
         return self._issued[1]
 
     def _stamp(self, cookie: str) -> int | None:

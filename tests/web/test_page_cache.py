@@ -7,6 +7,7 @@ a kept page costs no database connection; memory stays bounded.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 from collections.abc import Callable
@@ -14,12 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from starlette.requests import Request
 
 from digest.history import open_history
 from digest.history.public import DataWatch
 from digest.render.templates import shipped_folder
 from digest.web import create_app
-from digest.web.feeds import Representation
+from digest.web.feeds import Representation, conditional_response
 from digest.web.page_cache import CachedPage, PageCache
 from tests.web_server import EXAMPLES, MONDAY, TUESDAY, Clock, digest_run, live_server
 
@@ -138,7 +140,7 @@ class _Watch(DataWatch):
 
 
 def _page(size: int) -> CachedPage:
-    return CachedPage(Representation.of(b"x" * size, MONDAY, "text/html"), "no-cache", False)
+    return CachedPage.of(Representation.of(b"x" * size, MONDAY, "text/html"), "no-cache", False)
 
 
 def test_the_cache_is_bounded_and_forgets_what_an_older_version_made() -> None:
@@ -190,3 +192,38 @@ def test_the_data_watch_sees_every_commit_and_only_commits(tmp_path: Path) -> No
     finally:
         watch.close()
         db.close()
+
+
+def test_a_kept_page_answers_what_conditional_response_would() -> None:
+    representation = Representation.of(b"<p>page</p>" * 100, MONDAY, "text/html; charset=utf-8")
+    page = CachedPage.of(representation, "public, max-age=300", False)
+    for headers in (
+        {},
+        {"accept-encoding": "gzip"},
+        {"if-none-match": f'"{representation.tag}"'},
+        {"if-none-match": f'W/"{representation.tag}-gz"', "accept-encoding": "gzip, br"},
+        {"if-none-match": '"other"', "accept-encoding": "gzip;q=0"},
+    ):
+        scope = {
+            "type": "http",
+            "method": "GET",
+            "path": "/",
+            "headers": [(name.encode(), value.encode()) for name, value in headers.items()],
+        }
+        expected = conditional_response(
+            Request(scope), representation, cache_control=page.cache_control, last_modified=False
+        )
+        sent = _sent(page, scope)
+        assert sent[0]["status"] == expected.status_code, headers
+        assert sorted(sent[0]["headers"]) == sorted(expected.raw_headers), headers
+        assert sent[1]["body"] == expected.body, headers
+
+
+def _sent(page: CachedPage, scope: dict[str, Any]) -> list[dict[str, Any]]:
+    sent: list[dict[str, Any]] = []
+
+    async def record(message: Any) -> None:
+        sent.append(message)
+
+    asyncio.run(page.send(scope, None, record))  # type: ignore[arg-type]  # no form: never asked
+    return sent
