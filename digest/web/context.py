@@ -13,7 +13,7 @@ claims what was not stored.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -31,8 +31,8 @@ from ..locations import data_files, templates_dir
 from ..render import pages
 from ..tokens import Tokens
 from .cadence import Cadence
-from .feeds import FeedFiles
-from .page_cache import PageCache
+from .feeds import FeedFiles, Representation
+from .page_cache import HTML, CachedPage, PageCache, Prepared
 from .security import CSRF_FIELD, Csrf, Limits
 
 T = TypeVar("T")
@@ -111,6 +111,28 @@ class Site:
             },
             templates_dir=templates_dir(self.settings),
         )
+
+    async def cached(
+        self,
+        request: Request,
+        build: Callable[[], Awaitable[str | Response]],
+        *,
+        cache_control: str,
+        form: bool = False,
+    ) -> Response:
+        """The kept page for this path, or ``build()``'s HTML, kept; a Response from ``build``
+        (a 404) is answered as it is and not kept (:mod:`~digest.web.page_cache`)."""
+        path = request.scope["path"]
+        version = self.pages.version()  # before rendering: a change during it is seen next time
+        page = self.pages.lookup(path, version)
+        if page is None:
+            built = await build()
+            if isinstance(built, Response):
+                return built
+            representation = Representation.of(built.encode(), self.started, HTML)
+            page = CachedPage.of(representation, cache_control, form)
+            self.pages.store(path, version, page)
+        return Prepared(page, self.csrf)
 
     def page(
         self,

@@ -31,12 +31,12 @@ from __future__ import annotations
 
 import os
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from starlette.requests import Request, cookie_parser
+from starlette.requests import cookie_parser
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -44,8 +44,13 @@ from ..history.public import DataWatch
 from .feeds import GZIP_SUFFIX, Representation, accepts_gzip, etag_matches
 from .security import CSRF_COOKIE, Csrf
 
-if TYPE_CHECKING:
-    from .context import Site
+
+class _Serving(Protocol):
+    """What the fast path needs of the app's :class:`~digest.web.context.Site`."""
+
+    pages: PageCache
+    csrf: Csrf
+
 
 MAX_BYTES = 64 * 2**20  # bodies plus gzip copies: some 150 day pages of 1,000 papers each
 MAX_ENTRIES = 400  # about as many days as the archive lists
@@ -231,7 +236,7 @@ def _entries(folder: Path) -> list[tuple[str, int, int, int]]:
         return []
 
 
-class _Prepared(Response):
+class Prepared(Response):
     """A kept page as the Response a handler returns: sent from its prepared heads."""
 
     def __init__(self, page: CachedPage, csrf: Csrf) -> None:
@@ -240,29 +245,6 @@ class _Prepared(Response):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.page.send(scope, self.csrf, send)
-
-
-async def cached(
-    site: Site,
-    request: Request,
-    build: Callable[[], Awaitable[str | Response]],
-    *,
-    cache_control: str,
-    form: bool = False,
-) -> Response:
-    """The kept page for this path, or ``build()``'s HTML, kept; a Response from ``build``
-    (a 404) is answered as it is and not kept."""
-    path = request.scope["path"]
-    version = site.pages.version()  # before rendering: a change during it is seen next time
-    page = site.pages.lookup(path, version)
-    if page is None:
-        built = await build()
-        if isinstance(built, Response):
-            return built
-        representation = Representation.of(built.encode(), site.started, HTML)
-        page = CachedPage.of(representation, cache_control, form)
-        site.pages.store(path, version, page)
-    return _Prepared(page, site.csrf)
 
 
 HTML = "text/html; charset=utf-8"
@@ -277,7 +259,7 @@ class CachedPages:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
-            site: Site = scope["app"].state.site
+            site: _Serving = scope["app"].state.site
             page = site.pages.get(scope["path"])
             if page is not None:
                 await page.send(scope, site.csrf, send)

@@ -32,7 +32,6 @@ from ..pipeline.newsletter import ReaderList, reader_list
 from ..render.pages import icon, stylesheet
 from ..topics import source_name
 from .context import NO_STORE, SHORT, Site, site_of
-from .page_cache import cached
 from .published import topic_feeds
 from .views import long_day, paper_views, short_day
 
@@ -62,9 +61,7 @@ class _Day:
 async def home(request: Request) -> Response:
     """The same bytes for everyone (no CSRF token in them), so cached, with an ETag."""
     site = site_of(request)
-    return await cached(
-        site, request, lambda: _home_html(site), cache_control=HOME_CACHE, form=True
-    )
+    return await site.cached(request, lambda: _home_html(site), cache_control=HOME_CACHE, form=True)
 
 
 async def _home_html(site: Site) -> str:
@@ -137,8 +134,8 @@ async def digest_page(request: Request) -> Response:
         moment = date.fromisoformat(day)
     except ValueError:
         return site.message(request, 404, "No such digest", "That is not a date we know.")
-    return await cached(
-        site, request, lambda: _digest_html(site, request, day, moment), cache_control=SHORT
+    return await site.cached(
+        request, lambda: _digest_html(site, request, day, moment), cache_control=SHORT
     )
 
 
@@ -181,7 +178,7 @@ async def to_archive(request: Request) -> Response:
 
 async def archive_page(request: Request) -> Response:
     site = site_of(request)
-    return await cached(site, request, lambda: _archive_html(site), cache_control=SHORT)
+    return await site.cached(request, lambda: _archive_html(site), cache_control=SHORT)
 
 
 async def _archive_html(site: Site) -> str:
