@@ -52,7 +52,7 @@ class _Serving(Protocol):
     csrf: Csrf
 
 
-MAX_BYTES = 64 * 2**20  # bodies plus gzip copies: some 150 day pages of 1,000 papers each
+MAX_BYTES = 64 * 2**20  # bodies and gzip copies: ~250 day pages of 100 papers (209 KB + gzip)
 MAX_ENTRIES = 400  # about as many days as the archive lists
 
 Files = tuple[tuple[str, int, int, int], ...]  # (name, inode, size, mtime_ns) of what is watched
@@ -115,11 +115,11 @@ class CachedPage:
         representation = self.representation
         gzipped = representation.gzipped is not None and accepts_gzip(accept_encoding or "")
         not_modified = if_none_match is not None and etag_matches(if_none_match, representation.tag)
-        head = self.heads[(gzipped, not_modified)]
+        head = list(self.heads[(gzipped, not_modified)])  # a middleware may add to its copy
         if self.form and csrf.needs_cookie_value(
             cookie_parser(cookie).get(CSRF_COOKIE, "") if cookie else ""
         ):
-            head = [*head, (b"set-cookie", csrf.cookie_header())]
+            head.append((b"set-cookie", csrf.cookie_header()))
         await send({"type": "http.response.start", "status": 304 if not_modified else 200,
                     "headers": head})  # fmt: skip
         body = b"" if not_modified else (
