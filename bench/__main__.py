@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         action="append",
-        choices=["ingest", "scale", "delivery", "serving", "crash", "queueing", "startup"],
+        choices=["ingest", "scale", "delivery", "serving", "crash", "queueing", "startup", "pages"],
     )
     arguments = parser.parse_args(argv)
     sizes = QUICK if arguments.quick else FULL
@@ -112,7 +112,9 @@ def _workloads(
     peer: bool,
     notes: list[str],
 ) -> list[Row]:
-    chosen = set(only or ["ingest", "scale", "delivery", "serving", "crash", "queueing", "startup"])
+    chosen = set(
+        only or ["ingest", "scale", "delivery", "serving", "crash", "queueing", "startup", "pages"]
+    )
     rows: list[Row] = []
     if "ingest" in chosen:
         _progress("ingest")
@@ -131,6 +133,12 @@ def _workloads(
         _progress("feed serving")
         rows += serving.run(
             runs / "serving", seconds=sizes.serve_seconds, repeat=sizes.repeat, peer=peer,
+            notes=notes,
+        )  # fmt: skip
+    if "pages" in chosen:
+        _progress("page serving")
+        rows += serving.run_pages(
+            runs / "pages", seconds=sizes.serve_seconds, repeat=sizes.repeat, peer=peer,
             notes=notes,
         )  # fmt: skip
     if "crash" in chosen:

@@ -141,18 +141,17 @@ class Tokens:
         return self.confirmation(token, max_age)[0]
 
     def for_form(self, nonce: str) -> str:
-        """A form's CSRF token: the browser's cookie nonce, signed and time-stamped."""
+        """``nonce`` signed and time-stamped: the value of the CSRF cookie (web/security.py)."""
         return str(self._form.dumps(nonce))
 
-    def form_nonce(self, token: str, max_age: int) -> str:
-        """The nonce a form token was made for; TokenError when forged or older than max_age."""
+    def form_stamp(self, token: str) -> int:
+        """When a :meth:`for_form` token was signed (seconds since the epoch); TokenError when
+        it is not ours."""
         try:
-            value = self._form.loads(token, max_age=max_age)
-        except BadSignature as error:  # SignatureExpired is a BadSignature too
-            raise TokenError("this form has expired or is not ours") from error
-        if not isinstance(value, str):
-            raise TokenError("this form is not ours")
-        return value
+            _value, signed = self._form.loads(token, return_timestamp=True)
+        except BadSignature as error:
+            raise TokenError("this form is not ours") from error
+        return int(signed.timestamp())
 
 
 def _clocked_signer(clock: Callable[[], float]) -> type[TimestampSigner]:

@@ -8,7 +8,6 @@ wrap the app (``wrap=``) to record what arrives on the wire.
 from __future__ import annotations
 
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import uvicorn
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -29,7 +29,6 @@ from digest.config import Settings, load_settings
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
-CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 # A fixed Monday morning: tests never read the machine's date, so they pass on any day.
@@ -182,7 +181,7 @@ def digest_run(
     return done.stdout
 
 
-def csrf_token(html: str) -> str:
-    match = CSRF_INPUT.search(html)
-    assert match, "the page has no CSRF field"
-    return match.group(1)
+def submit(client: httpx.Client, path: str, **fields: str) -> httpx.Response:
+    """What a browser does with a form: load its page (which sets the CSRF cookie), post it."""
+    client.get(path)
+    return client.post(path, data=fields)

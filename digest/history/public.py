@@ -2,18 +2,24 @@
 
 The archive pages list digests by day; the RFC 5005 archive documents hold the
 papers first seen on one UTC day; the health check asks when a run last
-finished. Nothing here writes.
+finished; :class:`DataWatch` tells the page cache whether anything changed.
+Nothing here writes.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import threading
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
+from ..errors import StoreError
 from ..model import StoredPaper
 from .digests import digest_papers
 from .papers import _COLUMNS, stored_papers
+from .schema import refuse_foreign_file
 from .times import parse_utc
 
 
@@ -108,3 +114,58 @@ def last_finished_run(db: sqlite3.Connection) -> FinishedRun | None:
     if row is None:
         return None
     return FinishedRun(int(row[0]), parse_utc(row[1]), parse_utc(row[2]), str(row[3]))
+
+
+class DataWatch:
+    """Tells, cheaply, whether anyone committed to the database since the last look.
+
+    ``PRAGMA data_version`` changes when another connection — another process (a
+    run), or another connection of this one — commits; on a WAL database it reads
+    the shared index in memory, a few microseconds. The number means something only
+    to the connection that asked, so one connection is kept open and never writes.
+    It waits for no lock (a caller on the event loop must not block): when it cannot
+    tell, :meth:`version` answers None and the caller does the full work.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._db: sqlite3.Connection | None = None
+        self._opened = 0  # connections opened so far: a new one's numbers start afresh
+        self._inode = 0  # of the file the connection has open
+        self._lock = threading.Lock()
+
+    def version(self) -> tuple[int, int] | None:
+        """(connection, data_version): equal to an earlier answer when nothing was committed."""
+        with self._lock:
+            try:
+                inode = os.stat(self._path).st_ino
+            except OSError:
+                self.close_locked()
+                return None  # no history yet: the full path creates it
+            if inode != self._inode:
+                self.close_locked()  # a restored backup is another file: ask it afresh
+            try:
+                if self._db is None:
+                    refuse_foreign_file(self._path)  # before connecting, never after
+                    self._inode = inode
+                    # check_same_thread=False: the lock above serialises every use.
+                    self._db = sqlite3.connect(
+                        self._path, isolation_level=None, timeout=0, check_same_thread=False
+                    )
+                    self._opened += 1
+                # fetchall: the statement runs to its end, so no read transaction stays open
+                # (which would hold back checkpoints).
+                ((number,),) = self._db.execute("PRAGMA data_version").fetchall()
+            except (sqlite3.Error, StoreError):
+                self.close_locked()
+                return None  # the full path opens the history and says what is wrong
+            return self._opened, int(number)
+
+    def close(self) -> None:
+        with self._lock:
+            self.close_locked()
+
+    def close_locked(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None

@@ -8,7 +8,9 @@ read while a run writes.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -480,6 +482,13 @@ RESTORE = (
 # quick_check reads every page (about 0.45 s for 50,000 papers): once per process for
 # each state of the file, not on every web request's connection.
 _checked: dict[Path, tuple[int, int, int]] = {}
+_sniffed: set[tuple[int, int]] = set()  # (device, inode) of files known to be SQLite databases
+_sniffed_lock = threading.Lock()
+
+
+def refuse_foreign_file(path: Path) -> None:
+    """What :func:`open_history` checks first; for a connection opened elsewhere in history/."""
+    _refuse_foreign_file(path)
 
 
 def open_history(path: Path, *, busy_seconds: float = BUSY_TIMEOUT_MS / 1000) -> sqlite3.Connection:
@@ -529,7 +538,32 @@ def integrity_check(db: sqlite3.Connection) -> list[str]:
 
 
 def _refuse_foreign_file(path: Path) -> None:
-    """A file at ``path`` must be an SQLite database before SQLite may write to it."""
+    """A file at ``path`` must be an SQLite database before SQLite may write to it.
+
+    Each file (device and inode) is read once per process, under a lock, before
+    any connection to it: closing a descriptor of our own on a database file drops
+    every POSIX lock the process holds on it, those of its open SQLite connections
+    included, and another process may then checkpoint and delete the WAL under
+    them (sqlite.org/howtocorrupt.html §2.2). ``digest serve`` keeps connections
+    open (a scheduled run, the page cache's :class:`~digest.history.public.DataWatch`)
+    while requests open more.
+    """
+    with _sniffed_lock:
+        try:
+            status = os.stat(path)
+        except FileNotFoundError:
+            return  # a first run: the history is created
+        except OSError as error:
+            raise StoreError(
+                f"{path}: cannot read the history database: {error.strerror}"
+            ) from None
+        if (status.st_dev, status.st_ino) in _sniffed:
+            return
+        _sniff(path)
+        _sniffed.add((status.st_dev, status.st_ino))
+
+
+def _sniff(path: Path) -> None:
     try:
         with path.open("rb") as file:
             head = file.read(len(SQLITE_HEADER))

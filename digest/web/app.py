@@ -16,6 +16,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
+from urllib.parse import urlsplit
 
 import httpx
 from starlette.applications import Starlette
@@ -31,13 +32,15 @@ from ..clock import utc_now
 from ..config import Settings
 from ..deliver.transports import Transport, open_transport
 from ..errors import BusyError
-from ..locations import data_files, urls
+from ..history.public import DataWatch
+from ..locations import data_files, templates_dir, urls
 from ..pipeline.run import publish_feed
 from ..tokens import Tokens, load_secret
 from . import pages, published, reader, subscribe
 from .cadence import Cadence, FireTimes
 from .context import Site, site_of
 from .feeds import FeedFiles, preflight
+from .page_cache import CachedPages, PageCache, watched_files
 from .security import (
     BodyLimit,
     Csrf,
@@ -112,12 +115,21 @@ def create_app(
         base_url=url,
         clock=clock,
         tokens=tokens,
-        csrf=Csrf(tokens, secure=url.startswith("https:")),
+        csrf=Csrf(
+            tokens,
+            secure=url.startswith("https:"),
+            origin=_origin(url),
+            clock=lambda: clock().timestamp(),
+        ),
         limits=limits,
         transport_factory=transport_factory,
         files=FeedFiles(),
         cadence=Cadence(settings, fire_times),
         started=clock().replace(microsecond=0),
+        pages=PageCache(
+            DataWatch(data_files(settings).database),
+            watched_files(data_files(settings).topics, templates_dir(settings)),
+        ),
     )
 
     @asynccontextmanager
@@ -128,13 +140,16 @@ def create_app(
         yield
         for hook in on_shutdown:
             await run_in_threadpool(hook)
+        site.pages.close()
 
     app = Starlette(
         routes=ROUTES,
         middleware=[
             Middleware(SecurityHeaders),
             Middleware(BodyLimit, limit=limits.body_bytes),
-            Middleware(published.NotModifiedFastPath),  # innermost: security headers still apply
+            # Innermost, so the security headers still apply to what they answer:
+            Middleware(CachedPages),
+            Middleware(published.NotModifiedFastPath),
         ],
         exception_handlers={
             HTTPException: _http_error,
@@ -148,6 +163,12 @@ def create_app(
     app.router.redirect_slashes = False
     app.state.site = site
     return app
+
+
+def _origin(url: str) -> str:
+    """``https://host[:port]`` of ``base_url``: what a browser sends as ``Origin`` from our pages."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _ensure_feed(site: Site) -> None:

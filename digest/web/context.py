@@ -1,8 +1,9 @@
 """What every request handler shares: settings, clock, signer, limits, and how to answer with a page.
 
 One :class:`Site` is built per app by :func:`~digest.web.app.create_app` and
-kept on ``app.state``; handlers reach it with :func:`site_of`. The database is
-opened per request in a worker thread (SQLite connections stay in the thread
+kept on ``app.state``; handlers reach it with :func:`site_of`. The public pages
+come from its :class:`~digest.web.page_cache.PageCache` while nothing they show
+changed. Otherwise the database is opened per request in a worker thread (SQLite connections stay in the thread
 that made them; WAL lets pages read while a run writes). A write waits at
 most ``BUSY_SECONDS`` for another process's write lock; then the request gets
 a 503 "try again" page (:class:`~digest.errors.BusyError`), never a page that
@@ -12,7 +13,7 @@ claims what was not stored.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -30,15 +31,15 @@ from ..locations import data_files, templates_dir
 from ..render import pages
 from ..tokens import Tokens
 from .cadence import Cadence
-from .feeds import FeedFiles, Representation, conditional_response
+from .feeds import FeedFiles, Representation
+from .page_cache import HTML, CachedPage, PageCache, Prepared
 from .security import CSRF_FIELD, Csrf, Limits
 
 T = TypeVar("T")
 
 BUSY_SECONDS = 3.0  # a reader waits this long for a run's write lock, then is told to retry
-NO_STORE = "no-store"  # pages with a form or a token in the URL
+NO_STORE = "no-store"  # personal pages: a token in the URL, or what one reader typed
 SHORT = "public, max-age=300"
-HTML = "text/html; charset=utf-8"
 
 
 @dataclass
@@ -53,6 +54,7 @@ class Site:
     files: FeedFiles
     cadence: Cadence
     started: datetime
+    pages: PageCache
 
     @property
     def title(self) -> str:
@@ -92,6 +94,46 @@ class Site:
             db, scope, key, limit=limit, window=timedelta(seconds=window), now=self.clock()
         )
 
+    def render_html(self, template: str, context: Mapping[str, Any]) -> str:
+        """``web/<template>`` with what every page gets; never anything per request."""
+        _css, version = pages.stylesheet(templates_dir(self.settings))
+        return pages.render(
+            template,
+            {
+                "site_title": self.title,
+                "base_url": self.base_url,
+                "css_url": f"/static/site.css?v={version}",
+                # Forms carry no token any more (web/security.py); overrides written for
+                # earlier versions still name these, so they stay, empty.
+                "csrf_field": CSRF_FIELD,
+                "csrf_token": "",
+                **context,
+            },
+            templates_dir=templates_dir(self.settings),
+        )
+
+    async def cached(
+        self,
+        request: Request,
+        build: Callable[[], Awaitable[str | Response]],
+        *,
+        cache_control: str,
+        form: bool = False,
+    ) -> Response:
+        """The kept page for this path, or ``build()``'s HTML, kept; a Response from ``build``
+        (a 404) is answered as it is and not kept (:mod:`~digest.web.page_cache`)."""
+        path = request.scope["path"]
+        version = self.pages.version()  # before rendering: a change during it is seen next time
+        page = self.pages.lookup(path, version)
+        if page is None:
+            built = await build()
+            if isinstance(built, Response):
+                return built
+            representation = Representation.of(built.encode(), self.started, HTML)
+            page = CachedPage.of(representation, cache_control, form)
+            self.pages.store(path, version, page)
+        return Prepared(page, self.csrf)
+
     def page(
         self,
         request: Request,
@@ -102,38 +144,15 @@ class Site:
         cache: str = SHORT,
         form: bool = False,
         headers: Mapping[str, str] | None = None,
-        conditional: bool = False,
     ) -> Response:
-        """Render ``web/<template>``; a page with a form gets a CSRF token (and cookie).
-
-        ``conditional``: a public page the same for everyone (a day's digest, the
-        archive) gets a strong ETag, 304 and gzip like the feeds; a day page is
-        hundreds of kilobytes.
-        """
-        nonce, fresh = self.csrf.nonce(request) if form else ("", False)
-        _css, version = pages.stylesheet(templates_dir(self.settings))
-        html = pages.render(
-            template,
-            {
-                "site_title": self.title,
-                "base_url": self.base_url,
-                "css_url": f"/static/site.css?v={version}",
-                "csrf_field": CSRF_FIELD,
-                "csrf_token": self.csrf.token(nonce) if form else "",
-                **context,
-            },
-            templates_dir=templates_dir(self.settings),
-        )
-        if conditional and not form and status == 200:
-            representation = Representation.of(html.encode(), self.started, HTML)
-            return conditional_response(
-                request, representation, cache_control=cache, last_modified=False,
-                headers=dict(headers or {}),
-            )  # fmt: skip
+        """Render ``web/<template>`` for this request alone; a page with a form renews the
+        browser's CSRF cookie when due. Pages the same for everyone go through
+        :func:`~digest.web.page_cache.cached` instead."""
+        html = self.render_html(template, context)
         response = HTMLResponse(html, status_code=status, headers=dict(headers or {}))
         response.headers["Cache-Control"] = NO_STORE if form else cache
-        if fresh:
-            self.csrf.set_cookie(response, nonce)
+        if form and self.csrf.needs_cookie(request):
+            self.csrf.set_cookie(response)
         return response
 
     def message(

@@ -28,7 +28,7 @@ OPML = "text/x-opml; charset=utf-8"
 JSON_FEED = "application/feed+json; charset=utf-8"
 # An XML type, or Chromium will not apply it as XSLT.
 XSL = "text/xsl; charset=utf-8"
-_GZIP_SUFFIX = "-gz"
+GZIP_SUFFIX = "-gz"
 _MIN_GZIP = 512  # below this gzip's header costs more than it saves
 
 
@@ -103,7 +103,7 @@ def conditional_response(
     use_gzip = representation.gzipped is not None and accepts_gzip(
         request.headers.get("accept-encoding", "")
     )
-    tag = representation.tag + (_GZIP_SUFFIX if use_gzip else "")
+    tag = representation.tag + (GZIP_SUFFIX if use_gzip else "")
     headers = {
         **(headers or {}),
         "ETag": f'"{tag}"',
@@ -135,7 +135,7 @@ def not_modified(
         return False
     if_none_match = request.headers.get("if-none-match")
     if if_none_match is not None:
-        return _matches(if_none_match, representation.tag)
+        return etag_matches(if_none_match, representation.tag)
     if_modified_since = request.headers.get("if-modified-since")
     if if_modified_since is None or not use_dates:
         return False
@@ -163,13 +163,13 @@ async def preflight(request: Request) -> Response:
     return Response(status_code=204, headers=PREFLIGHT_HEADERS)
 
 
-def _matches(header: str, tag: str) -> bool:
+def etag_matches(header: str, tag: str) -> bool:
     """Weak comparison (RFC 9110 §8.8.3.2), as If-None-Match requires, over both variants."""
     for candidate in header.split(","):
         candidate = candidate.strip()
         if candidate == "*":
             return True
-        opaque = candidate.removeprefix("W/").strip('"').removesuffix(_GZIP_SUFFIX)
+        opaque = candidate.removeprefix("W/").strip('"').removesuffix(GZIP_SUFFIX)
         if opaque == tag:
             return True
     return False

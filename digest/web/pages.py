@@ -2,6 +2,8 @@
 
 A day's page and the home page rank the day's papers as a reader without
 topics got them in the mail (:func:`digest.pipeline.newsletter.reader_list`).
+The home page, the day pages and the archive are the same for everyone: they
+are rendered once per change of what they show (:mod:`digest.web.page_cache`).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from ..locations import templates_dir, urls
 from ..pipeline.newsletter import ReaderList, reader_list
 from ..render.pages import icon, stylesheet
 from ..topics import source_name
-from .context import NO_STORE, Site, site_of
+from .context import NO_STORE, SHORT, Site, site_of
 from .published import topic_feeds
 from .views import long_day, paper_views, short_day
 
@@ -37,6 +39,7 @@ log = logging.getLogger(__name__)
 
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 HOME_PAPERS = 10  # the home page shows the start of the latest digest; the rest is a click away
+HOME_CACHE = "no-cache"  # kept, but asked again each time (a 304): a new digest shows at once
 
 
 def _ranked_day(site: Site, db: sqlite3.Connection, day: str) -> ReaderList | None:
@@ -56,7 +59,12 @@ class _Day:
 
 
 async def home(request: Request) -> Response:
+    """The same bytes for everyone (no CSRF token in them), so cached, with an ETag."""
     site = site_of(request)
+    return await site.cached(request, lambda: _home_html(site), cache_control=HOME_CACHE, form=True)
+
+
+async def _home_html(site: Site) -> str:
     latest = await site.query(lambda db: _latest(site, db))
     context: dict[str, Any] = {
         "intro": _intro(site),
@@ -75,7 +83,7 @@ async def home(request: Request) -> Response:
             "papers": paper_views(found.papers[:HOME_PAPERS], found.reasons),
             "more": max(0, len(found.papers) - HOME_PAPERS),
         }
-    return site.page(request, "home.html.j2", context, form=True)
+    return site.render_html("home.html.j2", context)
 
 
 def _latest(site: Site, db: sqlite3.Connection) -> tuple[str, ReaderList] | None:
@@ -126,6 +134,12 @@ async def digest_page(request: Request) -> Response:
         moment = date.fromisoformat(day)
     except ValueError:
         return site.message(request, 404, "No such digest", "That is not a date we know.")
+    return await site.cached(
+        request, lambda: _digest_html(site, request, day, moment), cache_control=SHORT
+    )
+
+
+async def _digest_html(site: Site, request: Request, day: str, moment: date) -> str | Response:
     found, days = await site.query(lambda db: (_ranked_day(site, db, day), digest_days(db)))
     if found is None:
         return site.message(
@@ -140,7 +154,7 @@ async def digest_page(request: Request) -> Response:
         "newer": newer,
         "older": older,
     }
-    return site.page(request, "digest.html.j2", context, conditional=True)
+    return site.render_html("digest.html.j2", context)
 
 
 def _neighbours(days: list[DigestDay], day: str) -> tuple[_Day | None, _Day | None]:
@@ -164,14 +178,16 @@ async def to_archive(request: Request) -> Response:
 
 async def archive_page(request: Request) -> Response:
     site = site_of(request)
+    return await site.cached(request, lambda: _archive_html(site), cache_control=SHORT)
+
+
+async def _archive_html(site: Site) -> str:
     days = await site.query(digest_days)
     months = [
         {"label": _month_label(month), "days": [_as_day(entry) for entry in entries]}
         for month, entries in groupby(days, key=lambda entry: entry.day[:7])
     ]
-    return site.page(
-        request, "archive.html.j2", {"months": months, "total": len(days)}, conditional=True
-    )
+    return site.render_html("archive.html.j2", {"months": months, "total": len(days)})
 
 
 def _month_label(month: str) -> str:

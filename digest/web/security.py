@@ -1,11 +1,25 @@
-"""What keeps the public pages safe: CSRF tokens, rate limits, body limits, security headers.
+"""What keeps the public pages safe: CSRF checks, rate limits, body limits, security headers.
 
-- CSRF: a signed double-submit token. The browser holds a random nonce in an
-  HttpOnly, SameSite=Lax cookie; every form carries that nonce signed with the
-  site secret and time-stamped (:meth:`~digest.tokens.Tokens.for_form`). A
-  cross-site POST carries no cookie (SameSite) and cannot forge the signature.
-  The RFC 8058 unsubscribe POST is the exception by design: its signed path
-  token is the authority, and it must work without cookies.
+- CSRF (docs/security.md has the threat model): no secret in any page, so the
+  home page is the same bytes for everyone and can carry an ETag. A form POST
+  (sign-up, confirm, preferences) is accepted only when
+
+  1. the browser says it came from this origin: ``Sec-Fetch-Site`` is
+     ``same-origin`` (or ``none``: the user's own action); without that
+     header, an ``Origin`` must be ``[site] base_url``'s origin or the
+     request's own; with neither header the request is not from a browser
+     that could have been tricked into it (every browser since 2020 sends one);
+  2. and it carries our CSRF cookie: signed with the site secret, at most
+     ``CSRF_MAX_AGE`` old, ``SameSite=Lax`` and ``HttpOnly``, set by the pages
+     with a form. A cross-site POST carries no Lax cookie, which covers the
+     older browsers that send neither header but honour SameSite.
+
+  A cross-site page can neither choose those headers nor read or set the
+  cookie. The cookie is not per browser (one signed stamp, renewed every
+  ``COOKIE_REISSUE`` seconds): it is not a secret, only proof that this
+  site set it recently in a same-site context. The RFC 8058 unsubscribe POST
+  is the exception by design: its signed path token is the authority, and it
+  must work without cookies.
 - Rate limits: a sliding window per key (client address, mailbox), kept in
   SQLite (:mod:`digest.history.limits`) so a restart does not reset them.
 - Limits on input: request bodies, form fields and path tokens have a size cap.
@@ -15,8 +29,7 @@
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from starlette.datastructures import FormData
@@ -28,8 +41,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ..tokens import TokenError, Tokens
 
 CSRF_COOKIE = "digest_csrf"
-CSRF_FIELD = "csrf_token"
+CSRF_FIELD = "csrf_token"  # no form sends it any more; templates written for older versions may
 CSRF_MAX_AGE = 12 * 3600  # a form left open over lunch still works; one from last week does not
+COOKIE_NONCE = "same-site"  # what the cookie signs: only who signed it, and when, matters
+COOKIE_REISSUE = 600  # seconds one signed cookie value is handed out before the next
+_STAMPS_KEPT = 256
 
 CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
@@ -57,40 +73,85 @@ class Limits:
 
 
 class Csrf:
-    """Issue and check signed double-submit tokens (see the module docstring)."""
+    """Check that a form POST came from our own pages (see the module docstring)."""
 
-    def __init__(self, tokens: Tokens, *, secure: bool) -> None:
+    def __init__(
+        self, tokens: Tokens, *, secure: bool, origin: str, clock: Callable[[], float]
+    ) -> None:
+        """``origin``: ``[site] base_url``'s scheme://host[:port]; ``clock``: epoch seconds."""
         self._tokens = tokens
         self._secure = secure
+        self._origin = origin
+        self._clock = clock
+        self._issued: tuple[float, bytes] | None = (
+            None  # (when, Set-Cookie) of the cookie handed out
+        )
+        self._stamps: dict[str, int | None] = {}  # cookie value → when signed (None: not ours)
 
-    def nonce(self, request: Request) -> tuple[str, bool]:
-        """The browser's nonce, and whether it is new (the response must set the cookie)."""
-        current = request.cookies.get(CSRF_COOKIE, "")
-        if 20 <= len(current) <= 64 and current.replace("-", "").replace("_", "").isalnum():
-            return current, False
-        return secrets.token_urlsafe(24), True
-
-    def token(self, nonce: str) -> str:
-        return self._tokens.for_form(nonce)
-
-    def set_cookie(self, response: Response, nonce: str) -> None:
-        response.set_cookie(
-            CSRF_COOKIE, nonce, httponly=True, samesite="lax", secure=self._secure, path="/"
+    def check(self, request: Request) -> bool:
+        """True when the request came from this origin and carries a recent cookie of ours."""
+        stamp = self._stamp(request.cookies.get(CSRF_COOKIE, ""))
+        return (
+            same_origin(request, self._origin)
+            and stamp is not None
+            and self._clock() - stamp <= CSRF_MAX_AGE
         )
 
-    def check(self, request: Request, form: FormData) -> bool:
-        """True when the form's token was signed by us, recently, for this browser's cookie."""
-        if request.headers.get("sec-fetch-site") == "cross-site":
-            return False
-        cookie = request.cookies.get(CSRF_COOKIE, "")
-        token = form.get(CSRF_FIELD)
-        if not cookie or not isinstance(token, str) or len(token) > 200:
-            return False
-        try:
-            nonce = self._tokens.form_nonce(token, max_age=CSRF_MAX_AGE)
-        except TokenError:
-            return False
-        return secrets.compare_digest(nonce.encode(), cookie.encode())
+    def needs_cookie(self, request: Request) -> bool:
+        return self.needs_cookie_value(request.cookies.get(CSRF_COOKIE, ""))
+
+    def needs_cookie_value(self, cookie: str) -> bool:
+        """A page with a form renews a cookie that is missing, not ours, or half-way to expiry,
+        so a form it shows keeps working for at least half of ``CSRF_MAX_AGE``."""
+        stamp = self._stamp(cookie)
+        return stamp is None or self._clock() - stamp > CSRF_MAX_AGE / 2
+
+    def set_cookie(self, response: Response) -> None:
+        response.raw_headers.append((b"set-cookie", self.cookie_header()))
+
+    def cookie_header(self) -> bytes:
+        """The ``Set-Cookie`` value to hand out now: signed once per ``COOKIE_REISSUE``
+        seconds, not per request (signing is the dearest part of answering a kept page)."""
+        now = self._clock()
+        if self._issued is None or not 0 <= now - self._issued[0] < COOKIE_REISSUE:
+            value = self._tokens.for_form(COOKIE_NONCE)
+            secure = "; Secure" if self._secure else ""
+            header = f"{CSRF_COOKIE}={value}; HttpOnly; Path=/; SameSite=lax{secure}"
+            self._issued = (now, header.encode("latin-1"))
+        return self._issued[1]
+
+    def _stamp(self, cookie: str) -> int | None:
+        """When we signed ``cookie``; None when it is not ours. Remembered: there are few values."""
+        if not cookie or len(cookie) > 200:
+            return None
+        if cookie not in self._stamps:
+            if len(self._stamps) >= _STAMPS_KEPT:
+                self._stamps.clear()  # forged values cannot grow this without bound
+            try:
+                self._stamps[cookie] = self._tokens.form_stamp(cookie)
+            except TokenError:
+                self._stamps[cookie] = None
+        return self._stamps[cookie]
+
+
+def same_origin(request: Request, origin: str) -> bool:
+    """What the browser says about where a request came from (Fetch Metadata, then Origin).
+
+    ``Sec-Fetch-Site`` decides when present: ``same-site`` is refused too, since a
+    sibling subdomain is another party. Else ``Origin`` must be ours: the public
+    ``origin`` (behind a proxy) or the one the request was addressed to; ``null``
+    (a sandboxed frame, a redirect from elsewhere) is not. A request with
+    neither header did not come from a browser that sends them, and the
+    SameSite cookie is the check that remains.
+    """
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site in ("same-origin", "none")
+    sent = request.headers.get("origin")
+    if sent is None:
+        return True
+    host = request.headers.get("host", "")
+    return sent == origin or (bool(host) and sent == f"{request.url.scheme}://{host}")
 
 
 def text_field(form: FormData, name: str, max_chars: int, *, required: bool = True) -> str:

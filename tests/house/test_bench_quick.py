@@ -42,6 +42,7 @@ def test_bench_quick_prints_every_workload(tmp_path: Path) -> None:
         ("5.", "crash"),
         ("6.", "queue one digest"),
         ("7.", "start-up"),
+        ("8.", "page serving"),
     ]:
         assert any(w.startswith(number) and name in w for w in workloads), (name, workloads)
     for step in ("first run", "nothing new (200, same bytes)", "10 new on top", "(304)"):

@@ -24,7 +24,7 @@ from digest.history.subscribers import Subscriber, find_subscriber
 from digest.web import create_app
 from digest.web.security import Limits
 from tests.servers import SmtpSink
-from tests.web_server import EXAMPLES, Clock, LiveServer, csrf_token, digest_run, live_server
+from tests.web_server import EXAMPLES, Clock, LiveServer, digest_run, live_server, submit
 
 READER = "reader@example.org"
 
@@ -74,8 +74,8 @@ def status(server: LiveServer, address: str = READER) -> str:
 
 
 def sign_up(client: httpx.Client, address: str = READER, **fields: Any) -> httpx.Response:
-    token = csrf_token(client.get("/").text)
-    data = {"email": address, "frequency": "daily", "csrf_token": token, **fields}
+    client.get("/")  # as a browser does: the page with the form sets the CSRF cookie
+    data = {"email": address, "frequency": "daily", **fields}
     return client.post("/subscribe", data=data)
 
 
@@ -123,7 +123,7 @@ def test_subscribe_confirm_receive_unsubscribe(tmp_path: Path) -> None:
         page = browser.get(link)
         assert page.status_code == 200 and "Yes, subscribe me" in page.text
         assert status(server) == "pending", "a GET (a link scanner) must not confirm"
-        done = browser.post(link, data={"csrf_token": csrf_token(page.text)})
+        done = browser.post(link)
         assert done.status_code == 200 and "You are subscribed" in done.text
         assert status(server) == "active"
 
@@ -174,7 +174,7 @@ def test_asking_again_mails_a_reader_their_preferences_link_once_and_reveals_not
         first = sign_up(browser, frequency="weekly", weekday="4")
         wait_for(lambda: len(sink.messages) == 1)
         link = confirm_link(sink.parsed()[0])
-        browser.post(link, data={"csrf_token": csrf_token(browser.get(link).text)})
+        submit(browser, link)
         assert status(server) == "active"
 
         again = sign_up(browser, frequency="daily")
@@ -217,7 +217,7 @@ def test_a_pending_address_gets_a_fresh_link_and_the_old_one_still_works(tmp_pat
         first, second = sink.parsed()
         assert first["Message-ID"] != second["Message-ID"]
         first_link = confirm_link(first)
-        browser.post(first_link, data={"csrf_token": csrf_token(browser.get(first_link).text)})
+        submit(browser, first_link)
         assert status(server) == "active"
 
 
@@ -233,15 +233,15 @@ def test_forged_and_expired_tokens_are_refused(tmp_path: Path) -> None:
         link = confirm_link(sink.parsed()[0])
         forged = link[:-3] + ("AAA" if not link.endswith("AAA") else "BBB")
         assert browser.get(forged).status_code == 400
-        page = browser.get(link)
-        token = csrf_token(page.text)
-        assert browser.post(forged, data={"csrf_token": token}).status_code == 400
+        browser.get(link)
+        assert browser.post(forged).status_code == 400
 
         clock.advance(days=3, seconds=2)
         expired = browser.get(link)
         assert expired.status_code == 400 and "expired" in expired.text
-        # Form tokens expire too, so the page must be fresh; the link stays dead.
-        assert browser.post(link, data={"csrf_token": token}).status_code in (400, 403)
+        # The CSRF cookie expires too (after 12 hours), so the page must be fresh; the link
+        # stays dead.
+        assert browser.post(link).status_code in (400, 403)
         assert status(server) == "pending"
 
         for path in ("/unsubscribe/", "/preferences/"):
@@ -251,34 +251,68 @@ def test_forged_and_expired_tokens_are_refused(tmp_path: Path) -> None:
         assert browser.post("/unsubscribe/MQ.forged-signature", data=one_click).status_code == 400
 
 
-def test_csrf_is_refused(tmp_path: Path) -> None:
+def test_a_forged_cross_site_post_is_refused(tmp_path: Path) -> None:
     with (
         SmtpSink() as sink,
         served(tmp_path, sink) as server,
         httpx.Client(base_url=server.base) as browser,
     ):
-        token = csrf_token(browser.get("/").text)
         data = {"email": READER, "frequency": "daily"}
+        # No CSRF cookie: this browser never loaded a form here, or it is a cross-site POST,
+        # for which a browser withholds the SameSite=Lax cookie.
         assert browser.post("/subscribe", data=data).status_code == 403
-        assert browser.post("/subscribe", data={**data, "csrf_token": "forged"}).status_code == 403
-        cross_site = browser.post(
-            "/subscribe",
-            data={**data, "csrf_token": token},
-            headers={"Sec-Fetch-Site": "cross-site"},
-        )
-        assert cross_site.status_code == 403
-        with httpx.Client(base_url=server.base) as other_browser:
-            # A token from someone else's page does not match this browser's cookie.
-            other_browser.get("/")
-            assert (
-                other_browser.post("/subscribe", data={**data, "csrf_token": token}).status_code
-                == 403
-            )
-        assert browser.post("/subscribe", data={**data, "csrf_token": token}).status_code == 200
+        browser.get("/")
+        assert browser.cookies.get("digest_csrf")
+        # What a browser says when another site's page sends the form: it carries the
+        # cookie only where SameSite is not honoured, and these headers it cannot choose.
+        for forged in (
+            {"Sec-Fetch-Site": "cross-site"},
+            {"Sec-Fetch-Site": "same-site"},  # a sibling subdomain is another party
+            {"Sec-Fetch-Site": "cross-site", "Origin": server.base},
+            {"Origin": "https://attacker.example"},
+            {"Origin": "null"},
+        ):
+            refused = browser.post("/subscribe", data=data, headers=forged)
+            assert refused.status_code == 403 and "another site" in refused.text, forged
+        with httpx.Client(base_url=server.base, cookies={"digest_csrf": "made-up"}) as other:
+            assert other.post("/subscribe", data=data).status_code == 403, "not signed by us"
+        assert status(server) == "none" and not sink.messages
+
+        # Our own page, as a browser sends it.
+        ours = {"Sec-Fetch-Site": "same-origin", "Origin": server.base}
+        assert browser.post("/subscribe", data=data, headers=ours).status_code == 200
         wait_for(lambda: len(sink.messages) == 1)
         link = confirm_link(sink.parsed()[0])
-        assert browser.post(link, data={}).status_code == 403
+        browser.get(link)
+        assert browser.post(link, headers={"Sec-Fetch-Site": "cross-site"}).status_code == 403
+        with httpx.Client(base_url=server.base) as other_browser:
+            assert other_browser.post(link).status_code == 403, "no cookie"
         assert status(server) == "pending"
+
+
+def test_the_csrf_cookie_expires_and_a_form_page_renews_it(tmp_path: Path) -> None:
+    clock = Clock()
+    with (
+        SmtpSink() as sink,
+        served(tmp_path, sink, clock=clock) as server,
+        httpx.Client(base_url=server.base) as browser,
+    ):
+        first = browser.get("/")
+        cookie = first.headers["set-cookie"]
+        assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie
+        assert "set-cookie" not in browser.get("/").headers, "a fresh cookie is kept"
+        assert first.headers["cache-control"] == "no-cache"
+
+        clock.advance(hours=13)  # past CSRF_MAX_AGE: a form left open since yesterday
+        data = {"email": READER, "frequency": "daily"}
+        assert browser.post("/subscribe", data=data).status_code == 403
+        renewed = browser.get("/")
+        assert "set-cookie" in renewed.headers
+        assert renewed.content == first.content, "the page itself does not change"
+        assert browser.post("/subscribe", data=data).status_code == 200
+
+        clock.advance(hours=7)  # past half of it: the next page with a form renews it
+        assert "set-cookie" in browser.get("/subscribe").headers
 
 
 def test_rate_limits_per_client_and_per_address(tmp_path: Path) -> None:
@@ -326,7 +360,7 @@ def test_unsubscribe_page_asks_first_and_preferences_change_the_settings(tmp_pat
         sign_up(browser)
         wait_for(lambda: len(sink.messages) == 1)
         link = confirm_link(sink.parsed()[0])
-        done = browser.post(link, data={"csrf_token": csrf_token(browser.get(link).text)})
+        done = submit(browser, link)
         preferences = re.search(r'href="(/preferences/[^"]+)"', done.text)
         assert preferences
         unsubscribe = preferences[1].replace("/preferences/", "/unsubscribe/")
@@ -340,7 +374,6 @@ def test_unsubscribe_page_asks_first_and_preferences_change_the_settings(tmp_pat
         saved = browser.post(
             preferences[1],
             data={
-                "csrf_token": csrf_token(form.text),
                 "action": "save",
                 "frequency": "weekly",
                 "weekday": "4",
@@ -353,23 +386,20 @@ def test_unsubscribe_page_asks_first_and_preferences_change_the_settings(tmp_pat
 
         form = browser.get(preferences[1])
         assert 'name="updates" value="1" checked' in form.text
-        fields = {"csrf_token": csrf_token(form.text), "action": "save", "frequency": "daily"}
+        fields = {"action": "save", "frequency": "daily"}
         browser.post(preferences[1], data={**fields, "updates_asked": "1"})
         settings = reader(server)
         assert settings is not None and not settings.updates, "the box unticked: no updates"
         form = browser.get(preferences[1])
         assert 'name="updates" value="1">' in form.text
-        fields["csrf_token"] = csrf_token(form.text)
         browser.post(preferences[1], data={**fields, "updates_asked": "1", "updates": "1"})
         settings = reader(server)
         assert settings is not None and settings.updates
 
         browser.post(unsubscribe, data={"List-Unsubscribe": "One-Click"})
         assert status(server) == "unsubscribed"
-        back = browser.get(preferences[1])
-        again = browser.post(
-            preferences[1], data={"csrf_token": csrf_token(back.text), "action": "resubscribe"}
-        )
+        browser.get(preferences[1])
+        again = browser.post(preferences[1], data={"action": "resubscribe"})
         assert again.status_code == 200 and status(server) == "active"
 
 

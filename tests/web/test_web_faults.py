@@ -23,7 +23,7 @@ from digest.pipeline.readers import mailbox_key
 from digest.web import create_app
 from digest.web.protocol import HeaderDeadlineProtocol
 from tests.servers import SmtpSink
-from tests.web_server import MONDAY, Clock, LiveServer, csrf_token, live_server
+from tests.web_server import MONDAY, Clock, LiveServer, live_server, submit
 
 READER = "reader@example.org"
 
@@ -38,8 +38,8 @@ def served(tmp_path: Path, sink: SmtpSink, clock: Callable[[], Any]) -> Iterator
 
 
 def sign_up(client: httpx.Client, address: str, **headers: str) -> httpx.Response:
-    token = csrf_token(client.get("/").text)
-    data = {"email": address, "frequency": "daily", "csrf_token": token}
+    client.get("/")  # as a browser does: the page with the form sets the CSRF cookie
+    data = {"email": address, "frequency": "daily"}
     return client.post("/subscribe", data=data, headers=headers)
 
 
@@ -68,14 +68,12 @@ def test_a_held_write_lock_answers_503_and_stores_nothing(tmp_path: Path) -> Non
         db.close()
         unsubscribe = "/unsubscribe/" + server.app.state.site.tokens.for_subscriber(reader.id)
         with httpx.Client(base_url=server.base, timeout=60) as browser:
-            token = csrf_token(browser.get("/").text)
+            browser.get("/")
             holder = sqlite3.connect(server.settings.data_dir / "digest.db", isolation_level=None)
             holder.execute("BEGIN IMMEDIATE")  # a run writing for a long time
             try:
                 began = time.monotonic()
-                busy = browser.post(
-                    "/subscribe", data={"email": READER, "frequency": "daily", "csrf_token": token}
-                )
+                busy = browser.post("/subscribe", data={"email": READER, "frequency": "daily"})
                 one_click = browser.post(unsubscribe, data={"List-Unsubscribe": "One-Click"})
                 took = time.monotonic() - began
             finally:
@@ -141,7 +139,7 @@ def test_a_confirmation_link_from_before_an_unsubscribe_cannot_reactivate(tmp_pa
         sign_up(browser, READER)
         settle(sink, 1)
         old_link = _link(sink, 0)
-        browser.post(old_link, data={"csrf_token": csrf_token(browser.get(old_link).text)})
+        submit(browser, old_link)
         assert stored(server, READER) == "active"
         reader_id = server.app.state.site.tokens.confirmed_id(old_link.rsplit("/", 1)[1])
         unsubscribe = "/unsubscribe/" + server.app.state.site.tokens.for_subscriber(reader_id)
@@ -150,17 +148,17 @@ def test_a_confirmation_link_from_before_an_unsubscribe_cannot_reactivate(tmp_pa
 
         page = browser.get(old_link)
         assert page.status_code == 400 and "earlier sign-up" in page.text
-        token = csrf_token(browser.get("/").text)
-        assert browser.post(old_link, data={"csrf_token": token}).status_code == 400
+        browser.get("/")
+        assert browser.post(old_link).status_code == 400
         assert stored(server, READER) == "unsubscribed"
 
         clock.advance(minutes=5)
         sign_up(browser, READER)  # signing up again: a fresh link, the old one stays dead
         settle(sink, 2)
-        assert browser.post(old_link, data={"csrf_token": token}).status_code == 400
+        assert browser.post(old_link).status_code == 400
         assert stored(server, READER) == "pending"
         new_link = _link(sink, 1)
-        browser.post(new_link, data={"csrf_token": csrf_token(browser.get(new_link).text)})
+        submit(browser, new_link)
         assert stored(server, READER) == "active"
 
 
