@@ -1,7 +1,8 @@
 """Workload 2, history at scale: N papers already known, then a run over a 100-paper listing.
 
 The history is generated straight into the database by :mod:`bench.topics`
-(one ``executemany``, then the FTS5 migration over it, as an upgrade would),
+(one ``executemany`` into the first schema, then the FTS5 migration over it and
+the compaction of schema 13, timed, as an upgrade would),
 and rss2email gets a data file in which the same N entries were already
 mailed. Each repetition serves a listing of the 90 newest known papers plus 10
 never seen (different ones each time) and times one ``digest run`` and one
@@ -29,7 +30,10 @@ def run(work: Path, *, papers: int, repeat: int, r2e: Path | None) -> list[Row]:
     memory = Row(label, "peak RSS", "MB")
     size = Row(f"2. history of {papers:,} papers", "database / data file", "MB")
     ours = DigestHome(work / "digest")
-    topics._build(ours.db_path, papers)  # the history, indexed
+    built = {
+        row["workload"].split(" [")[0]: row["value"] for row in topics._build(ours.db_path, papers)
+    }
+    storage = _storage_rows(papers, built)
     known = _newest(ours.db_path, KNOWN_IN_LISTING)
     with PageServer() as server:
         url = server.put("/listing.atom", b"")
@@ -51,7 +55,18 @@ def run(work: Path, *, papers: int, repeat: int, r2e: Path | None) -> list[Row]:
     size.digest.append(_size(ours.db_path))
     if theirs is not None:
         size.peer.append(theirs.data.stat().st_size / 1e6)
-    return [wall, memory, size]
+    return [wall, memory, size, *storage]
+
+
+def _storage_rows(papers: int, built: dict[str, float]) -> list[Row]:
+    """What the compaction of issue 17 did to the generated history (bench.topics._build)."""
+    label = f"2. history of {papers:,} papers"
+    per_paper = Row(f"{label}: bytes per paper", "size", "B", peer_name="schema 13 (before)")
+    per_paper.digest.append(built["database per paper"])
+    per_paper.peer.append(built["database per paper before compaction (schema 13)"])
+    migration = Row(f"{label}: compact schema 13 in place (migration + VACUUM)", "wall", "s")
+    migration.digest.append(built["compact an existing history (migration + VACUUM)"])
+    return [per_paper, migration]
 
 
 def _newest(path: Path, count: int) -> list[data.BenchPaper]:

@@ -18,9 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ..identity import title_key
 from ..model import NO_DETAILS, Paper, PaperDetails, StoredPaper
 from .follow_ups import Watch, detect, record_events
-from .schema import transaction
+from .schema import title_hash, transaction
+from .search import SIGHTING_JOIN, SIGHTING_ORDER, index_papers
 from .times import iso_utc, parse_stored_utc, parse_utc
 
 MAX_COUNT = 10**9  # the same bound the sources' boundary keeps (digest.sources.validate)
@@ -46,10 +48,12 @@ _NEWEST_DETAILS = (
 _DETAIL_COLUMNS = (*_NEWEST_DETAILS, "listed_in", "title_tex", "abstract_tex")
 _COLUMNS = (
     "id, uid, arxiv_id, doi, title, abstract, authors, author_count, organization, categories, "
-    "version, published, upvotes, comments, url, first_seen, updated, title_key, "
+    "version, published, upvotes, comments, url, first_seen, updated, title_hash, "
     + ", ".join(_DETAIL_COLUMNS)
 )
 _FIRST_DETAIL = 18  # index of the first detail column in a _COLUMNS row
+# What a uid is when it is not stored (schema._compact_papers): the arXiv abstract page.
+ARXIV_UID = "https://arxiv.org/abs/"
 
 
 @dataclass(frozen=True)
@@ -84,7 +88,7 @@ def record_sightings(
     """
     stamp = iso_utc(now)
     novel_ids: list[int] = []
-    sightings: list[tuple[int, str, str, str, str | None]] = []
+    sightings: list[tuple[int, str, str | None]] = []  # (paper, its first_seen, announce type)
     updated = events = 0
     with transaction(db):
         unique = _unique(papers)
@@ -95,9 +99,9 @@ def record_sightings(
                 if known_only:
                     continue
                 novel_ids.append(_insert(db, paper, stamp, run_id, tag_authority, state))
-                paper_id = novel_ids[-1]
+                paper_id, paper_seen = novel_ids[-1], stamp
             else:
-                paper_id = row["id"]
+                paper_id, paper_seen = row["id"], row["first_seen"]
                 if watch is not None:
                     found = detect(row, paper, watch)
                     events += record_events(
@@ -106,8 +110,9 @@ def record_sightings(
                 updated += _merge(db, row, paper, stamp)
             known.add(paper)
             if not known_only:
-                sightings.append((paper_id, source, stamp, stamp, paper.announce_type))
-        _record_sightings(db, sightings)
+                sightings.append((paper_id, paper_seen, paper.announce_type))
+        _record_sightings(db, source, stamp, sightings)
+        index_papers(db, novel_ids)
     novel = tuple(_load(db, novel_ids))
     return RecordResult(found=len(papers), novel=novel, updated=updated, events=events)
 
@@ -125,26 +130,58 @@ def _unique(papers: Iterable[Paper]) -> list[Paper]:
 
 
 def _find(db: sqlite3.Connection, paper: Paper) -> dict[str, Any] | None:
-    if paper.arxiv_id and (row := _one(db, "arxiv_id = ?", paper.arxiv_id)):
-        return row
-    if paper.doi and (row := _one(db, "doi = ?", paper.doi)):
-        return row
-    # By title only when the ids cannot contradict each other.
-    return _one(
+    if paper.arxiv_id and (rows := _rows(db, "arxiv_id = ?", paper.arxiv_id)):
+        return rows[0]
+    if paper.doi and (rows := _rows(db, "doi = ?", paper.doi)):
+        return rows[0]
+    # By title only when the ids cannot contradict each other. The hash narrows the rows
+    # down; the key itself (of the stored title, which the key always follows) decides.
+    rows = _rows(
         db,
-        "title_key = ? AND (? IS NULL OR arxiv_id IS NULL) AND (? IS NULL OR doi IS NULL)",
-        paper.title_key,
+        "title_hash = ? AND (? IS NULL OR arxiv_id IS NULL) AND (? IS NULL OR doi IS NULL)",
+        title_hash_of(paper),
         paper.arxiv_id,
         paper.doi,
     )
+    return next((row for row in rows if title_key(row["title"]) == paper.title_key), None)
 
 
-def _one(db: sqlite3.Connection, where: str, *params: Any) -> dict[str, Any] | None:
-    cursor = db.execute(f"SELECT * FROM papers WHERE {where} ORDER BY id LIMIT 1", params)
-    row = cursor.fetchone()
-    if row is None:
-        return None
-    return dict(zip([column[0] for column in cursor.description], row, strict=True))
+def _rows(db: sqlite3.Connection, where: str, *params: Any) -> list[dict[str, Any]]:
+    """Whole rows as the rest of history sees them: uid, url and updated filled in."""
+    cursor = db.execute(f"SELECT * FROM papers WHERE {where} ORDER BY id", params)
+    names = [column[0] for column in cursor.description]
+    rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    for row in rows:
+        row["uid"] = stored_uid(row["uid"], row["arxiv_id"])
+        row["url"] = stored_url(row["url"], row["uid"])
+        row["updated"] = row["updated"] or row["first_seen"]
+    return rows
+
+
+def title_hash_of(paper: Paper) -> int:
+    return title_hash(paper.title_key)
+
+
+def stored_uid(uid: str | None, arxiv_id: str | None) -> str:
+    """The uid a row stands for: stored, or derived from the arXiv id it was made from."""
+    if uid is not None:
+        return uid
+    assert arxiv_id is not None, "a row without a uid has an arXiv id (schema._compact_papers)"
+    return ARXIV_UID + arxiv_id
+
+
+def stored_url(url: str | None, uid: str) -> str | None:
+    """NULL stands for the uid, '' for no URL at all (schema._compact_papers)."""
+    if url is None:
+        return uid
+    return url or None
+
+
+def _url_value(url: str | None, uid: str) -> str | None:
+    """What ``stored_url`` reads back as ``url``."""
+    if url is None:
+        return ""
+    return None if url == uid else url
 
 
 def _uid(paper: Paper, now: str, tag_authority: str) -> str:
@@ -166,18 +203,20 @@ def _insert(
     state: str,
 ) -> int:
     details = _detail_values(paper)
+    uid = _uid(paper, now, tag_authority)
+    # `updated` is NULL until it moves away from first_seen (schema._compact_papers).
     cursor = db.execute(
         f"""
-        INSERT INTO papers (uid, arxiv_id, doi, title_key, title, abstract, authors, author_count,
+        INSERT INTO papers (uid, arxiv_id, doi, title_hash, title, abstract, authors, author_count,
             organization, categories, version, published, listed_on, upvotes, comments, url,
-            first_seen, updated, first_run_id, state, {", ".join(details)})
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?{", ?" * len(details)})
+            first_seen, first_run_id, state, {", ".join(details)})
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?{", ?" * len(details)})
         """,
         (
-            _uid(paper, now, tag_authority),
+            None if paper.arxiv_id and uid == ARXIV_UID + paper.arxiv_id else uid,
             paper.arxiv_id,
             paper.doi,
-            paper.title_key,
+            title_hash_of(paper),
             paper.title,
             paper.abstract,
             json.dumps(list(paper.authors), ensure_ascii=False),
@@ -189,8 +228,7 @@ def _insert(
             paper.listed_on,
             paper.upvotes,
             paper.comments,
-            paper.url,
-            now,
+            _url_value(paper.url, uid),
             now,
             run_id,
             state,
@@ -215,10 +253,13 @@ def _merge(db: sqlite3.Connection, row: dict[str, Any], paper: Paper, now: str) 
         if paper.abstract:
             changes["abstract"] = paper.abstract
             changes["abstract_tex"] = paper.details.abstract_tex
-        changes["title_key"] = paper.title_key
     changes = {key: value for key, value in changes.items() if row.get(key) != value}
     if not changes:
         return 0
+    if newer and title_hash_of(paper) != row["title_hash"]:
+        changes["title_hash"] = title_hash_of(paper)  # the key follows the title
+    if "url" in changes:
+        changes["url"] = _url_value(changes["url"], row["uid"])
     assignments = ", ".join(f"{column} = ?" for column in changes)
     db.execute(f"UPDATE papers SET {assignments} WHERE id = ?", [*changes.values(), row["id"]])
     return 1
@@ -280,18 +321,28 @@ def _signals(row: dict[str, Any], paper: Paper) -> dict[str, Any]:
 
 
 def _record_sightings(
-    db: sqlite3.Connection, rows: Sequence[tuple[int, str, str, str, str | None]]
+    db: sqlite3.Connection, source: str, now: str, rows: Sequence[tuple[int, str, str | None]]
 ) -> None:
-    """(paper_id, source, first_seen, last_seen, announce_type) rows, in one statement."""
+    """(paper_id, the paper's first_seen, announce_type) rows of one source, in one statement.
+
+    A sighting's ``first_seen`` is NULL when it is the paper's (its first sighting),
+    ``last_seen`` NULL while it equals the sighting's ``first_seen`` (schema._compact_papers).
+    """
+    if not rows:
+        return
+    db.execute("INSERT OR IGNORE INTO sighting_sources (source) VALUES (?)", (source,))
+    (source_id,) = db.execute(
+        "SELECT id FROM sighting_sources WHERE source = ?", (source,)
+    ).fetchone()
     db.executemany(
         """
-        INSERT INTO sightings (paper_id, source, first_seen, last_seen, announce_type)
-        VALUES (?, ?, ?, ?, ?)
-        ON CONFLICT (paper_id, source) DO UPDATE SET
-            last_seen = excluded.last_seen,
+        INSERT INTO sightings (paper_id, source_id, first_seen, announce_type)
+        VALUES (?1, ?2, nullif(?3, ?4), ?5)
+        ON CONFLICT (paper_id, source_id) DO UPDATE SET
+            last_seen = nullif(?3, coalesce(first_seen, ?4)),
             announce_type = coalesce(excluded.announce_type, announce_type)
         """,
-        rows,
+        [(paper_id, source_id, now, seen, kind) for paper_id, seen, kind in rows],
     )
 
 
@@ -314,7 +365,7 @@ class _KnownKeys:
         return cls(
             _present(db, "arxiv_id", {p.arxiv_id for p in papers if p.arxiv_id}),
             _present(db, "doi", {p.doi for p in papers if p.doi}),
-            _present(db, "title_key", {p.title_key for p in papers}),
+            _present_title_keys(db, {p.title_key for p in papers}),
         )
 
     def may_match(self, paper: Paper) -> bool:
@@ -333,10 +384,16 @@ class _KnownKeys:
         self.title_keys.add(paper.title_key)
 
 
-def _present(db: sqlite3.Connection, column: str, values: set[str]) -> set[str]:
+def _present_title_keys(db: sqlite3.Connection, keys: set[str]) -> set[str]:
+    """The keys whose hash some row has: a superset of the keys history holds."""
+    hashes = {title_hash(key): key for key in keys}
+    return {hashes[int(value)] for value in _present(db, "title_hash", set(hashes))}
+
+
+def _present(db: sqlite3.Connection, column: str, values: set[str] | set[int]) -> set[str]:
     """Which of ``values`` some row of papers has in ``column`` (indexed), 500 at a time."""
     found: set[str] = set()
-    ordered = sorted(values)
+    ordered: list[Any] = sorted(values)
     for start in range(0, len(ordered), 500):
         chunk = json.dumps(ordered[start : start + 500])
         rows = db.execute(
@@ -381,11 +438,11 @@ def stored_papers(db: sqlite3.Connection, rows: Sequence[Sequence[Any]]) -> list
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         found = db.execute(
-            f"SELECT paper_id, source FROM sightings WHERE paper_id IN ({','.join('?' * len(chunk))}) "
-            "ORDER BY paper_id, first_seen, source",
+            f"SELECT {SIGHTING_JOIN} WHERE s.paper_id IN ({','.join('?' * len(chunk))}) "
+            f"ORDER BY {SIGHTING_ORDER}",
             chunk,
         )
-        for paper_id, source in found.fetchall():
+        for paper_id, source, _ in found.fetchall():
             sources[paper_id].append(source)
     return [_stored(row, tuple(sources[row[0]])) for row in rows]
 
@@ -393,7 +450,7 @@ def stored_papers(db: sqlite3.Connection, rows: Sequence[Sequence[Any]]) -> list
 def _stored(row: Sequence[Any], sources: tuple[str, ...]) -> StoredPaper:
     return StoredPaper(
         id=row[0],
-        uid=row[1],
+        uid=(uid := stored_uid(row[1], row[2])),
         arxiv_id=row[2],
         doi=row[3],
         title=row[4],
@@ -406,10 +463,10 @@ def _stored(row: Sequence[Any], sources: tuple[str, ...]) -> StoredPaper:
         published=parse_stored_utc(row[11]),
         upvotes=_stored_count(row[12]),
         comments=_stored_count(row[13]),
-        url=row[14],
+        url=stored_url(row[14], uid),
         sources=sources,
         first_seen=parse_utc(row[15]),
-        updated=parse_utc(row[16]),
+        updated=parse_utc(row[16] or row[15]),
         details=_details(row[_FIRST_DETAIL:]),
     )
 
@@ -437,7 +494,7 @@ def _stored_count(value: object, *, lowest: int = 0) -> int | None:
 
 def history_changed_at(db: sqlite3.Connection) -> datetime | None:
     """When history last changed significantly (the newest ``updated``), or None when empty."""
-    value = db.execute("SELECT max(updated) FROM papers").fetchone()[0]
+    value = db.execute("SELECT max(coalesce(updated, first_seen)) FROM papers").fetchone()[0]
     return parse_utc(value) if value else None
 
 

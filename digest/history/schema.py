@@ -7,8 +7,10 @@ read while a run writes.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -451,6 +453,136 @@ def _add_paper_checks(db: sqlite3.Connection) -> None:
     )
 
 
+def title_hash(key: str) -> int:
+    """The stored form of a title key: 32 bits of BLAKE2b, as a signed SQLite integer.
+
+    Four bytes in the row and the index instead of the whole key (~70 characters
+    twice). A match is confirmed on the key itself (papers._find), so a collision
+    merges nothing; at 1,000,000 papers one look-up in ~4,000 reads a row in vain.
+    """
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=4).digest(), signed=True)
+
+
+def _compact_papers(db: sqlite3.Connection) -> None:
+    """Stop storing what the other columns already say (about a quarter of the file at 1M papers).
+
+    ``uid`` is NULL when it is ``https://arxiv.org/abs/<arxiv_id>`` (every paper
+    with an arXiv id: the id never changes once set, so neither does the uid);
+    ``url`` is NULL when it equals the uid ('' when the source gave none);
+    ``updated`` is NULL until it differs from ``first_seen``; the title key is kept
+    as a 32-bit hash (the diff compares the real key, see papers._find); a
+    sighting's source is a number into ``sighting_sources``, its ``first_seen``
+    NULL when it is the paper's and its ``last_seen`` NULL while it equals its
+    ``first_seen``. history/papers.py reads every one
+    back as before. The unique indexes skip NULLs (most papers have no DOI, and
+    derived uids are unique because arXiv ids are). SQLite cannot drop a column
+    that is indexed or UNIQUE, so the tables are rebuilt (sqlite.org/lang_altertable.html,
+    "other kinds of table schema changes"); the file shrinks when
+    :func:`open_history` then VACUUMs it.
+    """
+    from ..identity import title_key
+    from .search import create_search_triggers
+
+    def hash_of_title(title: str) -> int:
+        return title_hash(title_key(title))
+
+    db.create_function("digest_title_hash", 1, hash_of_title, deterministic=True)
+    db.execute(
+        """
+        CREATE TABLE papers_compact (
+            id INTEGER PRIMARY KEY,
+            uid TEXT,                          -- NULL: https://arxiv.org/abs/<arxiv_id>
+            arxiv_id TEXT,                     -- version-less
+            doi TEXT,
+            title_hash INTEGER NOT NULL,       -- papers.title_hash(title_key(title)), 32 bits
+            title TEXT NOT NULL,
+            abstract TEXT NOT NULL DEFAULT '',
+            authors TEXT NOT NULL DEFAULT '[]',      -- JSON list
+            author_count INTEGER,
+            organization TEXT,
+            categories TEXT NOT NULL DEFAULT '[]',   -- JSON list, primary first
+            version INTEGER,
+            published TEXT,
+            listed_on TEXT,
+            upvotes INTEGER,
+            comments INTEGER,
+            url TEXT,                          -- NULL: the uid; '': none
+            first_seen TEXT NOT NULL,          -- UTC ISO-8601; Atom published
+            updated TEXT,                      -- NULL: first_seen; bumped on significant change
+            first_run_id INTEGER,
+            state TEXT NOT NULL DEFAULT 'pending',  -- pending | digested | skipped
+            ai_summary TEXT, ai_keywords TEXT, github_repo TEXT, github_stars INTEGER,
+            project_page TEXT, thumbnail TEXT, featured_at TEXT, hf_url TEXT,
+            primary_category TEXT, arxiv_comment TEXT, journal_ref TEXT, pdf_url TEXT,
+            listed_in TEXT, title_tex TEXT, abstract_tex TEXT  -- schema._add_details
+        )
+        """
+    )
+    details = (
+        "ai_summary, ai_keywords, github_repo, github_stars, project_page, thumbnail, "
+        "featured_at, hf_url, primary_category, arxiv_comment, journal_ref, pdf_url, "
+        "listed_in, title_tex, abstract_tex"
+    )
+    # The hash is of the key the current title gives, the key every new sighting brings.
+    db.execute(
+        f"""
+        INSERT INTO papers_compact
+        SELECT id, nullif(uid, 'https://arxiv.org/abs/' || arxiv_id), arxiv_id, doi,
+            digest_title_hash(title), title, abstract, authors, author_count, organization,
+            categories, version, published, listed_on, upvotes, comments,
+            CASE WHEN url IS NULL THEN '' WHEN url = uid THEN NULL ELSE url END,
+            first_seen, nullif(updated, first_seen), first_run_id, state, {details}
+        FROM papers ORDER BY id
+        """
+    )
+    db.execute(
+        "CREATE TABLE sighting_sources (id INTEGER PRIMARY KEY, source TEXT NOT NULL UNIQUE)"
+    )
+    db.execute("INSERT INTO sighting_sources (source) SELECT DISTINCT source FROM sightings")
+    db.execute(
+        """
+        CREATE TABLE sightings_compact (
+            paper_id INTEGER NOT NULL REFERENCES papers(id),
+            source_id INTEGER NOT NULL REFERENCES sighting_sources(id),
+            first_seen TEXT,                   -- NULL: the paper's first_seen
+            last_seen TEXT,                    -- NULL: this sighting's first_seen
+            announce_type TEXT,
+            PRIMARY KEY (paper_id, source_id)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute(
+        """
+        INSERT INTO sightings_compact
+        SELECT s.paper_id, k.id, nullif(s.first_seen, p.first_seen),
+            nullif(s.last_seen, s.first_seen), s.announce_type
+        FROM sightings AS s JOIN sighting_sources AS k ON k.source = s.source
+        JOIN papers AS p ON p.id = s.paper_id
+        """
+    )
+    # Foreign keys are off during migrations (_migrate), as the rebuild requires.
+    db.execute("DROP TABLE sightings")
+    db.execute("DROP TABLE papers")  # its FTS triggers go with it; the index stays valid
+    db.execute("ALTER TABLE papers_compact RENAME TO papers")
+    db.execute("ALTER TABLE sightings_compact RENAME TO sightings")
+    db.execute("CREATE UNIQUE INDEX papers_uid ON papers(uid) WHERE uid IS NOT NULL")
+    db.execute("CREATE UNIQUE INDEX papers_arxiv_id ON papers(arxiv_id) WHERE arxiv_id IS NOT NULL")
+    db.execute("CREATE UNIQUE INDEX papers_doi ON papers(doi) WHERE doi IS NOT NULL")
+    db.execute("CREATE INDEX papers_title_hash ON papers(title_hash)")
+    db.execute("CREATE INDEX papers_first_seen ON papers(first_seen)")
+    db.execute("CREATE INDEX papers_pending ON papers(state) WHERE state = 'pending'")
+    create_search_triggers(db)
+    # The rebuilt index packs every term's doclist into one segment: ~1 % smaller.
+    db.execute("INSERT INTO papers_fts (papers_fts) VALUES ('optimize')")
+    # The one table whose references this migration computes (a sighting of a row that
+    # was not there is left out by the join).
+    broken = db.execute("PRAGMA foreign_key_check(sightings)").fetchall()
+    if broken:
+        raise StoreError(
+            f"compacting the history would break {len(broken)} references: {broken[:3]}"
+        )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _create_papers,
     _create_runs,
@@ -467,7 +599,16 @@ MIGRATIONS: tuple[Migration, ...] = (
     _add_follow_ups,
     _add_channel_follow_ups,
     _add_paper_checks,
+    _compact_papers,
 )
+_COMPACTED = MIGRATIONS.index(_compact_papers)  # the user_version before it
+# A page holds whole papers only (~1.5 KB each), so each page leaves part of a paper's
+# size unused: 4 KiB pages held two with a fifth of the page empty, 16 KiB pages ten
+# with ~7 % (~110 bytes a paper), 32 KiB pages ~21 with ~2.5 %. At 1,000,000 papers
+# that is 2,338 bytes a paper against 2,409 with 16 KiB pages (issue 17's target:
+# 2,400). The cost is larger WAL frames for small commits. A new database gets them
+# at creation; an older one on the VACUUM after _compact_papers.
+PAGE_SIZE = 32_768
 SCHEMA_VERSION = len(MIGRATIONS)
 BUSY_TIMEOUT_MS = 30_000  # how long a write waits for another process's write lock
 
@@ -507,6 +648,7 @@ def open_history(path: Path, *, busy_seconds: float = BUSY_TIMEOUT_MS / 1000) ->
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(path, isolation_level=None, timeout=busy_seconds)
+        db.execute(f"PRAGMA page_size = {PAGE_SIZE}")  # only a new, empty file takes it here
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA foreign_keys=ON")
         db.execute("PRAGMA synchronous=NORMAL")
@@ -634,10 +776,76 @@ def _migrate(db: sqlite3.Connection, path: Path) -> None:
             f"({SCHEMA_VERSION}): a newer digest wrote it",
             "Upgrade digest, or restore a backup made with this version; then run `digest check`",
         )
-    for number in range(version, SCHEMA_VERSION):
-        with transaction(db):
-            MIGRATIONS[number](db)
-            db.execute(f"PRAGMA user_version = {number + 1}")
+    # Rebuilding the papers table in WAL mode would write all of it to the WAL first
+    # (~4 GB at 1,000,000 papers, with nothing checkpointed until it commits); with a
+    # rollback journal new pages go straight to the file, and the VACUUM follows at once.
+    alone = 0 < version <= _COMPACTED and _leave_wal(db)
+    secure = db.execute("PRAGMA secure_delete").fetchone()[0]
+    try:
+        if alone:
+            db.execute("PRAGMA secure_delete = OFF")  # VACUUM drops the freed pages anyway
+        if version < SCHEMA_VERSION:
+            _apply_migrations(db, version)
+        if db.execute("PRAGMA page_size").fetchone()[0] < PAGE_SIZE:
+            # The last step of the upgrade to the compact schema; retried on every open
+            # until no other connection stands in its way.
+            compact_file(db)
+    finally:
+        if alone:
+            db.execute(f"PRAGMA secure_delete = {int(secure)}")
+            db.execute("PRAGMA journal_mode=WAL")
+
+
+def _apply_migrations(db: sqlite3.Connection, version: int) -> None:
+    # A migration that rebuilds a table needs foreign keys off (SQLite would otherwise
+    # delete through the dropped table); it checks them itself before it commits.
+    db.execute("PRAGMA foreign_keys=OFF")
+    try:
+        for number in range(version, SCHEMA_VERSION):
+            with transaction(db):
+                MIGRATIONS[number](db)
+                db.execute(f"PRAGMA user_version = {number + 1}")
+    finally:
+        db.execute("PRAGMA foreign_keys=ON")
+
+
+def compact_file(db: sqlite3.Connection) -> bool:
+    """VACUUM into :data:`PAGE_SIZE` pages; False if another connection keeps it from happening.
+
+    The page size changes only outside WAL mode, which a connection can leave only
+    when it is the database's only one. VACUUM writes a copy first: it needs free
+    space about twice the file's size for a moment (at 1,000,000 papers: ~5 GB).
+    """
+    if not _room_to_vacuum(db) or not _leave_wal(db):
+        return False  # the history works as it is, only larger, until a later open
+    try:
+        db.execute(f"PRAGMA page_size = {PAGE_SIZE}")
+        db.execute("VACUUM")
+    except sqlite3.OperationalError:
+        # A full disk, say: VACUUM changes nothing then, and the history works as it is.
+        return False
+    finally:
+        db.execute("PRAGMA journal_mode=WAL")
+    return True
+
+
+def _room_to_vacuum(db: sqlite3.Connection) -> bool:
+    """Whether the disk has twice the file's size free: else every open would try in vain."""
+    path = Path(database_path(db))
+    try:
+        return shutil.disk_usage(path.parent).free >= 2 * path.stat().st_size
+    except OSError:
+        return False
+
+
+def _leave_wal(db: sqlite3.Connection) -> bool:
+    """Switch to a rollback journal if no other connection has the database open."""
+    try:
+        with busy_timeout(db, 0):
+            mode = db.execute("PRAGMA journal_mode=DELETE").fetchone()[0]
+    except sqlite3.OperationalError:
+        return False  # "database is locked": another connection has it open
+    return bool(mode == "delete")
 
 
 @contextmanager

@@ -1,9 +1,11 @@
 """Full-text search over history: the FTS5 index, and the evidence topics are ranked with.
 
 ``papers_fts`` is an external-content FTS5 table over ``papers(title, abstract)``:
-it holds only the index, the text stays in ``papers``. Triggers keep it in step
-with every insert, every change of a title or an abstract, and every delete;
-the migration that creates it also indexes the papers a history already had.
+it holds only the index, the text stays in ``papers``. New papers are indexed in
+one statement per batch (:func:`index_papers`, by the diff that inserts them);
+triggers keep the index in step with every change of a title or an abstract and
+every delete; the migration that creates it also indexes the papers a history
+already had.
 Tokens are case-folded, stripped of diacritics (``naïve`` finds ``naive``) and
 Porter-stemmed (``pretraining``, ``pretrained`` and ``pretrains`` all index as
 ``pretrain``), so ``pretrain*`` and ``"pre train"*`` find the spellings authors
@@ -22,7 +24,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -43,16 +45,43 @@ _CHUNK = 500  # bound parameters per statement, well under SQLite's limit
 # ids); the unary + keeps the list out of FTS5's reach, so FTS5 runs the query
 # once over the row-id range and SQLite drops the other rows before computing
 # rank or highlight() for them.
+# A paper's sightings with their sources and first-seen times (NULL: the paper's own).
+SIGHTING_JOIN = (
+    "s.paper_id, k.source, s.announce_type FROM sightings AS s "
+    "JOIN sighting_sources AS k ON k.id = s.source_id JOIN papers AS p ON p.id = s.paper_id"
+)
+SIGHTING_ORDER = "s.paper_id, coalesce(s.first_seen, p.first_seen), k.source"
 _AMONG = "f.rowid BETWEEN ? AND ? AND +f.rowid IN (SELECT value FROM json_each(?))"
 
 
+# External content: FTS5 must be told the old text to remove it from the index.
+_DELETE_TRIGGER = """
+    CREATE TRIGGER papers_fts_delete AFTER DELETE ON papers BEGIN
+        INSERT INTO papers_fts (papers_fts, rowid, title, abstract)
+        VALUES ('delete', old.id, old.title, old.abstract);
+    END
+"""
+# Only text changes touch the index: daily upvote updates leave it alone.
+_UPDATE_TRIGGER = """
+    CREATE TRIGGER papers_fts_update AFTER UPDATE OF title, abstract ON papers BEGIN
+        INSERT INTO papers_fts (papers_fts, rowid, title, abstract)
+        VALUES ('delete', old.id, old.title, old.abstract);
+        INSERT INTO papers_fts (rowid, title, abstract)
+        VALUES (new.id, new.title, new.abstract);
+    END
+"""
+
+
 def create_search_index(db: sqlite3.Connection) -> None:
-    """Migration: the FTS5 table, its triggers, its ranking, and an index of existing papers."""
+    """Migration: the FTS5 table, its triggers, its ranking, and an index of existing papers.
+
+    Until schema._compact_papers an insert trigger indexed each new paper; since then
+    :func:`index_papers` does, once per batch.
+    """
     db.execute(
         "CREATE VIRTUAL TABLE papers_fts USING fts5(title, abstract, content='papers', "
         "content_rowid='id', tokenize='porter unicode61 remove_diacritics 2')"
     )
-    # External content: FTS5 must be told the old text to remove it from the index.
     db.execute(
         """
         CREATE TRIGGER papers_fts_insert AFTER INSERT ON papers BEGIN
@@ -61,31 +90,34 @@ def create_search_index(db: sqlite3.Connection) -> None:
         END
         """
     )
-    db.execute(
-        """
-        CREATE TRIGGER papers_fts_delete AFTER DELETE ON papers BEGIN
-            INSERT INTO papers_fts (papers_fts, rowid, title, abstract)
-            VALUES ('delete', old.id, old.title, old.abstract);
-        END
-        """
-    )
-    # Only text changes touch the index: daily upvote updates leave it alone.
-    db.execute(
-        """
-        CREATE TRIGGER papers_fts_update AFTER UPDATE OF title, abstract ON papers BEGIN
-            INSERT INTO papers_fts (papers_fts, rowid, title, abstract)
-            VALUES ('delete', old.id, old.title, old.abstract);
-            INSERT INTO papers_fts (rowid, title, abstract)
-            VALUES (new.id, new.title, new.abstract);
-        END
-        """
-    )
+    create_search_triggers(db)
     # The `rank` column (and ORDER BY rank's fast path) then uses the column weights.
     db.execute(
         "INSERT INTO papers_fts (papers_fts, rank) VALUES ('rank', ?)",
         (f"bm25({TITLE_WEIGHT}, {ABSTRACT_WEIGHT})",),
     )
     rebuild_search_index(db)
+
+
+def create_search_triggers(db: sqlite3.Connection) -> None:
+    """The triggers that keep the index in step when a paper's text changes or it is deleted."""
+    db.execute(_DELETE_TRIGGER)
+    db.execute(_UPDATE_TRIGGER)
+
+
+def index_papers(db: sqlite3.Connection, ids: Sequence[int]) -> None:
+    """Add papers just inserted to the index: one statement for the batch.
+
+    The only writer of new papers (papers.record_sightings) calls it in the
+    transaction that inserts them. A trigger per row did the same work two to
+    three times slower (10,000 papers: ~1.4-2.9 s against ~0.5-0.8 s, same tokens).
+    """
+    if ids:
+        db.execute(
+            "INSERT INTO papers_fts (rowid, title, abstract) SELECT id, title, abstract "
+            "FROM papers WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
+            (json.dumps(sorted(ids)),),
+        )
 
 
 def rebuild_search_index(db: sqlite3.Connection) -> None:
@@ -178,8 +210,7 @@ def sightings(
     for chunk in _chunks(sorted(ids)):
         marks = ",".join("?" * len(chunk))
         rows = db.execute(
-            f"SELECT paper_id, source, announce_type FROM sightings "
-            f"WHERE paper_id IN ({marks}) ORDER BY paper_id, first_seen, source",
+            f"SELECT {SIGHTING_JOIN} WHERE s.paper_id IN ({marks}) ORDER BY {SIGHTING_ORDER}",
             chunk,
         ).fetchall()
         for paper_id, source, announce_type in rows:

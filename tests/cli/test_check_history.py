@@ -23,14 +23,14 @@ def test_check_finds_an_index_that_disagrees_with_its_table(tmp_path: Path) -> N
         # As a flipped bit in an index would: its entries no longer match the table.
         db.execute("PRAGMA writable_schema = ON")
         db.execute(
-            "UPDATE sqlite_master SET sql = 'CREATE INDEX papers_title_key ON papers(title)' "
-            "WHERE name = 'papers_title_key'"
+            "UPDATE sqlite_master SET sql = 'CREATE INDEX papers_title_hash ON papers(title)' "
+            "WHERE name = 'papers_title_hash'"
         )
         db.commit()
     done = digest_cli(tmp_path, "check")
     assert done.returncode == 2
     assert f"{database}: integrity_check: " in done.stderr
-    assert "papers_title_key" in done.stderr and "restore your backup" in done.stderr
+    assert "papers_title_hash" in done.stderr and "restore your backup" in done.stderr
 
 
 def test_check_refuses_an_empty_database_file(tmp_path: Path) -> None:

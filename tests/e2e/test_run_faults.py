@@ -180,11 +180,15 @@ def fill(folder: Path) -> Path:
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 4 MiB tmpfs: a disk that really fills up. Needs root (CI and this machine are)."""
+    """A 16 MiB tmpfs: a disk that really fills up. Needs root (CI and this machine are).
+
+    (An empty history in 32 KiB pages is ~1.8 MB before its WAL: 4 MiB filled up before
+    the first mail.)
+    """
     folder = tmp_path / "small"
     folder.mkdir()
     mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(folder)], capture_output=True
+        ["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(folder)], capture_output=True
     )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")

@@ -113,7 +113,7 @@ def sighted_by(workdir: Path, source: str) -> set[str]:
     with history(workdir) as db:
         rows = db.execute(
             "SELECT p.arxiv_id FROM sightings s JOIN papers p ON p.id = s.paper_id "
-            "WHERE s.source = ?",
+            "JOIN sighting_sources k ON k.id = s.source_id WHERE k.source = ?",
             (source,),
         ).fetchall()
     return {arxiv_id for (arxiv_id,) in rows}

@@ -66,9 +66,9 @@ def damaged_copy(tmp_path: Path) -> Path:
     db = open_history(path)
     for number in range(300):
         db.execute(
-            "INSERT INTO papers (uid, title_key, title, abstract, first_seen, updated) "
-            "VALUES (?, ?, ?, ?, '2025-03-12T06:00:00Z', '2025-03-12T06:00:00Z')",
-            (f"tag:x,2025:{number}", f"paper {number}", f"Paper {number}", "words " * 100),
+            "INSERT INTO papers (uid, title_hash, title, abstract, first_seen) "
+            "VALUES (?, ?, ?, ?, '2025-03-12T06:00:00Z')",
+            (f"tag:x,2025:{number}", number, f"Paper {number}", "words " * 100),
         )
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     page_size = db.execute("PRAGMA page_size").fetchone()[0]
@@ -105,17 +105,17 @@ def test_integrity_check_finds_an_index_that_disagrees_with_its_table(tmp_path: 
     path = tmp_path / "digest.db"
     db = open_history(path)
     db.execute(
-        "INSERT INTO papers (uid, title_key, title, first_seen, updated) "
-        "VALUES ('tag:x,2025:1', 'a', 'A', '2025-03-12T06:00:00Z', '2025-03-12T06:00:00Z')"
+        "INSERT INTO papers (uid, title_hash, title, first_seen) "
+        "VALUES ('tag:x,2025:1', 1, 'A', '2025-03-12T06:00:00Z')"
     )
-    # Point the title_key index's definition at another column: its entries no longer match.
+    # Point the title index's definition at another column: its entries no longer match.
     db.execute("PRAGMA writable_schema = ON")
     db.execute(
-        "UPDATE sqlite_master SET sql = 'CREATE INDEX papers_title_key ON papers(title)' "
-        "WHERE name = 'papers_title_key'"
+        "UPDATE sqlite_master SET sql = 'CREATE INDEX papers_title_hash ON papers(title)' "
+        "WHERE name = 'papers_title_hash'"
     )
     db.close()
     reopened = sqlite3.connect(path)
     problems = integrity_check(reopened)
     reopened.close()
-    assert problems and any("papers_title_key" in problem for problem in problems)
+    assert problems and any("papers_title_hash" in problem for problem in problems)

@@ -43,10 +43,13 @@ BAD_ROWS: list[dict[str, Any]] = [
 
 
 def insert(db: Any, number: int, **values: Any) -> None:
+    """A row as the schema at hand holds it (before compaction: the title key as text)."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(papers)")}
+    key = ("title_hash", number) if "title_hash" in columns else ("title_key", f"paper {number}")
     row = {
         "uid": f"https://arxiv.org/abs/2503.{number:05d}",
         "arxiv_id": f"2503.{number:05d}",
-        "title_key": f"paper {number}",
+        key[0]: key[1],
         "title": f"Paper {number}",
         "first_seen": "2025-03-12T06:00:00Z",
         "updated": "2025-03-12T06:00:00Z",

@@ -84,7 +84,8 @@ def test_an_unforeseen_exception_while_recording_fails_that_source_alone(tmp_pat
     )
     db = history.open_history(tmp_path / "digest.db")
     rows = db.execute(
-        "SELECT count(*) FROM sightings s JOIN papers p ON p.id = s.paper_id WHERE s.source = ?",
+        "SELECT count(*) FROM sightings s JOIN sighting_sources k ON k.id = s.source_id "
+        "WHERE k.source = ?",
         (hf,),
     ).fetchone()
     db.close()
