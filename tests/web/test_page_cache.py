@@ -11,6 +11,7 @@ import asyncio
 import os
 import shutil
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -225,5 +226,7 @@ def _sent(page: CachedPage, scope: dict[str, Any]) -> list[dict[str, Any]]:
     async def record(message: Any) -> None:
         sent.append(message)
 
-    asyncio.run(page.send(scope, None, record))  # type: ignore[arg-type]  # no form: never asked
+    # A thread of its own: the browser tests' Playwright may hold a running loop in this one.
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, page.send(scope, None, record)).result()  # type: ignore[arg-type]  # no form: never asked
     return sent
