@@ -621,7 +621,11 @@ RESTORE = (
 )
 
 # quick_check reads every page (about 0.45 s for 50,000 papers): once per process for
-# each state of the file, not on every web request's connection.
+# each state of the file, not on every web request's connection, and only on a file up
+# to QUICK_CHECK_MAX_BYTES. A million papers are ~2.3 GB: reading them all on every
+# `digest run` would cost more than the run; there `digest check` does it (README,
+# "When things go wrong"), and SQLite still refuses a damaged page when it reads one.
+QUICK_CHECK_MAX_BYTES = 64 * 1024 * 1024
 _checked: dict[Path, tuple[int, int, int]] = {}
 _sniffed: set[tuple[int, int]] = set()  # (device, inode) of files known to be SQLite databases
 _sniffed_lock = threading.Lock()
@@ -731,7 +735,7 @@ def _quick_check(db: sqlite3.Connection, path: Path) -> None:
     except OSError:
         return  # the next statement reports it
     state = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
-    if _checked.get(path) == state:
+    if _checked.get(path) == state or stat.st_size > QUICK_CHECK_MAX_BYTES:
         return
     problems = [str(row[0]) for row in db.execute("PRAGMA quick_check(5)").fetchall()]
     if problems != ["ok"]:

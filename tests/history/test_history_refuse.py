@@ -6,11 +6,12 @@ import gzip
 import re
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from digest.errors import BrokenHistoryError, StoreError
-from digest.history import SCHEMA_VERSION, integrity_check, open_history
+from digest.history import SCHEMA_VERSION, integrity_check, open_history, schema
 from digest.history.schema import SQLITE_HEADER
 
 WHAT_TO_DO = r"restore your backup .* `digest check`"
@@ -85,6 +86,30 @@ def test_a_damaged_database_fails_the_check_on_open(tmp_path: Path) -> None:
     assert path.read_bytes().startswith(SQLITE_HEADER)
     error = refused(path)
     assert "damaged" in str(error) or "failed SQLite's quick_check" in str(error)
+
+
+def test_a_database_past_the_size_limit_is_left_to_digest_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "digest.db"
+    open_history(path).close()
+    statements: list[str] = []
+    connect = sqlite3.connect
+
+    def traced(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        db = connect(*args, **kwargs)
+        db.set_trace_callback(statements.append)
+        return db
+
+    monkeypatch.setattr(sqlite3, "connect", traced)
+    monkeypatch.setattr(schema, "_checked", {})  # as a new process would
+    monkeypatch.setattr(schema, "QUICK_CHECK_MAX_BYTES", path.stat().st_size - 1)
+    open_history(path).close()
+    assert not any("quick_check" in statement for statement in statements)
+
+    monkeypatch.setattr(schema, "QUICK_CHECK_MAX_BYTES", path.stat().st_size)
+    open_history(path).close()
+    assert any("quick_check" in statement for statement in statements)
 
 
 def test_a_missing_database_is_created(tmp_path: Path) -> None:
