@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 FIXTURES = Path(__file__).parent / "fixtures"
 OUTPUT = Path(__file__).parent / "output"  # screenshots for review (git-ignored)
@@ -36,3 +42,16 @@ CHROMIUM_ARGS = [
 def fixture(name: str) -> bytes:
     """The bytes of a recorded page in tests/fixtures."""
     return (FIXTURES / name).read_bytes()
+
+
+def serious_violations(page: Page) -> list[dict[str, Any]]:
+    """axe-core's serious and critical findings on ``page`` (a skip when axe-core is absent)."""
+    if not AXE_JS.exists():
+        pytest.skip(f"axe-core is not installed at {AXE_JS} (.ci/run installs it with npm)")
+    page.add_script_tag(content=AXE_JS.read_text(encoding="utf-8"))
+    found: list[dict[str, Any]] = page.evaluate(
+        """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
+            .map(v => ({id: v.id, impact: v.impact, help: v.help,
+                        where: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))"""
+    )
+    return [v for v in found if v["impact"] in ("serious", "critical")]

@@ -31,7 +31,7 @@ from digest.render.mail import MailMeta, Recipient, build_message, message_id_fo
 from digest.sources.text import parse
 from digest.topics import Pick, explain
 from tests.factories import FIRST_SEEN, make_stored_paper
-from tests.support import AXE_JS, OUTPUT
+from tests.support import OUTPUT, serious_violations
 
 pytestmark = pytest.mark.browser
 
@@ -135,19 +135,6 @@ def layout(page: Page) -> dict[str, Any]:
         })"""
     )
     return facts
-
-
-def serious_violations(page: Page) -> list[dict[str, Any]]:
-    """axe-core's serious and critical findings on ``page`` (a skip when axe-core is absent)."""
-    if not AXE_JS.exists():
-        pytest.skip(f"axe-core is not installed at {AXE_JS} (.ci/run installs it with npm)")
-    page.add_script_tag(content=AXE_JS.read_text(encoding="utf-8"))
-    found: list[dict[str, Any]] = page.evaluate(
-        """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
-            .map(v => ({id: v.id, impact: v.impact, help: v.help,
-                        where: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))"""
-    )
-    return [v for v in found if v["impact"] in ("serious", "critical")]
 
 
 def shoot(page: Page, name: str) -> None:

@@ -28,7 +28,7 @@ from digest.history import open_history
 from digest.history.subscribers import add_subscriber
 from digest.web import create_app
 from tests.servers import SmtpSink
-from tests.support import AXE_JS, OUTPUT, VNU_JAR
+from tests.support import OUTPUT, VNU_JAR, serious_violations
 from tests.web_server import EXAMPLES, MONDAY, Clock, LiveServer, digest_run, live_server
 
 READER = "ada@example.org"
@@ -166,8 +166,6 @@ LOOKS = {"": (1100, "light"), "-phone": (390, "light"), "-dark": (1100, "dark")}
 
 
 def serious(browser: Browser, url: str, name: str, look: str = "") -> list[dict[str, Any]]:
-    if not AXE_JS.exists():
-        pytest.skip(f"axe-core is not installed at {AXE_JS} (.ci/run installs it with npm)")
     width, scheme = LOOKS[look]
     # The pages' CSP allows no script: axe is injected past it, as a developer tool would.
     context = browser.new_context(
@@ -179,14 +177,9 @@ def serious(browser: Browser, url: str, name: str, look: str = "") -> list[dict[
     page.goto(url)
     OUTPUT.mkdir(exist_ok=True)
     page.screenshot(path=str(OUTPUT / f"page-{name}{look}.png"), full_page=True)
-    page.add_script_tag(content=AXE_JS.read_text(encoding="utf-8"))
-    found: list[dict[str, Any]] = page.evaluate(
-        """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
-            .map(v => ({id: v.id, impact: v.impact, help: v.help,
-                        where: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))"""
-    )
+    found = serious_violations(page)
     context.close()
-    return [v for v in found if v["impact"] in ("serious", "critical")]
+    return found
 
 
 def every_page(server: LiveServer, reader_id: int) -> dict[str, str]:
