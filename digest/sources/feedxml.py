@@ -155,20 +155,22 @@ def _once(seen: set[str], group: str) -> None:
 
 def _read_title(entry: Entry, element: Any, name: str, atom: bool, seen: set[str]) -> None:
     _once(seen, "title")
-    kind = _content_type(element, "text/plain")
-    value = _text(element, kind, atom)
-    if not atom and kind == "text/plain" and _looks_like_html(value):
-        kind = "text/html"
-    entry.title, entry.title_type = value, kind
+    entry.title, entry.title_type = _typed_text(element, "text/plain", atom)
 
 
 def _read_summary(entry: Entry, element: Any, name: str, atom: bool, seen: set[str]) -> None:
     _once(seen, "summary")
-    kind = _content_type(element, "text/plain" if name == "summary" else "text/html")
+    default = "text/plain" if name == "summary" else "text/html"
+    entry.summary, entry.summary_type = _typed_text(element, default, atom)
+
+
+def _typed_text(element: Any, default: str, atom: bool) -> tuple[str, str]:
+    """(text, its type); RSS has no type attribute, so plain text that looks like HTML is HTML."""
+    kind = _content_type(element, default)
     value = _text(element, kind, atom)
     if not atom and kind == "text/plain" and _looks_like_html(value):
         kind = "text/html"
-    entry.summary, entry.summary_type = value, kind
+    return value, kind
 
 
 def _read_content(entry: Entry, element: Any, name: str, atom: bool, seen: set[str]) -> None:
