@@ -27,7 +27,7 @@ from .. import history
 from ..config import Settings
 from ..errors import DigestError, FetchError
 from ..history.follow_ups import Watch, hf_check_turn, last_check, mark_hf_checked, watched_papers
-from ..model import Paper, SourceReport, SourceStatus
+from ..model import Page, Paper, SourceReport, SourceStatus
 from ..sources.arxiv.api import parse_api as parse_arxiv_api
 from ..sources.hf import parse_api as parse_hf_api
 from ..sources.validate import validated_page
@@ -124,9 +124,7 @@ def _ask_hf(
     for arxiv_id in ids:
         paper_url = f"{url}/{arxiv_id}"
         try:
-            response = runtime.fetcher.get(paper_url, source=paper_url)
-            page = parse_hf_api(response.payload, paper_url)
-            papers.extend(validated_page(page, source=paper_url, now=runtime.clock()).papers)
+            papers.extend(_papers_at(runtime, paper_url, parse_hf_api, source=paper_url))
         except FetchError as error:
             if error.status != 404:
                 error_text = str(error)
@@ -150,9 +148,15 @@ def _ask_arxiv(
         batch = ids[start : start + ARXIV_IDS_PER_REQUEST]
         query = f"{url}?id_list={','.join(batch)}&max_results={len(batch)}"
         try:
-            response = runtime.fetcher.get(query, source=url)
-            page = parse_arxiv_api(response.payload, query)
-            papers.extend(validated_page(page, source=url, now=runtime.clock()).papers)
+            papers.extend(_papers_at(runtime, query, parse_arxiv_api, source=url))
         except DigestError as error:
             return papers, str(error)
     return papers, None
+
+
+def _papers_at(
+    runtime: Runtime, url: str, parse: Callable[[bytes, str], Page], *, source: str
+) -> Sequence[Paper]:
+    """The papers an API answer at ``url`` names, through the source boundary like any listing."""
+    response = runtime.fetcher.get(url, source=source)
+    return validated_page(parse(response.payload, url), source=source, now=runtime.clock()).papers
