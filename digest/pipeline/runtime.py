@@ -13,14 +13,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import httpx
-
-from .. import USER_AGENT, history
+from .. import history
 from ..clock import utc_now
 from ..config import Settings
 from ..deliver.transports import Transport, open_transport
 from ..locations import data_files
-from ..sources.fetch import Fetcher
+from ..sources.fetch import Fetcher, open_client
 from .channels import Poster
 from .stopping import Stop
 
@@ -40,12 +38,7 @@ class Runtime:
 @contextmanager
 def open_runtime(settings: Settings, *, stop: Stop | None = None) -> Iterator[Runtime]:
     db = history.open_history(data_files(settings).database)
-    timeout = settings.http.timeout
-    client = httpx.Client(
-        headers={"User-Agent": USER_AGENT},
-        timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-        follow_redirects=True,
-    )
+    client = open_client(settings.http.timeout)
     try:
         fetcher = Fetcher(
             client,

@@ -24,6 +24,7 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
+from .. import USER_AGENT
 from ..errors import FetchError
 from ..model import HttpValidators
 from .arxiv.api import api_error_message
@@ -37,6 +38,43 @@ _RETRY_STATUSES = {429, 500, 502, 503, 504}
 _REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 _NO_VALIDATORS = HttpValidators()
 _MAX_BODY = 50 * 1024 * 1024  # a listing page is never this big; refuse runaway bodies
+
+
+def open_client(timeout: float) -> httpx.Client:
+    """The run's HTTP client: our User-Agent, ``timeout`` (connect at most 10 s), redirects followed.
+
+    Its transport builds TLS only for the first ``https://`` request: loading
+    the CA bundle is ~30 ms, a fifth of a run answered 304, and a run that
+    reads only ``http://`` or local sources never needs it (docs/operating.md,
+    "Start-up").
+    """
+    return httpx.Client(
+        headers={"User-Agent": USER_AGENT},
+        timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+        follow_redirects=True,
+        transport=_TransportPerScheme(),
+    )
+
+
+class _TransportPerScheme(httpx.BaseTransport):
+    """httpx's own transport, one per scheme, each made when a request first needs it."""
+
+    def __init__(self) -> None:
+        self._plain: httpx.HTTPTransport | None = None
+        self._tls: httpx.HTTPTransport | None = None
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.scheme == "https":
+            self._tls = self._tls or httpx.HTTPTransport()
+            return self._tls.handle_request(request)
+        # A plain-text pool never opens TLS, so it needs no CA bundle loaded.
+        self._plain = self._plain or httpx.HTTPTransport(verify=False)
+        return self._plain.handle_request(request)
+
+    def close(self) -> None:
+        for transport in (self._plain, self._tls):
+            if transport is not None:
+                transport.close()
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,6 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from urllib.parse import urlsplit
 
-import httpx
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -27,7 +26,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .. import USER_AGENT
 from ..clock import utc_now
 from ..config import Settings
 from ..deliver.transports import Transport, open_transport
@@ -35,6 +33,7 @@ from ..errors import BusyError
 from ..history.public import DataWatch
 from ..locations import data_files, templates_dir, urls
 from ..pipeline.run import publish_feed
+from ..sources.fetch import open_client
 from ..tokens import Tokens, load_secret
 from . import pages, published, reader, subscribe
 from .cadence import Cadence, FireTimes
@@ -177,7 +176,7 @@ def _ensure_feed(site: Site) -> None:
         return
     db = site.open_db()
     try:
-        with httpx.Client(timeout=10.0, headers={"User-Agent": USER_AGENT}) as client:
+        with open_client(10.0) as client:
             publish_feed(site.settings, db, site.clock(), client=client)
     finally:
         db.close()

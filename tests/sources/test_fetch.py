@@ -8,9 +8,10 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
+from digest import USER_AGENT
 from digest.errors import FetchError
 from digest.history import HttpValidators
-from digest.sources.fetch import Fetcher, read_local
+from digest.sources.fetch import Fetcher, open_client, read_local
 from tests.servers import Reply, page_server
 
 
@@ -250,3 +251,17 @@ def test_a_real_server_redirecting_off_http_is_asked_once(location: str) -> None
         with pytest.raises(FetchError, match=f"{url} redirected to"):
             client.get(url, source="s")
         assert len(server.requests_for("/list")) == 1
+
+
+def test_the_run_client_reads_the_ca_bundle_only_for_its_first_https_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A bundle that does not exist: reading it would fail, so each step shows whether it was read.
+    monkeypatch.setenv("SSL_CERT_FILE", "/nonexistent/digest-test-bundle.pem")
+    with page_server() as server, open_client(5.0) as client:
+        url = server.route("/feed.atom", Reply(b"<feed/>"))
+        answer = client.get(url)  # plain HTTP: no TLS, so no bundle
+        assert answer.status_code == 200
+        assert server.requests[0].headers["User-Agent"] == USER_AGENT
+        with pytest.raises(FileNotFoundError):
+            client.get("https://127.0.0.1:9/")  # TLS is set up now, with the operator's bundle
