@@ -144,10 +144,12 @@ def create_app(
     app = Starlette(
         routes=ROUTES,
         middleware=[
+            # Outermost: a kept page is a GET with no body, and its answer carries the
+            # security headers itself, so the layers below would only cost time.
+            Middleware(CachedPages),
             Middleware(SecurityHeaders),
             Middleware(BodyLimit, limit=limits.body_bytes),
-            # Innermost, so the security headers still apply to what they answer:
-            Middleware(CachedPages),
+            # Inside SecurityHeaders, so the security headers still apply to what it answers:
             Middleware(published.NotModifiedFastPath),
         ],
         exception_handlers={

@@ -24,7 +24,8 @@ The key is the request path (``/``, ``/digests/``, ``/digests/YYYY-MM-DD``):
 only pages that rendered with a 200 are stored, so there are at most as many
 keys as digest days, and the cache is bounded by entries and bytes besides
 (least recently used first out). :class:`CachedPages` answers a request for a
-kept page before routing, with the same :meth:`CachedPage.send` the handlers use.
+kept page before routing and before the other middleware, with the same
+:meth:`CachedPage.send` the handlers use (which adds the security headers itself).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..history.public import DataWatch
 from .feeds import GZIP_SUFFIX, Representation, accepts_gzip, etag_matches
-from .security import CSRF_COOKIE, Csrf
+from .security import CSRF_COOKIE, Csrf, security_heads
 
 
 class _Serving(Protocol):
@@ -115,7 +116,8 @@ class CachedPage:
         representation = self.representation
         gzipped = representation.gzipped is not None and accepts_gzip(accept_encoding or "")
         not_modified = if_none_match is not None and etag_matches(if_none_match, representation.tag)
-        head = list(self.heads[(gzipped, not_modified)])  # a middleware may add to its copy
+        # Its own security headers: the fast path answers outside SecurityHeaders.
+        head = [*self.heads[(gzipped, not_modified)], *security_heads(scope)]
         if self.form and csrf.needs_cookie_value(
             cookie_parser(cookie).get(CSRF_COOKIE, "") if cookie else ""
         ):

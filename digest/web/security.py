@@ -191,6 +191,19 @@ def security_headers(*, hsts: bool) -> dict[str, str]:
     return headers
 
 
+_HEADS_BY_SCHEME = {
+    secure: [
+        (name.encode(), value.encode()) for name, value in security_headers(hsts=secure).items()
+    ]
+    for secure in (False, True)
+}
+
+
+def security_heads(scope: Scope) -> list[tuple[bytes, bytes]]:
+    """:func:`security_headers` for this request's scheme, as ASGI raw headers (do not modify)."""
+    return _HEADS_BY_SCHEME[scope.get("scheme") == "https"]
+
+
 class SecurityHeaders:
     """Add the security headers to every response that does not set them itself.
 
@@ -201,19 +214,12 @@ class SecurityHeaders:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.by_scheme = {
-            secure: [
-                (name.encode(), value.encode())
-                for name, value in security_headers(hsts=secure).items()
-            ]
-            for secure in (False, True)
-        }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = self.by_scheme[scope.get("scheme") == "https"]
+        headers = security_heads(scope)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
