@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 
@@ -35,6 +34,8 @@ def _replace(path: Path, data: bytes) -> bool:
         previous = int(path.stat().st_mtime)
     except FileNotFoundError:
         pass
+    import tempfile  # here: `digest status` writes a file only now and then, tempfile costs ~3 ms
+
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as stream:

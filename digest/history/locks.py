@@ -9,8 +9,6 @@ is taken over, so a crash never wedges the schedule.
 from __future__ import annotations
 
 import os
-import secrets
-import socket
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,7 +33,7 @@ def acquire_lock(
     db: sqlite3.Connection, name: str, now: datetime
 ) -> tuple[str | None, LockHolder | None]:
     """Take the lock: ``(token, None)`` on success, ``(None, holder)`` when someone alive holds it."""
-    token = secrets.token_hex(8)
+    token = os.urandom(8).hex()  # what secrets.token_hex does; `digest status` imports less
     with transaction(db):
         holder = lock_holder(db, name)
         if holder is not None and _alive(holder, now):
@@ -43,7 +41,7 @@ def acquire_lock(
         db.execute(
             "INSERT OR REPLACE INTO locks (name, token, pid, host, acquired, heartbeat) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            (name, token, os.getpid(), socket.gethostname(), iso_utc(now), iso_utc(now)),
+            (name, token, os.getpid(), _host(), iso_utc(now), iso_utc(now)),
         )
     return token, holder
 
@@ -76,8 +74,13 @@ def live_holder(db: sqlite3.Connection, name: str, now: datetime) -> LockHolder 
     return holder if holder is not None and _alive(holder, now) else None
 
 
+def _host() -> str:
+    # socket.gethostname() is uname's nodename on Unix, without importing socket.
+    return os.uname().nodename
+
+
 def _alive(holder: LockHolder, now: datetime) -> bool:
-    if holder.host == socket.gethostname():
+    if holder.host == _host():
         return _pid_alive(holder.pid)
     # Another machine sharing the file: trust its heartbeat for a while.
     return now - holder.heartbeat < STALE_AFTER

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -837,7 +836,8 @@ def _room_to_vacuum(db: sqlite3.Connection) -> bool:
     """Whether the disk has twice the file's size free: else every open would try in vain."""
     path = Path(database_path(db))
     try:
-        return shutil.disk_usage(path.parent).free >= 2 * path.stat().st_size
+        disk = os.statvfs(path.parent)  # shutil.disk_usage's free, without importing shutil
+        return disk.f_bavail * disk.f_frsize >= 2 * path.stat().st_size
     except OSError:
         return False
 

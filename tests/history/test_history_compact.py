@@ -9,7 +9,7 @@ first paper.
 
 from __future__ import annotations
 
-import shutil
+import os
 import sqlite3
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -251,8 +251,8 @@ def test_compaction_waits_for_disk_space_and_the_history_works_meanwhile(
 ) -> None:
     path = tmp_path / "digest.db"
     old_history(path)
-    full = SimpleNamespace(total=1, used=1, free=0)
-    monkeypatch.setattr(shutil, "disk_usage", lambda folder: full)
+    full = SimpleNamespace(f_bavail=0, f_frsize=4096)  # no block free for an unprivileged user
+    monkeypatch.setattr(os, "statvfs", lambda folder: full)
     db = open_history(path)
     assert db.execute("PRAGMA page_size").fetchone()[0] < PAGE_SIZE
     assert len(by_title(db)) == len(OLD_PAPERS)
