@@ -19,9 +19,10 @@ from digest.cli.group import COMMAND_MODULES
 from tests.servers import Reply, page_server
 from tests.web_server import EXAMPLES
 
-# The scheduler service, the web app, mail rendering, the SMTP stack, address checks.
+# The scheduler service, the web app, mail rendering, the SMTP stack, address checks;
+# the HTTP client, and the network modules only fetching or sending needs.
 HEAVY = ("apscheduler.schedulers", "starlette", "uvicorn", "jinja2", "css_inline", "smtplib",
-         "email_validator", "feedgen", "feedparser", "lxml")  # fmt: skip
+         "email_validator", "feedgen", "feedparser", "lxml", "httpx", "socket", "ssl")  # fmt: skip
 
 
 def imported_by(tmp_path: Path, *args: str) -> set[str]:
