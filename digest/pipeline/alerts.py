@@ -16,7 +16,6 @@ from ..errors import DeliveryError
 from ..history.alerts import alert_state, set_alert_state
 from ..history.status import source_health
 from ..model import SourceHealth, SourceReport
-from ..render.alert import UNFOLDED, alert_message
 from .site import envelope_sender, mail_domain
 
 if TYPE_CHECKING:
@@ -43,6 +42,9 @@ def send_alerts(settings: Settings, runtime: Runtime, reports: Sequence[SourceRe
 
 
 def _notify(settings: Settings, runtime: Runtime, item: SourceHealth, *, failing: bool) -> int:
+    # Here, not at the top: the mail package's policies cost a run that alerts nobody ~10 ms.
+    from ..render.alert import UNFOLDED, alert_message
+
     now = runtime.clock()
     message = alert_message(settings, item, failing=failing, now=now, domain=mail_domain(settings))
     try:

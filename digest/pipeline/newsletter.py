@@ -16,6 +16,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from ..config import Settings, TopicConfig
 from ..history.deliveries import (
@@ -37,7 +38,6 @@ from ..history.subscribers import (
 )
 from ..locations import urls
 from ..model import Digest, FollowUp, StoredPaper
-from ..render.bulk import BulkMessage
 from ..render.follow_ups import UpdateLine
 from ..render.mail import (
     Recipient,
@@ -53,6 +53,9 @@ from .reader_feeds import feed_urls
 from .selection import topic_feed_url
 from .site import envelope_sender, mail_domain, mail_meta
 from .updates import update_lines
+
+if TYPE_CHECKING:  # loaded when the first mail is composed: a run with no mail never needs it
+    from ..render.bulk import BulkMessage
 
 log = logging.getLogger(__name__)
 
@@ -189,6 +192,8 @@ class Newsletter:
         """
         key = (after, through, tuple(topic.slug for topic in topics), tuple(e.id for e in events))
         if key not in self._rendered:
+            from ..render.bulk import BulkMessage
+
             created = digest_created(self.db, through)
             papers = papers_between(self.db, after, through)
             digest = Digest(id=through, created=created)

@@ -13,13 +13,16 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import date
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.policy import Policy
+from typing import TYPE_CHECKING
 
 from ..errors import ConfigError, PermanentDeliveryError
 from .links import config_url
 from .text import plain
+
+if TYPE_CHECKING:  # the email package's policies load only where a message is built
+    from email.headerregistry import Address
+    from email.message import EmailMessage
+    from email.policy import Policy
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # CR or LF would start a new header
 # RFC 5322 §3.6.4: msg-id is "<" dot-atom-text "@" dot-atom-text ">" (the domain
@@ -33,6 +36,8 @@ _MAILTO_UNSAFE = re.compile(r"[\s<>,\"\\]")
 
 def to_address(address: str, name: str | None) -> Address:
     """The ``To`` value; the policy quotes or RFC 2047-encodes the display name."""
+    from email.headerregistry import Address
+
     # Address() refuses CR/LF and anything past one addr-spec ("a@x, b@y").
     try:
         return Address(display_name=plain(name), addr_spec=address)
