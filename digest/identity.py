@@ -76,6 +76,37 @@ def clean_text(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).split())
 
 
+# Whitespace clean_text would change: any but a plain space, two in a row, one at an end.
+# (``\s`` and ``str.split`` agree on what whitespace is: Unicode's White_Space characters.)
+_UNCLEAN_SPACE = re.compile(r"[^\S ]|  |\A | \Z")
+
+
+def is_clean(text: str) -> bool:
+    """True only when ``clean_text(text) == text``, found without building a new string.
+
+    Later stages ask this of text a parser has already cleaned, and clean it
+    again only when the answer is no: the check reads the text once in C, where
+    cleaning splits it into words and joins them again. (It also says no to
+    ASCII text with a control character, which is then cleaned to itself.)
+    """
+    if type(text) is not str:
+        return False  # a subclass (lxml's "smart" strings): cleaning makes it a plain str
+    if text.isascii():
+        # NFC leaves ASCII as it is, and its only printable whitespace is the space.
+        return (text.isprintable() and "  " not in text
+                and not text.startswith(" ") and not text.endswith(" "))  # fmt: skip
+    return unicodedata.is_normalized("NFC", text) and _UNCLEAN_SPACE.search(text) is None
+
+
+def ensure_clean(text: str) -> str:
+    """``clean_text(text)``, which is ``text`` itself when a parser has already cleaned it.
+
+    For the stages after a parser (TeX conversion, validation): each field is
+    cleaned where it enters, and only checked here (:func:`is_clean`).
+    """
+    return text if is_clean(text) else clean_text(text)
+
+
 def title_key(title: str) -> str:
     """A key that survives re-saving a page: NFKC, case-folded, punctuation and spaces collapsed.
 

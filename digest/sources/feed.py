@@ -206,10 +206,12 @@ def _split_names(names: list[str]) -> tuple[str, ...]:
     """
     result: list[str] = []
     for name in names:
-        parts = [clean_text(part) for part in name.split(",")]
-        if len(parts) > 1 and all(" " in part for part in parts):
-            result.extend(parts)
-        elif cleaned := clean_text(name):
+        if "," in name:
+            parts = [clean_text(part) for part in name.split(",")]
+            if all(" " in part for part in parts):
+                result.extend(parts)
+                continue
+        if cleaned := clean_text(name):  # each name cleaned once: most have no comma
             result.append(cleaned)
     return tuple(dict.fromkeys(result))
 

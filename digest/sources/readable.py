@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import replace
 from urllib.parse import urlsplit
 
-from ..identity import clean_text
+from ..identity import ensure_clean
 from ..model import Paper
-from ..tex import readable, tex_to_text
+from ..tex import has_tex, readable, tex_to_text
 
 __all__ = ["http_url", "readable_paper", "readable_text"]
 
@@ -23,30 +23,45 @@ def readable_text(text: str | None) -> str | None:
     """Readable, whitespace-collapsed text, or None when nothing is left."""
     if text is None:
         return None
-    return clean_text(tex_to_text(clean_text(text))) or None
+    source = ensure_clean(text)  # a parser's text is clean already: checked, not redone
+    return (ensure_clean(tex_to_text(source)) if has_tex(source) else source) or None
 
 
 def readable_paper(paper: Paper) -> Paper:
     title, title_tex = readable(paper.title)
     abstract, abstract_tex = readable(paper.abstract)
-    details = replace(
-        paper.details,
-        ai_summary=readable_text(paper.details.ai_summary),
-        arxiv_comment=readable_text(paper.details.arxiv_comment),
-        journal_ref=readable_text(paper.details.journal_ref),
-        title_tex=title_tex if title else None,
-        abstract_tex=abstract_tex,
+    old = paper.details
+    texts = (
+        readable_text(old.ai_summary),
+        readable_text(old.arxiv_comment),
+        readable_text(old.journal_ref),
+        title_tex if title else None,
+        abstract_tex,
     )
+    details = old
+    if texts != (old.ai_summary, old.arxiv_comment, old.journal_ref, old.title_tex,
+                 old.abstract_tex):  # fmt: skip
+        ai_summary, arxiv_comment, journal_ref, title_tex, abstract_tex = texts
+        details = replace(
+            old, ai_summary=ai_summary, arxiv_comment=arxiv_comment, journal_ref=journal_ref,
+            title_tex=title_tex, abstract_tex=abstract_tex,
+        )  # fmt: skip
     authors = tuple(name for raw in paper.authors if (name := readable_text(raw)))
+    # A title that is nothing but markup ("$$") stays as sent rather than vanish.
+    title = title or ensure_clean(paper.title)
+    organization = readable_text(paper.organization)
+    if (title, abstract, authors, organization, details) == (
+        paper.title,
+        paper.abstract,
+        paper.authors,
+        paper.organization,
+        paper.details,
+    ):
+        return paper  # plain text, already clean (most papers): nothing to copy
     return replace(
-        paper,
-        # A title that is nothing but markup ("$$") stays as sent rather than vanish.
-        title=title or clean_text(paper.title),
-        abstract=abstract,
-        authors=authors,
-        organization=readable_text(paper.organization),
+        paper, title=title, abstract=abstract, authors=authors, organization=organization,
         details=details,
-    )
+    )  # fmt: skip
 
 
 def http_url(value: object) -> str | None:

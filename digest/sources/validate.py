@@ -23,14 +23,16 @@ The invariants, also checked by the property tests (:func:`violations`):
 from __future__ import annotations
 
 import logging
+import operator
 import re
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import ParseError
-from ..identity import clean_text
+from ..identity import ensure_clean
 from ..model import NO_DETAILS, Page, Paper, PaperDetails
 
 log = logging.getLogger(__name__)
@@ -44,7 +46,7 @@ EARLIEST = datetime(1991, 1, 1, tzinfo=UTC)
 FUTURE_SLACK = timedelta(days=2)  # time zones and early announcements, not next week
 ELLIPSIS = "…"
 
-# C0/C1 controls (whitespace aside, which clean_text collapses), bidi embeddings,
+# C0/C1 controls (whitespace aside, which cleaning collapses), bidi embeddings,
 # overrides and isolates, the Arabic letter mark, zero-width space/joiners, word
 # joiner, BOM. They render as nothing or reorder what follows: in a Subject line a
 # U+202E can make "gpj.exe" read as "exe.jpg".
@@ -79,8 +81,7 @@ def valid_paper(paper: Paper, *, source: str, now: datetime) -> Paper | None:
         log.warning("%s: a paper without a usable title was left out", source)
         return None
     where = f"{source}: {paper.arxiv_id or title[:60]!r}"
-    return replace(
-        paper,
+    checked: dict[str, Any] = dict(
         title=title,
         abstract=clean(paper.abstract, MAX_ABSTRACT),
         arxiv_id=_short(paper.arxiv_id, where, "arxiv_id"),
@@ -97,6 +98,23 @@ def valid_paper(paper: Paper, *, source: str, now: datetime) -> Paper | None:
         url=_link(paper.url, where),
         details=_details(paper.details, where, now),
     )
+    # Most papers pass unchanged: hand on the parser's own record rather than a copy.
+    return paper if _unchanged(checked, paper) else replace(paper, **checked)
+
+
+def _unchanged(checked: dict[str, Any], paper: Paper) -> bool:
+    """Whether every checked field is the very object the paper holds (a tuple: item by item).
+
+    Identity, not equality: a date moved to UTC, or a plain str made of a str
+    subclass, equals the original but is not it.
+    """
+    return all(_is(value, getattr(paper, name)) for name, value in checked.items())
+
+
+def _is(value: object, old: object) -> bool:
+    if type(value) is tuple and type(old) is tuple:
+        return len(value) == len(old) and all(map(operator.is_, value, old))
+    return value is old
 
 
 def _details(details: PaperDetails, where: str, now: datetime) -> PaperDetails:
@@ -128,9 +146,13 @@ def _details(details: PaperDetails, where: str, now: datetime) -> PaperDetails:
 
 def clean(text: str, limit: int) -> str:
     """Text as history stores it: no invisible or reordering characters, at most ``limit`` long."""
-    if not (text.isascii() and text.isprintable()):  # most titles: nothing to remove
-        text = _UNWANTED.sub("", _SURROGATE.sub("\ufffd", text))
-    return cut(clean_text(text), limit)
+    if type(text) is str and text.isascii() and text.isprintable():  # most text: nothing to remove
+        # Parsers hand on cleaned text: checked here, cleaned again only when it is not.
+        # (Printable ASCII is NFC already, and its only whitespace is the space.)
+        if "  " in text or text.startswith(" ") or text.endswith(" "):
+            text = " ".join(text.split())
+        return cut(text, limit)
+    return cut(ensure_clean(_UNWANTED.sub("", _SURROGATE.sub("\ufffd", text))), limit)
 
 
 def cut(text: str, limit: int) -> str:

@@ -9,7 +9,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from digest.identity import find_arxiv_id, parse_arxiv_id, title_key
+from digest.identity import (
+    clean_text,
+    ensure_clean,
+    find_arxiv_id,
+    is_clean,
+    parse_arxiv_id,
+    title_key,
+)
 
 # Latin letters and digits. Not the Turkish dotless "\u0131": its upper case is "I", whose
 # lower case is "i" (a locale rule, not a re-saving change a title key must survive).
@@ -23,6 +30,56 @@ WORD = st.text(
 WORDS = st.lists(WORD, min_size=1, max_size=8)
 WHITESPACE = st.text(alphabet=" \t\n\r\u00a0\u2003\u3000", min_size=1, max_size=4)
 PUNCTUATION = st.text(alphabet=" ,.:;!?-\u2013\u2014()[]{}\"'/&*+_", min_size=1, max_size=3)
+
+
+# --- clean_text, and the check later stages make instead of cleaning again --------------
+
+# Any text, with the whitespace and combining marks that make cleaning do something.
+MESSY = st.text(
+    alphabet=st.one_of(
+        st.characters(exclude_categories=("Cs",)),
+        st.sampled_from(" \t\n\r\x0b\x0c\x1c\x85\u00a0\u2000\u2001\u2028\u3000"),
+        st.sampled_from("\u0301\u0338\u1161\u11a8\u3099e\u00e9\u212b"),
+    )
+)
+
+
+@given(MESSY)
+def test_clean_text_is_idempotent(text: str) -> None:
+    # What lets a stage after a parser check text instead of cleaning it again.
+    assert clean_text(clean_text(text)) == clean_text(text)
+
+
+@given(MESSY)
+def test_is_clean_says_yes_only_to_text_cleaning_leaves_alone(text: str) -> None:
+    if is_clean(text):
+        assert clean_text(text) == text
+
+
+@given(MESSY)
+def test_cleaned_printable_text_is_seen_as_clean(text: str) -> None:
+    cleaned = clean_text(text)
+    assert is_clean(cleaned) or not cleaned.isprintable()
+
+
+@given(MESSY)
+def test_ensure_clean_is_clean_text(text: str) -> None:
+    assert ensure_clean(text) == clean_text(text)
+    assert type(ensure_clean(text)) is str
+
+
+def test_is_clean_examples() -> None:
+    assert is_clean("Attention is all you need") and is_clean("") and is_clean("Tomás")
+    for text in (" lead", "trail ", "two  spaces", "a\tb", "a\u00a0b", "e\u0301", "a\u3000b"):
+        assert not is_clean(text), repr(text)
+
+
+def test_a_str_subclass_is_cleaned_to_a_plain_str() -> None:
+    class Smart(str):
+        pass
+
+    assert not is_clean(Smart("plain words"))
+    assert type(ensure_clean(Smart("plain words"))) is str
 
 
 # --- title_key ------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -173,3 +173,31 @@ def test_violations_see_a_bad_link_in_the_details() -> None:
     bad = Paper("A title", details=PaperDetails(github_repo="javascript:alert(1)"))
 
     assert violations(bad, now=NOW) == ["github_repo 'javascript:alert(1)' is not http(s)"]
+
+
+def test_a_paper_that_needs_nothing_is_handed_on_as_it_is() -> None:
+    paper = Paper(
+        "A clean title", abstract="Plain words.", authors=("Ada Lovelace",),
+        published=NOW - timedelta(days=1), url="https://arxiv.org/abs/2503.00001",
+    )  # fmt: skip
+
+    assert valid_paper(paper, source="feed", now=NOW) is paper
+
+
+def test_text_a_parser_left_uncleaned_is_still_cleaned() -> None:
+    paper = checked(
+        title="  Two  spaces ", abstract="tab\there", authors=(" Ada  Lovelace",),
+        categories=("cs.LG ",),
+    )  # fmt: skip
+
+    assert (paper.title, paper.abstract) == ("Two spaces", "tab here")
+    assert (paper.authors, paper.categories) == (("Ada Lovelace",), ("cs.LG",))
+
+
+def test_a_date_in_another_zone_is_moved_to_utc_even_when_nothing_else_changes() -> None:
+    paris = timezone(timedelta(hours=1))
+    moment = datetime(2025, 3, 11, 9, 0, tzinfo=paris)
+
+    published = checked(published=moment).published
+
+    assert published == moment and published is not None and published.tzinfo is UTC
