@@ -88,9 +88,25 @@ def latest_digests(db: sqlite3.Connection, limit: int = 30) -> list[DigestSummar
 
 
 def papers_between(
-    db: sqlite3.Connection, after_digest_id: int, through_digest_id: int
+    db: sqlite3.Connection,
+    after_digest_id: int,
+    through_digest_id: int,
+    *,
+    loaded: Digest | None = None,
 ) -> list[StoredPaper]:
-    """The papers of every digest after one and up to another, each once, in announcement order."""
+    """The papers of every digest after one and up to another, each once, in announcement order.
+
+    ``loaded`` is digest ``through_digest_id`` as the caller already holds it (the
+    one this run made, loaded when it was made): when no other digest is in the
+    range, its papers are the answer, and 10,000 papers are not loaded again.
+    """
+    if loaded is not None and loaded.id == through_digest_id > after_digest_id:
+        others = db.execute(
+            "SELECT 1 FROM digest_papers WHERE digest_id > ? AND digest_id < ? LIMIT 1",
+            (after_digest_id, through_digest_id),
+        ).fetchone()
+        if others is None:
+            return list(loaded.papers)  # in position order, as load_digest read them
     rows = db.execute(
         "SELECT paper_id, min(digest_id * 1000000 + position) AS ordering FROM digest_papers "
         "WHERE digest_id > ? AND digest_id <= ? GROUP BY paper_id ORDER BY ordering",

@@ -61,9 +61,10 @@ class RecordResult:
     """What one source's sightings did to history."""
 
     found: int
-    novel: tuple[StoredPaper, ...]
+    novel: tuple[StoredPaper, ...]  # as stored; empty when not loaded (``load_novel=False``)
     updated: int
     events: int = 0  # follow-ups recorded (docs/follow-ups.md)
+    novel_ids: tuple[int, ...] = ()
 
 
 def record_sightings(
@@ -77,6 +78,7 @@ def record_sightings(
     state: str = "pending",
     watch: Watch | None = None,
     known_only: bool = False,
+    load_novel: bool = True,
 ) -> RecordResult:
     """Merge ``papers`` (one source) into history in one transaction; return the novel ones.
 
@@ -85,6 +87,8 @@ def record_sightings(
     a known paper's new facts are recorded as follow-ups (:mod:`.follow_ups`).
     ``known_only`` is for the follow-up checks: they update known papers and never
     add one, nor count as a sighting (the papers' "via" stays the listings).
+    ``load_novel=False`` leaves ``novel`` empty for a caller that only counts the
+    novel papers (``novel_ids``): a run loads them once, for its digest.
     """
     stamp = iso_utc(now)
     novel_ids: list[int] = []
@@ -113,8 +117,10 @@ def record_sightings(
                 sightings.append((paper_id, paper_seen, paper.announce_type))
         _record_sightings(db, source, stamp, sightings)
         index_papers(db, novel_ids)
-    novel = tuple(_load(db, novel_ids))
-    return RecordResult(found=len(papers), novel=novel, updated=updated, events=events)
+    novel = tuple(_load(db, novel_ids)) if load_novel else ()
+    return RecordResult(
+        found=len(papers), novel=novel, updated=updated, events=events, novel_ids=tuple(novel_ids)
+    )
 
 
 def _unique(papers: Iterable[Paper]) -> list[Paper]:

@@ -72,11 +72,14 @@ class Newsletter:
             tuple[int, int, tuple[str, ...], tuple[int, ...]], tuple[BulkMessage, int, list[int]]
         ] = {}
         self._days: dict[int, date] = {}
+        self._queued: dict[int, Digest] = {}  # this run's digest: its papers are loaded once
         self.carried: list[int] = []  # deliveries composed with follow-ups (for the run report)
 
     def queue(self, digest: Digest | None, now: datetime) -> int:
         """Queue this run's mail: every due reader, or the operator when there are none yet."""
         self._sync_configured_recipients(now)
+        if digest is not None:
+            self._queued[digest.id] = digest
         since = now - timedelta(days=self.settings.follow_ups.window_days)
         if has_subscribers(self.db):
             return queue_for_subscribers(
@@ -195,7 +198,7 @@ class Newsletter:
             from ..render.bulk import BulkMessage
 
             created = digest_created(self.db, through)
-            papers = papers_between(self.db, after, through)
+            papers = papers_between(self.db, after, through, loaded=self._queued.get(through))
             digest = Digest(id=through, created=created)
             rendered, count, shown = self.render_selection(
                 papers, topics, digest, update_lines(self.db, events)

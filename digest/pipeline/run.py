@@ -299,13 +299,14 @@ def _record(
         tag_authority=tag_authority(settings),
         state="skipped" if mark_seen else "pending",
         watch=follow_ups.watch(settings, clock()),
+        load_novel=False,  # only counted here; the digest loads them
     )
     if read.cache_url and read.validators:
         # Only after the papers are safely recorded: a failed run refetches.
         history.save_validators(db, read.cache_url, read.validators, clock())
     status: SourceStatus = "empty" if not read.page.papers else "ok"
     return SourceReport(
-        source.url, read.kind, status, result.found, len(result.novel),
+        source.url, read.kind, status, result.found, len(result.novel_ids),
         reason=read.page.empty_reason, batch=batch_key(read.page.papers),
     )  # fmt: skip
 

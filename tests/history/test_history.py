@@ -13,7 +13,8 @@ from digest.history import (
     paper_count,
     record_sightings,
 )
-from digest.model import Paper
+from digest.history.digests import papers_between
+from digest.model import Digest, Paper
 from tests.conftest import NOW
 
 
@@ -96,6 +97,47 @@ def test_a_digest_takes_every_pending_paper_once(db: sqlite3.Connection) -> None
     assert digest is not None
     assert [p.title for p in digest.papers] == ["One", "Two"]
     assert create_digest(db, run_id=None, now=NOW, day="2025-03-12") is None
+
+
+def test_a_count_only_recording_gives_the_novel_ids_without_loading_them(
+    db: sqlite3.Connection,
+) -> None:
+    papers = [Paper("One", arxiv_id="2503.00001"), Paper("Two", arxiv_id="2503.00002")]
+    result = record_sightings(
+        db, papers, source="s", run_id=None, now=NOW, tag_authority="example.org",
+        load_novel=False,
+    )  # fmt: skip
+
+    assert result.novel == () and len(result.novel_ids) == 2
+    digest = create_digest(db, run_id=None, now=NOW, day="2025-03-12")
+    assert digest is not None and [p.id for p in digest.papers] == list(result.novel_ids)
+
+
+def test_the_papers_of_a_digest_already_loaded_are_not_loaded_again(
+    db: sqlite3.Connection,
+) -> None:
+    record(db, Paper("One", arxiv_id="2503.00001"), Paper("Two", arxiv_id="2503.00002"))
+    digest = create_digest(db, run_id=None, now=NOW, day="2025-03-12")
+    assert digest is not None
+    held = Digest(digest.id, digest.created, tuple(reversed(digest.papers)))  # tells them apart
+
+    assert papers_between(db, 0, digest.id, loaded=held) == list(held.papers)
+    assert papers_between(db, 0, digest.id) == list(digest.papers)
+
+
+def test_a_loaded_digest_is_not_the_answer_when_the_range_holds_another(
+    db: sqlite3.Connection,
+) -> None:
+    record(db, Paper("One", arxiv_id="2503.00001"))
+    first = create_digest(db, run_id=None, now=NOW, day="2025-03-11")
+    record(db, Paper("Two", arxiv_id="2503.00002"))
+    second = create_digest(db, run_id=None, now=NOW, day="2025-03-12")
+    assert first is not None and second is not None
+
+    both = papers_between(db, 0, second.id, loaded=second)
+
+    assert [p.title for p in both] == ["One", "Two"]
+    assert papers_between(db, second.id, second.id, loaded=second) == []
 
 
 def test_papers_recorded_as_skipped_are_never_digested(db: sqlite3.Connection) -> None:
