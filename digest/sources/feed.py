@@ -26,7 +26,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from ..errors import LayoutError, ParseError
 from ..identity import clean_text, normalise_doi, parse_arxiv_id
-from ..model import Page, Paper, PaperDetails
+from ..model import NO_DETAILS, Page, Paper, PaperDetails
 from . import feedxml
 from .readable import readable_paper
 
@@ -116,7 +116,7 @@ def _paper(item: _Item, base: str) -> Paper:
         published=item.published,
         categories=item.tags,
         url=url,
-        details=PaperDetails(hf_url=hf_page),
+        details=PaperDetails(hf_url=hf_page) if hf_page else NO_DETAILS,
     )
     return readable_paper(paper)
 
@@ -196,6 +196,8 @@ _AI_SUMMARY = re.compile(r"^.*?AI-generated summary\s*", re.DOTALL)
 
 
 def _abstract(text: str) -> str:
+    if "AI-generated summary" not in text:
+        return text  # the pattern's lazy ".*?" would try every position of the abstract first
     return _AI_SUMMARY.sub("", text, count=1)
 
 

@@ -133,10 +133,11 @@ def _entry(item: Any, *, atom: bool) -> Entry:
         name = _name(child)
         if name in _HARMLESS and not len(child):
             continue
-        if name not in _READ:
+        reader = _READER_OF.get(name)
+        if reader is None:
             _check_ignored(child)
             continue
-        _READERS[_group(name)](entry, child, name, atom, seen)
+        reader(entry, child, name, atom, seen)
     return entry
 
 
@@ -228,10 +229,18 @@ def _read_author(entry: Entry, element: Any, name: str, atom: bool, seen: set[st
     if not parts:
         entry.authors.append(_author_from_text(_processed(_strip(element.text or ""))))
         return
-    if _strip(element.text or "") or any(_strip(child.tail or "") for child in parts):
+    if _strip(element.text or ""):
         raise Unsupported("an author with both text and elements")
-    names = [child for child in parts if _name(child) == "name"]
-    if len(names) > 1 or any(_name(child) not in _AUTHOR_PARTS or len(child) for child in parts):
+    names = []
+    for child in parts:  # one pass: an author element is read 5-50 times per entry
+        if _strip(child.tail or ""):
+            raise Unsupported("an author with both text and elements")
+        part = _name(child)
+        if part not in _AUTHOR_PARTS or len(child):
+            raise Unsupported("an author of unusual shape")
+        if part == "name":
+            names.append(child)
+    if len(names) > 1:
         raise Unsupported("an author of unusual shape")
     entry.authors.append(_strip(names[0].text or "") if names else "")
 
@@ -286,6 +295,7 @@ _READERS: dict[str, Callable[[Entry, Any, str, bool, set[str]], None]] = {
     "category": _read_category,
     **dict.fromkeys(DOI_KEYS, _read_doi),
 }
+_READER_OF = {name: _READERS[_group(name)] for name in _READ}  # one look-up per element
 
 
 def _check_ignored(element: Any) -> None:

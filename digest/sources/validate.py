@@ -119,7 +119,7 @@ def _is(value: object, old: object) -> bool:
 
 def _details(details: PaperDetails, where: str, now: datetime) -> PaperDetails:
     """The optional facts under the same rules: text cleaned and bounded, links http(s)."""
-    if details == NO_DETAILS:
+    if details is NO_DETAILS or details == NO_DETAILS:
         return details
 
     def text(value: str | None, limit: int = MAX_FIELD) -> str | None:
