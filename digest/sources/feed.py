@@ -19,6 +19,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -124,10 +125,15 @@ def _paper(item: _Item, base: str) -> Paper:
 def _safe_url(raw: str, base: str) -> str | None:
     """An absolute http(s) URL, or None: javascript:, data: and the like never leave here."""
     link = raw.strip()
-    if urlsplit(base).scheme in ("http", "https"):
+    if _is_web(base):
         link = urljoin(base, link)
     parts = urlsplit(link)
     return link if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+@lru_cache(maxsize=16)
+def _is_web(base: str) -> bool:
+    return urlsplit(base).scheme in ("http", "https")  # asked once per item, of the one page URL
 
 
 _HF_PAPER = re.compile(r"^https?://(?:www\.)?huggingface\.co/papers/([^/?#]+)", re.IGNORECASE)

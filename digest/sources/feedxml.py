@@ -313,14 +313,21 @@ def _check_ignored(element: Any) -> None:
 
 def _name(element: Any) -> str:
     """``dc_creator``, ``title``: feedparser's name for an element (prefix by namespace)."""
-    key = (element.tag, element.prefix)
+    tag = element.tag
+    name = _NAMES_BY_TAG.get(tag)  # no namespace, or a known one: the prefix plays no part
+    if name is not None:
+        return name
+    key = (tag, element.prefix)
     name = _NAMES.get(key)
     if name is None:
-        name = _NAMES[key] = _feedparser_name(element.tag, element.prefix)
+        name = _NAMES[key] = _feedparser_name(tag, element.prefix)
+        if not tag.startswith("{") or tag[1:].rpartition("}")[0].lower() in _known_namespaces():
+            _NAMES_BY_TAG[tag] = name
     return name
 
 
 _NAMES: dict[tuple[str, str | None], str] = {}
+_NAMES_BY_TAG: dict[str, str] = {}
 
 
 def _feedparser_name(tag: str, given_prefix: str | None) -> str:
