@@ -158,7 +158,10 @@ class SmtpSink:
     sender while it waits for the 250. With ``accept_held`` the held message is
     accepted (250) once the test sets ``release``: a signal can arrive while a
     message is in flight. ``after_accept(count)`` runs after each accepted
-    message (a test fills the disk there).
+    message (a test fills the disk there). ``data_script(recipients)`` answers
+    the end of DATA instead of 250 ("451 ...", "554 ...", or "drop" to cut the
+    connection with the whole message read and no answer given); such a message
+    is not kept.
     """
 
     def __init__(self) -> None:
@@ -173,6 +176,7 @@ class SmtpSink:
         self.accept_held = False
         self.release = threading.Event()
         self.after_accept: Callable[[int], None] | None = None
+        self.data_script: Callable[[list[str]], str | None] | None = None
         sink = self
 
         class Handler:
@@ -205,6 +209,12 @@ class SmtpSink:
                         await asyncio.sleep(10)  # the sender is killed meanwhile
                         return "451 timed out waiting"
                     await asyncio.get_running_loop().run_in_executor(None, sink.release.wait, 30)
+                answer = sink.data_script(list(envelope.rcpt_tos)) if sink.data_script else None
+                if answer == "drop":
+                    server.transport.close()
+                    return "421 closing"  # never reaches the sender: the connection is gone
+                if answer:
+                    return answer
                 sink.messages.append(
                     (
                         envelope.mail_from,

@@ -9,8 +9,11 @@ A 4xx answer or a dropped connection is transient (the ledger retries it); a
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import ipaddress
 import logging
+import re
 import smtplib
 import ssl
 import time
@@ -109,19 +112,35 @@ class SmtpTransport:
     _connection: smtplib.SMTP | None = field(default=None, init=False)
     _sent_on_connection: int = field(default=0, init=False)
     _last_send: float | None = field(default=None, init=False)
+    _awaiting: bool = field(default=False, init=False)  # a message's answer is still unread
 
     def send(self, message: bytes, *, sender: str, recipient: str, message_id: str) -> str:
+        answer = self.start_send(message, sender=sender, recipient=recipient, message_id=message_id)
+        return answer()
+
+    def start_send(
+        self, message: bytes, *, sender: str, recipient: str, message_id: str
+    ) -> Callable[[], str]:
+        """Write MAIL, RCPT, DATA and the message through its final dot; return what reads the 250.
+
+        The relay works on the message (a few ms for a digest) while the caller
+        composes the next one. Nothing else may be written to the connection
+        before the returned callable has read the answer.
+        """
+        if self._awaiting:
+            raise RuntimeError("start_send before the previous message's answer was read")
         self._pace()
         for attempt in (1, 2):
             connection = self._open(recipient)
             try:
-                refused = connection.sendmail(sender, [recipient], message)
+                _write_message(connection, sender, recipient, message)
             except smtplib.SMTPServerDisconnected as error:
                 self._drop()
                 if _timed_out(error):
                     # A relay that does not answer would not answer a second connection either.
                     raise self._timeout(recipient) from error
-                # The relay dropped us (idle timeout, per-connection cap): reconnect once.
+                # The relay dropped us (idle timeout, per-connection cap) before it had the
+                # message's final dot, so it has not taken it: reconnect once.
                 if attempt == 2:
                     raise TransientDeliveryError(
                         f"connection lost: {error}", recipient=recipient
@@ -133,20 +152,36 @@ class SmtpTransport:
             except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as error:
                 raise _classified(error.smtp_code, error.smtp_error, recipient) from error
             except (OSError, smtplib.SMTPException) as error:
-                self._drop()
-                if _timed_out(error):
-                    raise self._timeout(recipient) from error
-                raise TransientDeliveryError(
-                    f"{type(error).__name__}: {error}", recipient=recipient
-                ) from error
-            if refused:
-                code, answer = refused[recipient]
-                raise _classified(code, answer, recipient)
-            self._sent_on_connection += 1
-            if self._sent_on_connection >= self.settings.batch_size:
-                self._drop()
-            return f"250 accepted by {self.settings.host}"
+                raise self._lost(error, recipient) from error
+            self._awaiting = True
+            return functools.partial(self._answer, connection, recipient)
         raise AssertionError("unreachable")
+
+    def _answer(self, connection: smtplib.SMTP, recipient: str) -> str:
+        """Read the relay's answer to the message written by :meth:`start_send`."""
+        self._awaiting = False
+        try:
+            code, answer = connection.getreply()
+        except (OSError, smtplib.SMTPException) as error:
+            # The relay had the whole message and may have taken it: never resent at once,
+            # the row stays retryable (at most this one message goes out twice).
+            raise self._lost(error, recipient) from error
+        if code != 250:
+            if code == 421:
+                self._drop()
+            else:
+                _reset(connection)
+            raise _classified(code, answer, recipient)
+        self._sent_on_connection += 1
+        if self._sent_on_connection >= self.settings.batch_size:
+            self._drop()
+        return f"250 accepted by {self.settings.host}"
+
+    def _lost(self, error: BaseException, recipient: str) -> TransientDeliveryError:
+        self._drop()
+        if _timed_out(error):
+            return self._timeout(recipient)
+        return TransientDeliveryError(f"{type(error).__name__}: {error}", recipient=recipient)
 
     def close(self) -> None:
         self._drop()
@@ -180,6 +215,7 @@ class SmtpTransport:
         )
 
     def _drop(self) -> None:
+        self._awaiting = False
         if self._connection is None:
             return
         try:
@@ -223,6 +259,59 @@ def _connect(settings: SmtpSettings) -> smtplib.SMTP:
     if settings.username:
         connection.login(settings.username, settings.password or "")
     return connection
+
+
+def _write_message(connection: smtplib.SMTP, sender: str, recipient: str, message: bytes) -> None:
+    """What ``smtplib.SMTP.sendmail`` writes for one recipient, up to the final reply unread.
+
+    The same commands, SIZE option, refusals and bytes on the wire as ``sendmail``
+    (see :func:`_data_body`), so splitting the send changes nothing the relay sees.
+    """
+    connection.ehlo_or_helo_if_needed()
+    options = (
+        [f"size={len(message)}"] if connection.does_esmtp and connection.has_extn("size") else []
+    )
+    code, answer = connection.mail(sender, options)
+    if code != 250:
+        _closed_or_reset(connection, code)
+        raise smtplib.SMTPSenderRefused(code, answer, sender)
+    code, answer = connection.rcpt(recipient)
+    if code not in (250, 251):
+        _closed_or_reset(connection, code)
+        raise smtplib.SMTPRecipientsRefused({recipient: (code, answer)})
+    connection.putcmd("data")
+    code, answer = connection.getreply()
+    if code != 354:
+        raise smtplib.SMTPDataError(code, answer)
+    connection.send(_data_body(message))
+
+
+_LEADING_DOT = re.compile(rb"(?m)^\.")
+
+
+def _data_body(message: bytes) -> bytes:
+    """The message dot-stuffed and terminated, byte for byte as ``smtplib.SMTP.data`` sends bytes.
+
+    Bytes go out as they are (digest's mail already has CRLF line ends); a line
+    starting with "." gets a second one (RFC 5321 §4.5.2); then CRLF "." CRLF.
+    """
+    quoted = _LEADING_DOT.sub(b"..", message)
+    if not quoted.endswith(b"\r\n"):
+        quoted += b"\r\n"
+    return quoted + b".\r\n"
+
+
+def _closed_or_reset(connection: smtplib.SMTP, code: int) -> None:
+    # As sendmail does: a 421 means the relay is closing; otherwise RSET for the next message.
+    if code == 421:
+        connection.close()
+    else:
+        _reset(connection)
+
+
+def _reset(connection: smtplib.SMTP) -> None:
+    with contextlib.suppress(smtplib.SMTPServerDisconnected):  # the next message reconnects
+        connection.rset()
 
 
 def _timed_out(error: BaseException) -> bool:

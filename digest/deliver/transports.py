@@ -3,12 +3,18 @@
 A transport's ``send`` raises :class:`~digest.errors.TransientDeliveryError`
 (try again on the next drain) or :class:`~digest.errors.PermanentDeliveryError`
 (give up on this recipient, keep the relay's answer).
+
+A transport may also offer ``start_send`` (:class:`HandOver`): it hands the
+whole message to the relay and returns what reads the relay's answer later,
+so the drain can compose the next message while the relay works on this one.
+The drain uses it when a transport has it and plain ``send`` otherwise.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from ..config import Settings
 from ..errors import ConfigError
@@ -20,6 +26,20 @@ class Transport(Protocol):
     def send(self, message: bytes, *, sender: str, recipient: str, message_id: str) -> str: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class HandOver(Transport, Protocol):
+    """A transport whose send comes in two halves: the message out, then the relay's answer.
+
+    ``start_send`` raises what ``send`` raises for anything the relay refuses before
+    it has the whole message; the callable it returns raises it for the answer to
+    the message itself. It must be called, once, before the next ``start_send``.
+    """
+
+    def start_send(
+        self, message: bytes, *, sender: str, recipient: str, message_id: str
+    ) -> Callable[[], str]: ...
 
 
 def open_transport(settings: Settings) -> Transport:

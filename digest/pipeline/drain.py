@@ -3,7 +3,16 @@
 A transport raises :class:`~digest.errors.TransientDeliveryError` (try again on
 the next drain) or :class:`~digest.errors.PermanentDeliveryError` (give up on
 this recipient, keep the relay's answer). Each outcome is committed before the
-next message is sent, so a crash mid-drain resends nothing and skips nobody.
+next message is sent, so a crash mid-drain resends at most the one message in
+flight and skips nobody.
+
+The next message is composed while the relay works on the one in flight (a
+transport with ``start_send``, :class:`~digest.deliver.transports.HandOver`,
+returns once the message is written and reads the relay's answer when asked):
+compose N+1, read N's answer, commit N's outcome, and only then send N+1. So
+there is never more than one message in flight, and a message composed but
+not sent when the drain stops stays queued (what compose records for it,
+``delivery_papers``, is written again alike when it is composed next time).
 
 ``compose`` may answer :class:`Skip` instead of bytes: too few papers for this
 reader (``mail.min_papers``). The row becomes ``skipped`` — done, not a failure —
@@ -25,7 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ..deliver.transports import Transport
+from ..deliver.transports import HandOver, Transport
 from ..errors import (
     DeliveryError,
     LedgerError,
@@ -118,27 +127,33 @@ def drain(
     stop = stop or Stop()
     tally = _Tally()
     stopped: str | None = None
+    flight: _Flight | None = None
     try:
         for delivery in open_deliveries(db):
-            if stop.requested:
-                stopped = "stopped by request; the rest stay queued for the next drain"
+            stopped = _why_stop(stop, tally)
+            if stopped:
                 break
-            message = compose(delivery)
+            message = compose(delivery)  # while the relay works on the message in flight
+            if flight is not None:
+                landed, flight = flight, None
+                _land(db, landed, tally, clock)
+                stopped = _why_stop(stop, tally)
+                if stopped:
+                    break  # ``message`` was not sent: its row stays queued
             if isinstance(message, Skip):
                 _record(db, delivery, "skipped", clock(), message.reason)
                 tally.skipped += 1
                 log.info("deliver %s: skipped: %s", delivery.recipient, message.reason)
                 continue
-            error = _send(transport, message, sender, delivery)
-            _account(db, delivery, error, tally, clock())
-            if tally.timeouts >= TIMEOUTS_IN_A_ROW:
-                stopped = (
-                    f"the relay timed out {tally.timeouts} times in a row; "
-                    "the rest stay queued for the next drain"
-                )
-                break
+            flight = _hand_over(transport, message, sender, delivery)
     finally:
-        transport.close()
+        try:
+            if flight is not None:  # the last message, or compose raised
+                landed, flight = flight, None
+                _land(db, landed, tally, clock)
+                stopped = stopped or _why_stop(stop, tally, stop_requested=False)
+        finally:
+            transport.close()
     # One line however many readers: per-recipient lines are INFO (-v).
     report = tally.report(stopped)
     if not report.ok:
@@ -146,17 +161,56 @@ def drain(
     return report
 
 
-def _send(
-    transport: Transport, message: bytes, sender: str, delivery: Delivery
-) -> DeliveryError | None:
+def _why_stop(stop: Stop, tally: _Tally, *, stop_requested: bool = True) -> str | None:
+    """Why the drain ends before the next message, if it does."""
+    if stop_requested and stop.requested:
+        return "stopped by request; the rest stay queued for the next drain"
+    if tally.timeouts >= TIMEOUTS_IN_A_ROW:
+        return (
+            f"the relay timed out {tally.timeouts} times in a row; "
+            "the rest stay queued for the next drain"
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class _Flight:
+    """A message handed to the transport whose outcome is not recorded yet."""
+
+    delivery: Delivery
+    answer: Callable[[], str] | None  # reads the relay's answer; None: ``error`` is the outcome
+    error: DeliveryError | None = None
+
+
+def _hand_over(transport: Transport, message: bytes, sender: str, delivery: Delivery) -> _Flight:
+    """Write the message out; its answer is read by :func:`_land` (plain transports: already)."""
     try:
-        answer = transport.send(
+        if isinstance(transport, HandOver):
+            answer = transport.start_send(
+                message, sender=sender, recipient=delivery.recipient, message_id=delivery.message_id
+            )
+            return _Flight(delivery, answer)
+        said = transport.send(
             message, sender=sender, recipient=delivery.recipient, message_id=delivery.message_id
         )
     except DeliveryError as error:
-        return error
-    log.debug("deliver %s: %s", delivery.recipient, answer)
-    return None
+        return _Flight(delivery, None, error)
+    return _Flight(delivery, lambda: said)
+
+
+def _land(
+    db: sqlite3.Connection, flight: _Flight, tally: _Tally, clock: Callable[[], datetime]
+) -> None:
+    """Read the relay's answer to the message in flight and commit its outcome."""
+    error = flight.error
+    if flight.answer is not None:
+        try:
+            said = flight.answer()
+        except DeliveryError as raised:
+            error = raised
+        else:
+            log.debug("deliver %s: %s", flight.delivery.recipient, said)
+    _account(db, flight.delivery, error, tally, clock())
 
 
 def _account(

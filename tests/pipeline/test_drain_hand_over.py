@@ -1,0 +1,263 @@
+"""The drain composes the next mail while the relay works on the one in flight, and no more.
+
+A real aiosmtpd relay on 127.0.0.1 (tests/servers.py), real SMTP, a real
+ledger. The order is the guarantee: compose N+1, read N's answer, commit N's
+outcome, and only then send N+1, so at most the one message in flight can go
+out twice and a message composed but not sent stays queued.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import socket
+import sqlite3
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+import pytest
+
+from digest.config import Settings, load_settings
+from digest.deliver.smtp import SmtpTransport, parse_smtp_url
+from digest.history import create_digest, open_history, record_sightings
+from digest.history.deliveries import Delivery, delivery_counts
+from digest.history.subscribers import add_subscriber
+from digest.model import Paper
+from digest.pipeline.drain import DrainReport, Skip, drain
+from digest.pipeline.newsletter import Newsletter
+from digest.pipeline.site import site_tokens
+from digest.pipeline.stopping import Stop
+from tests.conftest import NOW
+from tests.servers import SmtpSink
+
+READERS = [f"reader{number}@example.org" for number in range(1, 7)]
+PAPERS = [Paper(f"Paper number {number}", abstract="Agents and models.") for number in range(5)]
+
+
+@pytest.fixture
+def sink() -> Iterator[SmtpSink]:
+    with SmtpSink() as relay:
+        yield relay
+
+
+class Outbox:
+    """Six readers with a queued digest each, in a real history database."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.path = tmp_path / "digest.db"
+        config = tmp_path / "digest.toml"
+        config.write_text("[mail]\nmin_papers = 1\n")
+        self.settings: Settings = load_settings(
+            config, environ={}, overrides={"data_dir": str(tmp_path)}
+        )
+        self.db = open_history(self.path)
+        for address in READERS:
+            add_subscriber(self.db, address, now=NOW)
+        record_sightings(
+            self.db, PAPERS, source="test", run_id=None, now=NOW, tag_authority="example.org"
+        )
+        digest = create_digest(self.db, run_id=None, now=NOW, day=NOW.date().isoformat())
+        self.newsletter = Newsletter(self.settings, self.db, site_tokens(self.settings))
+        assert self.newsletter.queue(digest, NOW) == len(READERS)
+
+    def drain(
+        self, relay: SmtpSink, compose: Callable[[Delivery], bytes | Skip] | None = None, **kw: Stop
+    ) -> DrainReport:
+        transport = SmtpTransport(parse_smtp_url(relay.url))
+        return drain(
+            self.db, transport, compose or self.newsletter.compose,
+            sender="digest@localhost", clock=lambda: NOW, **kw,
+        )  # fmt: skip
+
+    def statuses(self) -> dict[str, str]:
+        """Each reader's ledger status, read through a connection of its own (as a crash would)."""
+        with sqlite3.connect(self.path) as other:
+            rows = other.execute("SELECT recipient, status FROM deliveries").fetchall()
+        return dict(rows)
+
+
+@pytest.fixture
+def outbox(tmp_path: Path) -> Iterator[Outbox]:
+    box = Outbox(tmp_path)
+    yield box
+    box.db.close()
+
+
+def test_the_next_mail_is_composed_before_the_relay_answers_the_one_in_flight(
+    outbox: Outbox, sink: SmtpSink
+) -> None:
+    """The relay holds the 3rd message's answer until the 4th is composed: no deadlock."""
+    sink.hold_at, sink.accept_held = 3, True
+    accepted_when_composed: list[int] = []
+
+    def compose(delivery: Delivery) -> bytes | Skip:
+        accepted_when_composed.append(len(sink.messages))
+        if len(accepted_when_composed) == 4:
+            sink.release.set()  # only now may the relay answer the 3rd
+        return outbox.newsletter.compose(delivery)
+
+    report = outbox.drain(sink, compose)
+    assert report.sent == len(READERS)
+    assert accepted_when_composed[3] == 2  # the 4th was composed while the 3rd was unanswered
+    assert Counter(sink.recipients()) == Counter(READERS)
+
+
+def test_a_mail_goes_out_only_after_the_outcome_before_it_is_committed(
+    outbox: Outbox, sink: SmtpSink
+) -> None:
+    """At each RCPT the ledger (read from outside) already shows every earlier message sent."""
+    committed_before: list[int] = []
+
+    def check(address: str, attempt: int) -> str | None:
+        committed_before.append(Counter(outbox.statuses().values())["sent"])
+        return None  # 250
+
+    sink.rcpt_script = check
+    report = outbox.drain(sink)
+    assert report.sent == len(READERS)
+    assert committed_before == list(range(len(READERS)))
+
+
+@pytest.mark.parametrize(("answer", "status"), [("451 try later", "retry"), ("554 no", "failed")])
+def test_an_answer_at_the_end_of_data_is_recorded_for_that_reader_alone(
+    outbox: Outbox, sink: SmtpSink, answer: str, status: str
+) -> None:
+    sink.data_script = lambda recipients: answer if READERS[2] in recipients else None
+    report = outbox.drain(sink)
+    assert getattr(report, status) == 1 and report.sent == len(READERS) - 1
+    assert answer in report.errors[0]
+    assert outbox.statuses() == {
+        address: status if address == READERS[2] else "sent" for address in READERS
+    }
+
+
+def test_a_connection_cut_after_the_message_before_the_answer_leaves_it_to_retry(
+    outbox: Outbox, sink: SmtpSink
+) -> None:
+    sink.data_script = lambda recipients: "drop" if READERS[1] in recipients else None
+    first = outbox.drain(sink)
+    assert first.retry == 1 and first.sent == len(READERS) - 1
+    assert outbox.statuses()[READERS[1]] == "retry"
+    sink.data_script = None
+    again = outbox.drain(sink)
+    assert again.sent == 1
+    assert Counter(sink.recipients()) == Counter(READERS)
+
+
+def test_a_stop_while_a_mail_is_in_flight_records_it_and_leaves_the_composed_one_queued(
+    outbox: Outbox, sink: SmtpSink
+) -> None:
+    stop = Stop()
+
+    def compose(delivery: Delivery) -> bytes | Skip:
+        if delivery.recipient == READERS[3]:
+            stop.request()  # the 3rd is in flight; the 4th is composed but must not go
+        return outbox.newsletter.compose(delivery)
+
+    report = outbox.drain(sink, compose, stop=stop)
+    assert report.sent == 3 and report.stopped is not None
+    assert delivery_counts(outbox.db) == {"sent": 3, "pending": 3}
+    again = outbox.drain(sink)  # composes the 4th again: what it records is written alike
+    assert again.sent == 3
+    assert Counter(sink.recipients()) == Counter(READERS)
+    shown = outbox.db.execute(
+        "SELECT count(*), count(DISTINCT delivery_id) FROM delivery_papers"
+    ).fetchone()
+    assert shown == (len(READERS) * len(PAPERS), len(READERS))
+
+
+def test_a_compose_that_fails_still_records_the_mail_in_flight(
+    outbox: Outbox, sink: SmtpSink
+) -> None:
+    def compose(delivery: Delivery) -> bytes | Skip:
+        if delivery.recipient == READERS[2]:
+            raise RuntimeError("the template broke")
+        return outbox.newsletter.compose(delivery)
+
+    with pytest.raises(RuntimeError):
+        outbox.drain(sink, compose)
+    assert delivery_counts(outbox.db) == {"sent": 2, "pending": 4}
+
+
+class RecordingRelay:
+    """A minimal SMTP server on 127.0.0.1 that answers 250/354 and keeps every byte it reads."""
+
+    def __init__(self) -> None:
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self._server.getsockname()[1])
+        self.transcripts: list[bytes] = []
+        self._ended = threading.Semaphore(0)
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def transcript(self, number: int) -> bytes:
+        """The bytes of the ``number``-th conversation (0-based), once it has ended."""
+        while len(self.transcripts) <= number:
+            assert self._ended.acquire(timeout=10), "the conversation did not end"
+        return self.transcripts[number]
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self._server.accept()
+            except OSError:
+                return
+            with connection, connection.makefile("rwb") as file:
+                self.transcripts.append(_converse(file))
+            self._ended.release()
+
+    def close(self) -> None:
+        self._server.close()
+
+
+def _converse(file: BinaryIO) -> bytes:
+    seen = bytearray()
+    file.write(b"220 relay ready\r\n")
+    file.flush()
+    in_data = False
+    while line := file.readline():
+        seen += line
+        command = line[:4].upper()
+        if in_data:
+            if line == b".\r\n":
+                in_data = False
+                file.write(b"250 kept\r\n")
+        elif command == b"EHLO":
+            file.write(b"250-relay\r\n250 SIZE 1000000\r\n")
+        elif command == b"DATA":
+            in_data = True
+            file.write(b"354 go on\r\n")
+        elif command == b"QUIT":
+            file.write(b"221 bye\r\n")
+            file.flush()
+            break
+        else:
+            file.write(b"250 ok\r\n")
+        file.flush()
+    return bytes(seen)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        b"Subject: dots\r\n\r\n.starts with a dot\r\n..two\r\nmiddle . dot\r\n.\r\n",
+        b"Subject: no final line end\r\n\r\nlast line",
+        b"Subject: plain\r\n\r\nbody\r\n",
+    ],
+)
+def test_the_bytes_on_the_wire_are_those_smtplib_sendmail_writes(message: bytes) -> None:
+    relay = RecordingRelay()
+    try:
+        reference = smtplib.SMTP("127.0.0.1", relay.port)
+        reference.sendmail("digest@localhost", ["reader@example.org"], message)
+        reference.quit()  # as the transport ends a batch
+        transport = SmtpTransport(parse_smtp_url(f"smtp://127.0.0.1:{relay.port}?tls=off"))
+        transport.send(
+            message, sender="digest@localhost", recipient="reader@example.org", message_id="<m>"
+        )
+        transport.close()
+    finally:
+        relay.close()
+    assert b"SIZE=" in relay.transcript(0).upper()
+    assert relay.transcript(1) == relay.transcript(0)
