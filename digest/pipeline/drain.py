@@ -33,6 +33,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
 from ..deliver.transports import HandOver, Transport
 from ..errors import (
@@ -128,6 +129,7 @@ def drain(
     tally = _Tally()
     stopped: str | None = None
     flight: _Flight | None = None
+    split = isinstance(transport, HandOver)  # once: a protocol check looks at every method
     try:
         for delivery in open_deliveries(db):
             stopped = _why_stop(stop, tally)
@@ -145,7 +147,7 @@ def drain(
                 tally.skipped += 1
                 log.info("deliver %s: skipped: %s", delivery.recipient, message.reason)
                 continue
-            flight = _hand_over(transport, message, sender, delivery)
+            flight = _hand_over(transport, split, message, sender, delivery)
     finally:
         try:
             if flight is not None:  # the last message, or compose raised
@@ -182,11 +184,13 @@ class _Flight:
     error: DeliveryError | None = None
 
 
-def _hand_over(transport: Transport, message: bytes, sender: str, delivery: Delivery) -> _Flight:
+def _hand_over(
+    transport: Transport, split: bool, message: bytes, sender: str, delivery: Delivery
+) -> _Flight:
     """Write the message out; its answer is read by :func:`_land` (plain transports: already)."""
     try:
-        if isinstance(transport, HandOver):
-            answer = transport.start_send(
+        if split:
+            answer = cast(HandOver, transport).start_send(
                 message, sender=sender, recipient=delivery.recipient, message_id=delivery.message_id
             )
             return _Flight(delivery, answer)
