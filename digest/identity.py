@@ -73,6 +73,8 @@ def normalise_doi(text: str) -> str | None:
 
 def clean_text(text: str) -> str:
     """Unicode NFC and collapsed whitespace: how titles and abstracts are stored."""
+    if is_clean(text):
+        return text  # most text a feed sends is clean: checked in C, not split and joined again
     return " ".join(unicodedata.normalize("NFC", text).split())
 
 
@@ -102,9 +104,10 @@ def ensure_clean(text: str) -> str:
     """``clean_text(text)``, which is ``text`` itself when a parser has already cleaned it.
 
     For the stages after a parser (TeX conversion, validation): each field is
-    cleaned where it enters, and only checked here (:func:`is_clean`).
+    cleaned where it enters, and only checked here (:func:`is_clean`). The same
+    function as clean_text, which checks first too; the name says what a caller expects.
     """
-    return text if is_clean(text) else clean_text(text)
+    return clean_text(text)  # which checks (is_clean) before it cleans
 
 
 def title_key(title: str) -> str:

@@ -200,6 +200,17 @@ def _uid(paper: Paper, now: str, tag_authority: str) -> str:
     return f"tag:{tag_authority},{now[:10]}:paper/{digest}"
 
 
+# The columns _detail_values gives, in its order (the same for every paper).
+_INSERT = f"""
+    INSERT INTO papers (uid, arxiv_id, doi, title_hash, title, abstract, authors, author_count,
+        organization, categories, version, published, listed_on, upvotes, comments, url,
+        first_seen, first_run_id, state, {", ".join(_DETAIL_COLUMNS)})
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?{", ?" * len(_DETAIL_COLUMNS)})
+    """
+# json.dumps(value, ensure_ascii=False), without making a new encoder for every paper.
+_json_text = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _insert(
     db: sqlite3.Connection,
     paper: Paper,
@@ -212,12 +223,7 @@ def _insert(
     uid = _uid(paper, now, tag_authority)
     # `updated` is NULL until it moves away from first_seen (schema._compact_papers).
     cursor = db.execute(
-        f"""
-        INSERT INTO papers (uid, arxiv_id, doi, title_hash, title, abstract, authors, author_count,
-            organization, categories, version, published, listed_on, upvotes, comments, url,
-            first_seen, first_run_id, state, {", ".join(details)})
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?{", ?" * len(details)})
-        """,
+        _INSERT,
         (
             None if paper.arxiv_id and uid == ARXIV_UID + paper.arxiv_id else uid,
             paper.arxiv_id,
@@ -225,7 +231,7 @@ def _insert(
             title_hash_of(paper),
             paper.title,
             paper.abstract,
-            json.dumps(list(paper.authors), ensure_ascii=False),
+            _json_text(list(paper.authors)),
             paper.author_count if paper.author_count is not None else len(paper.authors) or None,
             paper.organization,
             json.dumps(list(paper.categories)),
@@ -284,7 +290,7 @@ def _gap_fills(row: dict[str, Any], paper: Paper) -> dict[str, Any]:
     if paper.details.listed_in and not row["listed_in"]:
         fills["listed_in"] = paper.details.listed_in
     if paper.authors and row["authors"] == "[]":
-        fills["authors"] = json.dumps(list(paper.authors), ensure_ascii=False)
+        fills["authors"] = _json_text(list(paper.authors))
     if paper.categories and row["categories"] == "[]":
         fills["categories"] = json.dumps(list(paper.categories))
     for column, value in (
@@ -303,9 +309,7 @@ def _detail_values(paper: Paper) -> dict[str, Any]:
     """``paper.details`` as column values: JSON for keywords, ISO-8601 UTC for times."""
     details = paper.details
     values: dict[str, Any] = {name: getattr(details, name) for name in _DETAIL_COLUMNS}
-    values["ai_keywords"] = (
-        json.dumps(list(details.ai_keywords), ensure_ascii=False) if details.ai_keywords else None
-    )
+    values["ai_keywords"] = _json_text(list(details.ai_keywords)) if details.ai_keywords else None
     values["featured_at"] = iso_utc(details.featured_at) if details.featured_at else None
     return values
 

@@ -125,15 +125,22 @@ def _paper(item: _Item, base: str) -> Paper:
 def _safe_url(raw: str, base: str) -> str | None:
     """An absolute http(s) URL, or None: javascript:, data: and the like never leave here."""
     link = raw.strip()
-    if _is_web(base):
-        link = urljoin(base, link)
     parts = urlsplit(link)
+    # urljoin hands a link with a scheme other than the page's back as it is: split it
+    # once here rather than three times (urljoin parses both URLs, then the check again).
+    if parts.scheme in ("", _scheme(base)) and _is_web(base):
+        link = urljoin(base, link)
+        parts = urlsplit(link)
     return link if parts.scheme in ("http", "https") and parts.netloc else None
 
 
 @lru_cache(maxsize=16)
+def _scheme(base: str) -> str:
+    return urlsplit(base).scheme  # asked once per item, of the one page URL
+
+
 def _is_web(base: str) -> bool:
-    return urlsplit(base).scheme in ("http", "https")  # asked once per item, of the one page URL
+    return _scheme(base) in ("http", "https")
 
 
 _HF_PAPER = re.compile(r"^https?://(?:www\.)?huggingface\.co/papers/([^/?#]+)", re.IGNORECASE)

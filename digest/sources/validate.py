@@ -278,6 +278,8 @@ def _link(url: str | None, where: str) -> str | None:
     link = _short(url, where, "url")
     if link is None:
         return None
+    if _plain_web_link(link):
+        return link  # what urlsplit would say of it, without splitting every paper's link
     try:
         scheme = urlsplit(link).scheme
     except ValueError:  # "http://[" : an unbalanced IPv6 bracket
@@ -286,3 +288,17 @@ def _link(url: str | None, where: str) -> str | None:
         return link
     log.warning("%s: url %.80r is not http(s); dropped", where, link)
     return None
+
+
+def _plain_web_link(link: str) -> bool:
+    """True when urlsplit would surely find an http(s) scheme: the link starts with it.
+
+    ASCII without brackets: urlsplit raises ValueError only for a netloc with an
+    unbalanced or invalid IPv6 bracket, or non-ASCII that normalises to a separator.
+    """
+    return (
+        link.startswith(("https://", "http://"))
+        and link.isascii()
+        and "[" not in link
+        and "]" not in link
+    )
