@@ -240,3 +240,13 @@ def test_generated_feeds_give_the_same_papers_on_both_paths(payload: bytes) -> N
     assert feedxml.read(payload) is not None, "a plain feed should take the lxml path"
     fast, reference = both(payload)
     assert fast == reference
+
+
+def test_the_namespaces_read_without_feedparser_have_feedparsers_prefixes() -> None:
+    import feedparser.api
+
+    theirs = {
+        uri.lower(): prefix for uri, prefix in feedparser.api.StrictFeedParser.namespaces.items()
+    }
+    for uri, prefix in feedxml._COMMON_PREFIXES.items():
+        assert theirs[uri] == prefix, uri
