@@ -308,10 +308,15 @@ def _gap_fills(row: dict[str, Any], paper: Paper) -> dict[str, Any]:
 def _detail_values(paper: Paper) -> dict[str, Any]:
     """``paper.details`` as column values: JSON for keywords, ISO-8601 UTC for times."""
     details = paper.details
+    if details is NO_DETAILS:
+        return dict(_NO_DETAIL_VALUES)  # most papers: the same Nones every time
     values: dict[str, Any] = {name: getattr(details, name) for name in _DETAIL_COLUMNS}
     values["ai_keywords"] = _json_text(list(details.ai_keywords)) if details.ai_keywords else None
     values["featured_at"] = iso_utc(details.featured_at) if details.featured_at else None
     return values
+
+
+_NO_DETAIL_VALUES: dict[str, Any] = dict.fromkeys(_DETAIL_COLUMNS)
 
 
 def _newest_details(paper: Paper) -> dict[str, Any]:
@@ -483,9 +488,9 @@ def _stored(row: Sequence[Any], sources: tuple[str, ...]) -> StoredPaper:
 
 def _details(values: Sequence[Any]) -> PaperDetails:
     """A row's detail columns; rows stored before they existed hold NULLs: no details."""
-    named = dict(zip(_DETAIL_COLUMNS, values, strict=True))
-    if not any(value is not None for value in named.values()):
+    if values.count(None) == len(values):  # most papers (counted in C, no dict made)
         return NO_DETAILS
+    named = dict(zip(_DETAIL_COLUMNS, values, strict=True))
     keywords = named.pop("ai_keywords")
     featured = named.pop("featured_at")
     return PaperDetails(

@@ -27,7 +27,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -504,6 +504,7 @@ _MONTHS = {name: n for n, name in enumerate(
     ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}  # fmt: skip
 
 
+@lru_cache(maxsize=256)  # an entry's published and updated, a day's items: often one text
 def _parse_date(text: str) -> datetime:
     if match := _W3DTF.match(text):
         year, month, day, hour, minute, second = (int(g or 0) for g in match.groups()[:6])
