@@ -108,13 +108,15 @@ def _unchanged(checked: dict[str, Any], paper: Paper) -> bool:
     Identity, not equality: a date moved to UTC, or a plain str made of a str
     subclass, equals the original but is not it.
     """
-    return all(_is(value, getattr(paper, name)) for name, value in checked.items())
-
-
-def _is(value: object, old: object) -> bool:
-    if type(value) is tuple and type(old) is tuple:
-        return len(value) == len(old) and all(map(operator.is_, value, old))
-    return value is old
+    for name, value in checked.items():  # a loop, not a call per field: 15 fields a paper
+        old = getattr(paper, name)
+        if value is old:
+            continue
+        if not (type(value) is tuple and type(old) is tuple and len(value) == len(old)):
+            return False
+        if not all(map(operator.is_, value, old)):
+            return False
+    return True
 
 
 def _details(details: PaperDetails, where: str, now: datetime) -> PaperDetails:
@@ -270,8 +272,7 @@ def _short(value: str | None, where: str, field: str) -> str | None:
 
 
 def _names(values: tuple[str, ...]) -> tuple[str, ...]:
-    names = (clean(value, MAX_FIELD) for value in values[:MAX_AUTHORS])
-    return tuple(name for name in names if name)
+    return tuple([name for value in values[:MAX_AUTHORS] if (name := clean(value, MAX_FIELD))])
 
 
 def _link(url: str | None, where: str) -> str | None:
