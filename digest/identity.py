@@ -72,9 +72,14 @@ def normalise_doi(text: str) -> str | None:
 
 
 def clean_text(text: str) -> str:
-    """Unicode NFC and collapsed whitespace: how titles and abstracts are stored."""
+    """Unicode NFC and collapsed whitespace: how titles and abstracts are stored.
+
+    Text that is clean already comes back as it is (:func:`is_clean`, checked in
+    C): each field is cleaned where a parser reads it, and the stages after it
+    (TeX conversion, validation) call this again at the cost of that check.
+    """
     if is_clean(text):
-        return text  # most text a feed sends is clean: checked in C, not split and joined again
+        return text
     return " ".join(unicodedata.normalize("NFC", text).split())
 
 
@@ -86,27 +91,23 @@ _UNCLEAN_SPACE = re.compile(r"[^\S ]|  |\A | \Z")
 def is_clean(text: str) -> bool:
     """True only when ``clean_text(text) == text``, found without building a new string.
 
-    Later stages ask this of text a parser has already cleaned, and clean it
-    again only when the answer is no: the check reads the text once in C, where
-    cleaning splits it into words and joins them again. (It also says no to
-    ASCII text with a control character, which is then cleaned to itself.)
+    :func:`clean_text` asks it first, and cleans only when the answer is no: the
+    check reads the text once in C, where cleaning splits it into words and joins
+    them again. (It also says no to ASCII text with a control character, which is
+    then cleaned to itself.)
     """
     if type(text) is not str:
         return False  # a subclass (lxml's "smart" strings): cleaning makes it a plain str
     if text.isascii():
-        # NFC leaves ASCII as it is, and its only printable whitespace is the space.
-        return (text.isprintable() and "  " not in text
-                and not text.startswith(" ") and not text.endswith(" "))  # fmt: skip
+        return text.isprintable() and spaces_are_clean(text)
     return unicodedata.is_normalized("NFC", text) and _UNCLEAN_SPACE.search(text) is None
 
 
-def ensure_clean(text: str) -> str:
-    """``clean_text(text)``, which is ``text`` itself when a parser has already cleaned it.
-
-    For the stages after a parser (TeX conversion, validation): each field is
-    cleaned where it enters, and only checked here (:func:`is_clean`).
-    """
-    return text if is_clean(text) else clean_text(text)  # a call fewer than clean_text's check
+def spaces_are_clean(printable_ascii: str) -> bool:
+    """Whether printable ASCII is clean: NFC leaves it as it is, and its only whitespace
+    is the space, so only a space that leads, trails or doubles would change."""
+    text = printable_ascii
+    return "  " not in text and not text.startswith(" ") and not text.endswith(" ")
 
 
 def title_key(title: str) -> str:

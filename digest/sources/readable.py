@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 from urllib.parse import urlsplit
 
-from ..identity import ensure_clean
+from ..identity import clean_text
 from ..model import Paper
 from ..tex import has_tex, readable, tex_to_text
 
@@ -23,8 +23,8 @@ def readable_text(text: str | None) -> str | None:
     """Readable, whitespace-collapsed text, or None when nothing is left."""
     if text is None:
         return None
-    source = ensure_clean(text)  # a parser's text is clean already: checked, not redone
-    return (ensure_clean(tex_to_text(source)) if has_tex(source) else source) or None
+    source = clean_text(text)  # a parser's text is clean already: checked, not redone
+    return (clean_text(tex_to_text(source)) if has_tex(source) else source) or None
 
 
 def readable_paper(paper: Paper) -> Paper:
@@ -48,7 +48,7 @@ def readable_paper(paper: Paper) -> Paper:
         )  # fmt: skip
     authors = tuple(name for raw in paper.authors if (name := readable_text(raw)))
     # A title that is nothing but markup ("$$") stays as sent rather than vanish.
-    title = title or ensure_clean(paper.title)
+    title = title or clean_text(paper.title)
     organization = readable_text(paper.organization)
     if (title, abstract, authors, organization, details) == (
         paper.title,

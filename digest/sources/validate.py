@@ -32,7 +32,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import ParseError
-from ..identity import ensure_clean
+from ..identity import clean_text, spaces_are_clean
 from ..model import NO_DETAILS, Page, Paper, PaperDetails
 
 log = logging.getLogger(__name__)
@@ -149,12 +149,10 @@ def _details(details: PaperDetails, where: str, now: datetime) -> PaperDetails:
 def clean(text: str, limit: int) -> str:
     """Text as history stores it: no invisible or reordering characters, at most ``limit`` long."""
     if type(text) is str and text.isascii() and text.isprintable():  # most text: nothing to remove
-        # Parsers hand on cleaned text: checked here, cleaned again only when it is not.
-        # (Printable ASCII is NFC already, and its only whitespace is the space.)
-        if "  " in text or text.startswith(" ") or text.endswith(" "):
-            text = " ".join(text.split())
-        return cut(text, limit)
-    return cut(ensure_clean(_UNWANTED.sub("", _SURROGATE.sub("\ufffd", text))), limit)
+        # A parser's text is clean already: only its spaces are checked (printable ASCII
+        # was just seen, which clean_text's own check would read again).
+        return cut(text if spaces_are_clean(text) else clean_text(text), limit)
+    return cut(clean_text(_UNWANTED.sub("", _SURROGATE.sub("\ufffd", text))), limit)
 
 
 def cut(text: str, limit: int) -> str:

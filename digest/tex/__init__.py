@@ -24,7 +24,7 @@ know are dropped, their braced arguments kept (``\\foo{bar}`` -> ``bar``).
 
 from __future__ import annotations
 
-from ..identity import ensure_clean
+from ..identity import clean_text
 from .convert import PLACEHOLDERS, RESTORE, convert_all
 from .pieces import MARKUP, pieces
 
@@ -52,8 +52,8 @@ def tex_to_text(text: str) -> str:
 
 def readable(text: str) -> tuple[str, str | None]:
     """``(readable text, the source text when it held TeX)`` with whitespace collapsed."""
-    source = ensure_clean(text)  # a parser's text is clean already: checked, not redone
+    source = clean_text(text)  # a parser's text is clean already: checked, not redone
     if not has_tex(source):
         return source, None  # cleaning is idempotent: nothing else would change it
-    converted = ensure_clean(tex_to_text(source))
+    converted = clean_text(tex_to_text(source))
     return converted, (source if converted != source else None)
