@@ -268,8 +268,8 @@ def _merge(db: sqlite3.Connection, row: dict[str, Any], paper: Paper, now: str) 
     changes = {key: value for key, value in changes.items() if row.get(key) != value}
     if not changes:
         return 0
-    if newer and title_hash_of(paper) != row["title_hash"]:
-        changes["title_hash"] = title_hash_of(paper)  # the key follows the title
+    if newer and (hashed := title_hash_of(paper)) != row["title_hash"]:
+        changes["title_hash"] = hashed  # the key follows the title
     if "url" in changes:
         changes["url"] = _url_value(changes["url"], row["uid"])
     assignments = ", ".join(f"{column} = ?" for column in changes)

@@ -40,17 +40,17 @@ _MARKED = re.compile(f"{_OPEN}(.*?){_CLOSE}", re.DOTALL)
 # What SQLite says when the query itself is at fault (not the database).
 _QUERY_FAULTS = ("fts5:", "no such column", "unterminated string", "unknown special query")
 _CHUNK = 500  # bound parameters per statement, well under SQLite's limit
-# Restricting a MATCH to some papers. Handed to FTS5 as `rowid IN (...)`, the
-# query would be re-run once per id (prefix queries: 40 times slower for 500
-# ids); the unary + keeps the list out of FTS5's reach, so FTS5 runs the query
-# once over the row-id range and SQLite drops the other rows before computing
-# rank or highlight() for them.
 # A paper's sightings with their sources and first-seen times (NULL: the paper's own).
 SIGHTING_JOIN = (
     "s.paper_id, k.source, s.announce_type FROM sightings AS s "
     "JOIN sighting_sources AS k ON k.id = s.source_id JOIN papers AS p ON p.id = s.paper_id"
 )
 SIGHTING_ORDER = "s.paper_id, coalesce(s.first_seen, p.first_seen), k.source"
+# Restricting a MATCH to some papers. Handed to FTS5 as `rowid IN (...)`, the
+# query would be re-run once per id (prefix queries: 40 times slower for 500
+# ids); the unary + keeps the list out of FTS5's reach, so FTS5 runs the query
+# once over the row-id range and SQLite drops the other rows before computing
+# rank or highlight() for them.
 _AMONG = "f.rowid BETWEEN ? AND ? AND +f.rowid IN (SELECT value FROM json_each(?))"
 
 

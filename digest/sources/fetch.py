@@ -45,8 +45,8 @@ def open_client(timeout: float) -> httpx.Client:
 
     Its transport builds TLS only for the first ``https://`` request: loading
     the CA bundle is ~30 ms, a fifth of a run answered 304, and a run that
-    reads only ``http://`` or local sources never needs it (docs/operating.md,
-    "Start-up").
+    reads only ``http://`` or local sources never needs it (docs/architecture.md,
+    "Start-up: what a command loads").
     """
     return httpx.Client(
         headers={"User-Agent": USER_AGENT},
