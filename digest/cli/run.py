@@ -1,8 +1,13 @@
-"""Commands that run the pipeline: ``run``, ``send``, ``preview``, and ``init`` for the config."""
+"""Commands that run the pipeline: ``run``, ``send``, ``preview``, and ``init`` for the config.
+
+``run`` and ``send`` load the renderer only when a mail is composed, and
+``preview``'s and ``init``'s own modules are imported in their commands: a cron
+run answered 304 stays light (docs/architecture.md, "Start-up: what a command
+loads").
+"""
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +18,8 @@ from ..config import sample_config
 from ..errors import ConfigError
 from ..pipeline.locks import exclusive
 from ..pipeline.newsletter import Newsletter
-from ..pipeline.preview import preview
-from ..pipeline.readers import SubscriberError
 from ..pipeline.run import RunResult, deliver, post_to_channels, run
 from ..pipeline.runtime import Runtime, open_runtime
-from ..pipeline.site import site_tokens
 from .group import (
     is_quiet,
     main,
@@ -124,6 +126,8 @@ def init_command(path: Path, force: bool) -> None:
     """
     if path.exists() and not force:
         raise ConfigError(f"{path} exists; use --force to overwrite it")
+    import secrets
+
     # A fresh signing secret for unsubscribe and confirmation links, unique to this install.
     text = sample_config().replace('# secret = ""', f'secret = "{secrets.token_urlsafe(32)}"', 1)
     path.write_text(text, encoding="utf-8")
@@ -157,7 +161,7 @@ def send_command(ctx: click.Context, wait: bool, wait_seconds: float | None, as_
     """
     settings = settings_of(ctx)
     with open_runtime(settings, stop=stop_of(ctx)) as runtime, _locked(runtime, wait, wait_seconds):
-        newsletter = Newsletter(settings, runtime.db, site_tokens(settings))
+        newsletter = Newsletter(settings, runtime.db)
         with runtime.stop.deferred():  # a signal lets the message in flight finish first
             report = deliver(newsletter, runtime)
             posted = post_to_channels(settings, runtime).total
@@ -206,6 +210,9 @@ def preview_command(
       digest preview --html /tmp/next.html
       digest preview --to ada@example.org --json | jq .subject
     """
+    from ..pipeline.preview import preview
+    from ..pipeline.readers import SubscriberError
+
     settings = settings_of(ctx)
     with open_database(settings) as db:
         try:

@@ -3,16 +3,21 @@
 tomllib reports "Invalid value (at line 3, column 7)"; an operator who wrote
 ``url = https://…`` needs to read "a URL must be quoted". Each function here
 turns one kind of mistake into a sentence that says what to write instead.
+
+Only a mistake needs difflib, and only a config file tomllib: both are imported
+where they are used, so a command run without a file loads neither.
 """
 
 from __future__ import annotations
 
-import difflib
 import re
-import tomllib
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
+
+if TYPE_CHECKING:
+    import tomllib
 
 URL_SCHEMES = ("http", "https", "file")
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
@@ -20,6 +25,8 @@ _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
 
 def did_you_mean(name: str, known: Iterable[str]) -> str:
     """ "did you mean 'from_address'?" for the closest known name, or the list when none is close."""
+    import difflib
+
     choices = sorted(set(known))
     close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
     if close:
@@ -32,6 +39,8 @@ def check_url_scheme(url: str, where: str) -> None:
     match = _SCHEME.match(url)
     if match is None or match.group(1).lower() in URL_SCHEMES:
         return
+    import difflib
+
     scheme = match.group(1)
     close = difflib.get_close_matches(scheme.lower(), URL_SCHEMES, n=1, cutoff=0.5)
     hint = f"did you mean {close[0]}://?" if close else "use http:// or https:// (or a path)"

@@ -27,9 +27,8 @@ from .. import history
 from ..config import Settings
 from ..errors import DigestError, FetchError
 from ..history.follow_ups import Watch, hf_check_turn, last_check, mark_hf_checked, watched_papers
-from ..model import Page, Paper, SourceReport, SourceStatus
-from ..sources.arxiv.api import parse_api as parse_arxiv_api
-from ..sources.hf import parse_api as parse_hf_api
+from ..model import Paper, SourceReport, SourceStatus
+from ..sources.detect import parser_for
 from ..sources.validate import validated_page
 from .runtime import Runtime
 from .site import tag_authority
@@ -124,7 +123,7 @@ def _ask_hf(
     for arxiv_id in ids:
         paper_url = f"{url}/{arxiv_id}"
         try:
-            papers.extend(_papers_at(runtime, paper_url, parse_hf_api, source=paper_url))
+            papers.extend(_papers_at(runtime, paper_url, "hf-api", source=paper_url))
         except FetchError as error:
             if error.status != 404:
                 error_text = str(error)
@@ -148,15 +147,14 @@ def _ask_arxiv(
         batch = ids[start : start + ARXIV_IDS_PER_REQUEST]
         query = f"{url}?id_list={','.join(batch)}&max_results={len(batch)}"
         try:
-            papers.extend(_papers_at(runtime, query, parse_arxiv_api, source=url))
+            papers.extend(_papers_at(runtime, query, "arxiv-api", source=url))
         except DigestError as error:
             return papers, str(error)
     return papers, None
 
 
-def _papers_at(
-    runtime: Runtime, url: str, parse: Callable[[bytes, str], Page], *, source: str
-) -> Sequence[Paper]:
+def _papers_at(runtime: Runtime, url: str, kind: str, *, source: str) -> Sequence[Paper]:
     """The papers an API answer at ``url`` names, through the source boundary like any listing."""
     response = runtime.fetcher.get(url, source=source)
-    return validated_page(parse(response.payload, url), source=source, now=runtime.clock()).papers
+    page = parser_for(kind)(response.payload, url)
+    return validated_page(page, source=source, now=runtime.clock()).papers

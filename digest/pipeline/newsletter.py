@@ -1,79 +1,53 @@
-"""The newsletter: who is due a mail this run, and the bytes each of them gets.
+"""The newsletter's ledger side: who is due a mail this run, queued with its Message-ID.
 
 Queuing writes one ledger row per (digest range, reader) with a deterministic
-Message-ID and moves the reader's cursor in the same transaction. Composing
-renders each digest range once per set of topics (templates, CSS inlining) and
-then only fills in each reader's own links. A reader's papers are what their
-topics pick, ranked, in one section per topic (:func:`.topics.for_reader`); a
-reader without topics gets every paper, ranked. With fewer papers than
-``mail.min_papers`` the mail is not sent: compose answers :class:`Skip`.
+Message-ID and moves the reader's cursor in the same transaction. The bytes of
+each mail are made by :mod:`.compose` when the drain asks for them, loaded on
+the first: a run with nothing to send loads no renderer (docs/architecture.md,
+"Start-up: what a command loads").
 """
 
 from __future__ import annotations
 
-import logging
 import sqlite3
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from ..config import Settings, TopicConfig
+from ..config import Settings
 from ..history.deliveries import (
     Delivery,
     has_subscribers,
     queue_for_subscribers,
     queue_operator_copy,
 )
-from ..history.digests import digest_created, papers_between
-from ..history.follow_ups import delivery_events, record_received
-from ..history.schema import transaction
-from ..history.search import SearchIndex
-from ..history.subscribers import (
-    Subscriber,
-    add_subscriber,
-    get_subscriber,
-    list_subscribers,
-    set_status,
-)
-from ..locations import urls
-from ..model import Digest, FollowUp, StoredPaper
-from ..render.follow_ups import UpdateLine
-from ..render.mail import (
-    Recipient,
-    RenderedDigest,
-    Section,
-    message_id_for,
-    render_digest,
-)
-from ..tokens import Tokens
-from ..topics import Weights, best_first, explain, for_reader
+from ..history.digests import digest_created
+from ..history.subscribers import add_subscriber, list_subscribers, set_status
+from ..model import Digest
+from ..render.headers import message_id_for
 from .drain import Skip
-from .reader_feeds import feed_urls
-from .selection import topic_feed_url
-from .site import envelope_sender, mail_domain, mail_meta
-from .updates import update_lines
+from .site import envelope_sender, mail_domain, site_tokens
 
-if TYPE_CHECKING:  # loaded when the first mail is composed: a run with no mail never needs it
-    from ..render.bulk import BulkMessage
-
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from ..tokens import Tokens
+    from .compose import Composer
 
 
 class Newsletter:
-    def __init__(self, settings: Settings, db: sqlite3.Connection, tokens: Tokens) -> None:
+    """This run's mail: queued into the ledger, then composed row by row as the drain sends."""
+
+    def __init__(
+        self, settings: Settings, db: sqlite3.Connection, tokens: Tokens | None = None
+    ) -> None:
+        """``tokens`` signs the readers' links (None: the site's own, loaded for the first mail)."""
         self.settings = settings
         self.db = db
         self.tokens = tokens
-        self.meta = mail_meta(settings)
         self.envelope_sender = envelope_sender(settings)
         self.domain = mail_domain(settings)
-        self._rendered: dict[
-            tuple[int, int, tuple[str, ...], tuple[int, ...]], tuple[BulkMessage, int, list[int]]
-        ] = {}
         self._days: dict[int, date] = {}
         self._queued: dict[int, Digest] = {}  # this run's digest: its papers are loaded once
         self.carried: list[int] = []  # deliveries composed with follow-ups (for the run report)
+        self._composer: Composer | None = None
 
     def queue(self, digest: Digest | None, now: datetime) -> int:
         """Queue this run's mail: every due reader, or the operator when there are none yet."""
@@ -94,118 +68,18 @@ class Newsletter:
 
     def compose(self, delivery: Delivery) -> bytes | Skip:
         """The bytes for one ledger row, or :class:`Skip` when the reader has too few papers."""
-        reader = get_subscriber(self.db, delivery.subscriber_id) if delivery.subscriber_id else None
-        choice = self.topics_of(reader.topics if reader else (), who=delivery.recipient)
-        if choice is None:
-            return Skip(self.orphan_reason(reader.topics if reader else ()))
-        topics = choice
-        events = delivery_events(self.db, delivery.id)
-        bulk, count, shown = self._render(
-            delivery.from_digest_id, delivery.digest_id, topics, events
-        )
-        minimum = self.settings.mail.min_papers
-        alone = bool(events) and self.settings.follow_ups.send_alone
-        if count < minimum and not alone:
-            return Skip(f"{count} paper(s) for this reader, fewer than mail.min_papers = {minimum}")
-        if count == 0 and events and not alone:
-            return Skip("only updates for this reader, and follow_ups.send_alone is false")
-        with transaction(self.db):
-            # What this mail shows: once it is sent, later follow-ups on these reach this reader.
-            record_received(self.db, delivery.id, shown)
-        if events:
-            self.carried.append(delivery.id)
-        # The digest was serialised once; this reader's bytes are a few substitutions
-        # (decoded, the same as build_message(...).as_bytes(policy=SMTP): see render/bulk.py).
-        recipient = self._recipient(delivery, reader, bulk.date)
-        return bulk.bytes_for(recipient, message_id=delivery.message_id)
+        if self._composer is None:
+            from .compose import Composer
+
+            tokens = self.tokens or site_tokens(self.settings)
+            self._composer = Composer(self.settings, self.db, tokens, self._queued, self.carried)
+        return self._composer.compose(delivery)
 
     def _message_id(self, digest_id: int, address: str) -> str:
         # Called once per reader while queuing: look the digest's day up once.
         if digest_id not in self._days:
             self._days[digest_id] = digest_created(self.db, digest_id).date()
         return message_id_for(digest_id, self._days[digest_id], address, self.domain)
-
-    def _recipient(
-        self, delivery: Delivery, subscriber: Subscriber | None, created: datetime
-    ) -> Recipient:
-        view_url = urls(self.settings).digest_page(created.date().isoformat())
-        if subscriber is None:
-            return Recipient(address=delivery.recipient, view_url=view_url)
-        token = self.tokens.for_subscriber(subscriber.id)
-        view_url = reader_copy_url(self.settings, self.tokens, delivery) or view_url
-        mailto = self.settings.mail.unsubscribe_mailto
-        return Recipient(
-            address=delivery.recipient,
-            name=subscriber.name,
-            unsubscribe_url=urls(self.settings).unsubscribe(token),
-            unsubscribe_mailto=f"mailto:{mailto}?subject=unsubscribe%20{token}" if mailto else None,
-            view_url=view_url,
-            feed_url=feed_urls(self.settings, self.tokens, subscriber)[0],
-            preferences_url=urls(self.settings).preferences(token),
-        )
-
-    def topics_of(self, slugs: Sequence[str], *, who: str) -> tuple[TopicConfig, ...] | None:
-        """A reader's configured topics (see :func:`configured_topics`)."""
-        return configured_topics(self.settings, slugs, who=who)
-
-    def orphan_reason(self, slugs: Sequence[str]) -> str:
-        gone = sorted(set(slugs) - {topic.slug for topic in self.settings.topics})
-        return (
-            f"every topic of this reader ({', '.join(gone)}) is no longer configured "
-            'and mail.orphaned_topics = "none"'
-        )
-
-    def render_selection(
-        self,
-        papers: Sequence[StoredPaper],
-        topics: Sequence[TopicConfig],
-        digest: Digest,
-        updates: Sequence[UpdateLine] = (),
-    ) -> tuple[RenderedDigest, int, list[int]]:
-        """Rank ``papers`` for a reader of ``topics`` and render them with ``updates``.
-
-        Also returns how many papers the reader's topics picked, and the ids of those shown.
-        """
-        # Only the papers the cap lets through are shown, so only they need a reason.
-        chosen = reader_list(
-            self.settings, self.db, papers, topics, digest.created, explained=self.meta.max_papers
-        )
-        rendered = render_digest(
-            Digest(id=digest.id, created=digest.created, papers=chosen.papers),
-            self.meta,
-            day=digest.created.date(),
-            reasons=chosen.reasons,
-            sections=chosen.sections,
-            updates=updates,
-        )
-        shown = [paper.id for paper in chosen.papers[: max(self.meta.max_papers, 0)]]
-        return rendered, len(chosen.papers), shown
-
-    def _render(
-        self,
-        after: int,
-        through: int,
-        topics: tuple[TopicConfig, ...],
-        events: Sequence[FollowUp] = (),
-    ) -> tuple[BulkMessage, int, list[int]]:
-        """Render a digest range for a set of topics (and follow-ups) once, serialise it once.
-
-        Readers with the same topics and no follow-ups share one rendering; follow-ups
-        differ by reader, so a reader with some gets their own.
-        """
-        key = (after, through, tuple(topic.slug for topic in topics), tuple(e.id for e in events))
-        if key not in self._rendered:
-            from ..render.bulk import BulkMessage
-
-            created = digest_created(self.db, through)
-            papers = papers_between(self.db, after, through, loaded=self._queued.get(through))
-            digest = Digest(id=through, created=created)
-            rendered, count, shown = self.render_selection(
-                papers, topics, digest, update_lines(self.db, events)
-            )
-            bulk = BulkMessage(rendered, self.meta, date=created)
-            self._rendered[key] = (bulk, count, shown)
-        return self._rendered[key]
 
     def _sync_configured_recipients(self, now: datetime) -> None:
         """``[mail] recipients`` are readers too (origin ``config``); dropping one unsubscribes it."""
@@ -216,105 +90,3 @@ class Newsletter:
         for subscriber in list_subscribers(self.db, origin="config"):
             if subscriber.email.lower() not in configured:
                 set_status(self.db, subscriber.id, "unsubscribed", now)
-
-
-@dataclass(frozen=True)
-class ReaderList:
-    """What one reader gets from a set of papers: best first, their sections, the reasons."""
-
-    papers: tuple[StoredPaper, ...]
-    sections: tuple[Section, ...] | None  # None: no topics, one untitled list
-    reasons: dict[int, str]
-
-
-def reader_list(
-    settings: Settings,
-    db: sqlite3.Connection,
-    papers: Sequence[StoredPaper],
-    topics: Sequence[TopicConfig],
-    created: datetime,
-    *,
-    explained: int | None = None,
-) -> ReaderList:
-    """The papers a reader of ``topics`` gets, ranked as of ``created`` (the digest's time).
-
-    The mail and the reader's browser copy both come from here, so they cannot
-    disagree on order. ``explained`` limits the reasons to the first papers.
-    """
-    index = SearchIndex(db)
-    weights = Weights.from_settings(settings)
-    sections = for_reader(papers, topics, index, weights, created)
-    picks = best_first(sections)
-    titled = tuple(
-        Section(
-            s.topic.title, tuple(p.paper.id for p in s.picks), topic_feed_url(settings, s.topic)
-        )
-        for s in sections
-        if s.topic is not None
-    )
-    reasons = explain(picks if explained is None else picks[:explained], index)
-    return ReaderList(tuple(p.paper for p in picks), titled if topics else None, reasons)
-
-
-def configured_topics(
-    settings: Settings, slugs: Sequence[str], *, who: str
-) -> tuple[TopicConfig, ...] | None:
-    """A reader's configured topics, in config order (empty: everything).
-
-    A topic removed from digest.toml ("orphaned") gives what ``[mail]
-    orphaned_topics`` says: ``"all"`` turns the reader into one who gets
-    every paper, ``"none"`` drops it, and a reader left with no topic at all
-    gets nothing (``None``): never silently everything.
-    """
-    topics = tuple(topic for topic in settings.topics if topic.slug in slugs)
-    gone = sorted(set(slugs) - {topic.slug for topic in topics})
-    if not gone:
-        return topics
-    policy = settings.mail.orphaned_topics
-    log.warning(
-        "%s: topic(s) %s no longer configured (mail.orphaned_topics = %s)",
-        who, ", ".join(gone), policy,
-    )  # fmt: skip
-    if policy == "all":
-        return ()
-    return topics or None
-
-
-@dataclass(frozen=True)
-class ReaderCopy:
-    """One reader's mail as a page: who, the digests' time, and their whole list."""
-
-    reader: Subscriber
-    created: datetime
-    chosen: ReaderList
-
-
-def reader_copy(
-    settings: Settings, db: sqlite3.Connection, subscriber_id: int, after: int, through: int
-) -> ReaderCopy | None:
-    """The list the mail for digests ``after``..``through`` showed this reader, ranked alike.
-
-    The same papers, topics and ranking time as :meth:`Newsletter.compose` used,
-    so the page shows the mail's papers in the mail's order, then the rest.
-    None when the reader or the digest is gone.
-    """
-    reader = get_subscriber(db, subscriber_id)
-    if reader is None or through <= after:
-        return None
-    try:
-        created = digest_created(db, through)
-    except KeyError:
-        return None
-    topics = configured_topics(settings, reader.topics, who=reader.email)
-    if topics is None:  # every topic gone: the mail was skipped, so the copy is empty
-        return ReaderCopy(reader, created, ReaderList((), None, {}))
-    papers = papers_between(db, after, through)
-    return ReaderCopy(reader, created, reader_list(settings, db, papers, topics, created))
-
-
-def reader_copy_url(settings: Settings, tokens: Tokens, delivery: Delivery) -> str | None:
-    """The signed link to a reader's own copy of the mail ``delivery`` sends (None: no reader)."""
-    if delivery.subscriber_id is None:
-        return None
-    token = tokens.for_copy(delivery.subscriber_id, delivery.from_digest_id, delivery.digest_id)
-    return urls(settings).reader_copy(token)

@@ -27,7 +27,7 @@ from ..history.subscribers import Subscriber, find_subscriber, list_subscribers
 from ..model import Digest, FollowUp, StoredPaper
 from ..render.mail import Recipient, build_message, message_id_for
 from ..render.text import plural
-from .newsletter import Newsletter
+from .compose import Composer
 from .readers import SubscriberError, normalise_address
 from .site import site_tokens
 from .updates import update_lines
@@ -73,7 +73,7 @@ def preview(
     settings: Settings, db: sqlite3.Connection, address: str | None, *, now: datetime
 ) -> Preview:
     """The next mail to ``address`` (a reader), or of the next reader who has one due."""
-    newsletter = Newsletter(settings, db, site_tokens(settings))
+    composer = Composer(settings, db, site_tokens(settings))
     operator = settings.mail.operator
     readers = list_subscribers(db)
     if address is not None:
@@ -83,7 +83,7 @@ def preview(
                 f"{address} is not a reader (see `digest subscribers list`; "
                 f"add one with `digest subscribers add {address}`)"
             )
-        return _for(newsletter, db, reader, operator, now)
+        return _for(composer, db, reader, operator, now)
     candidates = [
         (due, reader.email, reader)
         for reader in readers
@@ -91,10 +91,10 @@ def preview(
     ]
     if candidates:
         _, _, reader = min(candidates)
-        return _for(newsletter, db, reader, operator, now)
+        return _for(composer, db, reader, operator, now)
     if readers:
         return Preview(operator, now.date(), 0, None, note="no reader has a mail due")
-    return _for(newsletter, db, None, operator, now)
+    return _for(composer, db, None, operator, now)
 
 
 def _papers_for(db: sqlite3.Connection, reader: Subscriber | None) -> list[StoredPaper]:
@@ -107,7 +107,7 @@ def _papers_for(db: sqlite3.Connection, reader: Subscriber | None) -> list[Store
 
 
 def _for(
-    newsletter: Newsletter,
+    composer: Composer,
     db: sqlite3.Connection,
     reader: Subscriber | None,
     operator: str,
@@ -125,7 +125,7 @@ def _for(
             reader,
             note=f"this reader is {reader.status}, {reader.frequency}",
         )
-    topics = newsletter.topics_of(reader.topics if reader else (), who=address)
+    topics = composer.topics_of(reader.topics if reader else (), who=address)
     if topics is None:
         return Preview(
             address,
@@ -133,31 +133,29 @@ def _for(
             0,
             None,
             reader,
-            note=newsletter.orphan_reason(reader.topics if reader else ()),
+            note=composer.orphan_reason(reader.topics if reader else ()),
         )
-    events = _updates_for(newsletter, db, reader, address, now)
-    alone = bool(events) and newsletter.settings.follow_ups.send_alone
+    events = _updates_for(composer, db, reader, address, now)
+    alone = bool(events) and composer.settings.follow_ups.send_alone
     if not papers and not alone:
         since = "their last mail" if reader else "the last run"
         note = f"no paper since {since}{_waiting(events)}"
         return Preview(address, due, 0, None, reader, note=note, updates=len(events))
     moment = datetime.combine(due, now.timetz()) if due != now.date() else now
-    rendered, count, _ = newsletter.render_selection(
+    rendered, count, _ = composer.render_selection(
         papers, topics, Digest(id=0, created=moment), update_lines(db, events)
     )
     if count == 0 and not alone:
         note = f"none of the new papers match their topics{_waiting(events)}"
         return Preview(address, due, 0, None, reader, note=note, updates=len(events))
     recipient = Recipient(address=address, name=reader.name if reader else None)
-    message_id = message_id_for(0, due, address, newsletter.domain)
-    message = build_message(
-        rendered, recipient, newsletter.meta, message_id=message_id, date=moment
-    )
+    message_id = message_id_for(0, due, address, composer.meta.message_domain)
+    message = build_message(rendered, recipient, composer.meta, message_id=message_id, date=moment)
     return Preview(address, due, count, message, reader, updates=len(events))
 
 
 def _updates_for(
-    newsletter: Newsletter,
+    composer: Composer,
     db: sqlite3.Connection,
     reader: Subscriber | None,
     address: str,
@@ -166,7 +164,7 @@ def _updates_for(
     """The follow-ups the next mail to ``address`` would take (none for a reader who wants none)."""
     if reader is not None and not reader.updates:
         return []
-    since = now - timedelta(days=newsletter.settings.follow_ups.window_days)
+    since = now - timedelta(days=composer.settings.follow_ups.window_days)
     return due_events(db, address, since=since)
 
 

@@ -39,7 +39,7 @@ from .drain import DrainReport, drain
 from .newsletter import Newsletter
 from .runtime import Runtime
 from .selection import check_topics, feed_reasons, publish_topic_feeds
-from .site import feed_meta, site_tokens, tag_authority
+from .site import feed_meta, tag_authority
 from .staleness import ARXIV_KINDS, batch_key, stale_reason
 from .stopping import Interrupted
 
@@ -173,7 +173,7 @@ def _stages(
     stop.check()
     done.checks = tuple(follow_ups.check(settings, runtime, run_id, len(done.reports)))
     done.feed = publish_feed(settings, db, clock(), client=runtime.fetcher.client)
-    newsletter = Newsletter(settings, db, site_tokens(settings))
+    newsletter = Newsletter(settings, db)
     done.digest = history.create_digest(db, run_id=run_id, now=clock(), day=_day(clock()))
     if (
         done.digest is None

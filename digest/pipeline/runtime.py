@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from .. import history
 from ..clock import utc_now
@@ -19,8 +20,10 @@ from ..config import Settings
 from ..deliver.transports import Transport, open_transport
 from ..locations import data_files
 from ..sources.fetch import Fetcher, open_client
-from .channels import Poster
 from .stopping import Stop
+
+if TYPE_CHECKING:
+    from .channels import Poster
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,24 @@
 """The public face of a deployment, derived from settings: feed and mail identities, the token signer.
 
-URLs and file names come from :mod:`digest.locations`.
+URLs and file names come from :mod:`digest.locations`. The mail's and the
+tokens' modules are imported by the functions that need them: queuing mail
+and reading a feed need only the addresses (docs/architecture.md, "Start-up:
+what a command loads").
 """
 
 from __future__ import annotations
 
 from email.utils import parseaddr
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from ..config import Settings
 from ..locations import data_files, templates_dir, urls
 from ..render.feed import FeedMeta
-from ..render.mail import MailMeta
-from ..tokens import Tokens, load_secret
+
+if TYPE_CHECKING:
+    from ..render.mail import MailMeta
+    from ..tokens import Tokens
 
 
 def site_host(settings: Settings) -> str:
@@ -47,6 +53,8 @@ def mail_domain(settings: Settings) -> str:
 
 
 def mail_meta(settings: Settings) -> MailMeta:
+    from ..render.mail import MailMeta
+
     url = urls(settings).base
     return MailMeta(
         site_title=settings.site.title,
@@ -68,4 +76,6 @@ def envelope_sender(settings: Settings) -> str:
 
 def site_tokens(settings: Settings) -> Tokens:
     """Token signer with the configured secret, or the one generated into the data folder."""
+    from ..tokens import Tokens, load_secret
+
     return Tokens(load_secret(settings.site.secret, data_files(settings).secret_key))

@@ -1,7 +1,9 @@
 """Which parser reads a payload: decided by the URL path, then by the content — never the host.
 
 So a mirror, a saved copy on disk, or a recording served from 127.0.0.1 is read
-exactly like the live site.
+exactly like the live site. A parser's module is imported when a payload of its
+kind arrives: a run whose sources all answered 304 loads none of them
+(docs/architecture.md, "Start-up: what a command loads").
 """
 
 from __future__ import annotations
@@ -12,19 +14,35 @@ from urllib.parse import urlsplit
 
 from ..errors import ParseError
 from ..model import Page
-from . import arxiv, feed, hf, text
 
 Parser = Callable[[bytes, str], Page]
 
-PARSERS: dict[str, Parser] = {
-    "hf-api": hf.parse_api,
-    "hf-page": hf.parse_page,
-    "text": text.parse,
-    "arxiv-list": arxiv.parse_listing,
-    "arxiv-api": arxiv.parse_api,
-    "arxiv-rss": arxiv.parse_rss,
-    "feed": feed.parse,
-}
+KINDS = ("hf-api", "hf-page", "text", "arxiv-list", "arxiv-api", "arxiv-rss", "feed")
+
+
+def parser_for(kind: str) -> Parser:
+    """The parser of one of :data:`KINDS` (a ``KeyError`` for any other name)."""
+    if kind in ("hf-api", "hf-page"):
+        from . import hf
+
+        return hf.parse_api if kind == "hf-api" else hf.parse_page
+    if kind == "text":
+        from . import text
+
+        return text.parse
+    if kind == "feed":
+        from . import feed
+
+        return feed.parse
+    from . import arxiv
+
+    arxiv_parsers: dict[str, Parser] = {
+        "arxiv-list": arxiv.parse_listing,
+        "arxiv-api": arxiv.parse_api,
+        "arxiv-rss": arxiv.parse_rss,
+    }
+    return arxiv_parsers[kind]
+
 
 # Path shapes of the real sites (docs/formats.md §1, §2, §4, §5).
 _PATH_KINDS = (
@@ -49,6 +67,8 @@ def kind_from_url(url: str) -> str | None:
 
 def kind_from_content(payload: bytes, url: str) -> str:
     """Sniff the payload; raise ParseError naming the source when nothing recognises it."""
+    from . import feed, text
+
     head = payload[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     if head[:1] in (b"[", b"{"):
         return "feed" if feed.looks_like_json_feed(payload) else "hf-api"
@@ -63,6 +83,8 @@ def kind_from_content(payload: bytes, url: str) -> str:
 
 
 def _markup_kind(payload: bytes, url: str) -> str:
+    from . import arxiv, feed
+
     checks: tuple[tuple[Callable[[bytes], bool], str], ...] = (
         (arxiv.looks_like_api, "arxiv-api"),
         (arxiv.looks_like_rss, "arxiv-rss"),

@@ -27,7 +27,6 @@ import httpx
 from .. import USER_AGENT
 from ..errors import FetchError
 from ..model import HttpValidators
-from .arxiv.api import api_error_message
 
 log = logging.getLogger(__name__)
 
@@ -361,6 +360,8 @@ def _seconds(value: float | None) -> str:
 
 def _error_text(payload: bytes) -> str:
     """What an error page says: arXiv API's own sentence when it is one, else its first bytes."""
+    from .arxiv.api import api_error_message  # an error page is rare: its parser loads then
+
     said = api_error_message(payload)
     return f": arXiv says: {said}" if said is not None else _snippet(payload)
 

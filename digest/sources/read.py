@@ -17,8 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from ..config import SourceConfig
 from ..errors import ParseError
 from ..model import HttpValidators, Page, Paper
-from . import hf
-from .detect import PARSERS, kind_from_content, kind_from_url
+from .detect import kind_from_content, kind_from_url, parser_for
 from .fetch import Document, Fetcher, is_local, read_local
 from .validate import validated_page
 
@@ -112,6 +111,8 @@ def _more_hf_pages(
     parts = urlsplit(url)
     query = dict(parse_qsl(parts.query))
     limit = int(query.get("limit", HF_PAGE_SIZE))
+    from . import hf  # imported once a body arrived, as its parser is (see .detect)
+
     documents: list[Document] = []
     last = first
     for number in range(1, HF_MAX_PAGES):
@@ -142,7 +143,7 @@ def _parse_all(
         this_kind = kind or (config.kind if config.kind != "auto" else None)
         this_kind = this_kind or kind_from_content(document.payload, document.url)
         page = validated_page(
-            PARSERS[this_kind](document.payload, document.url), source=config.label, now=now
+            parser_for(this_kind)(document.payload, document.url), source=config.label, now=now
         )
         kinds.append(this_kind)
         papers.extend(page.papers)

@@ -1,7 +1,7 @@
 """The pages people read: the home page, each digest as a page, the archive, and the health check.
 
 A day's page and the home page rank the day's papers as a reader without
-topics got them in the mail (:func:`digest.pipeline.newsletter.reader_list`).
+topics got them in the mail (:func:`digest.pipeline.compose.reader_list`).
 The home page, the day pages and the archive are the same for everyone: they
 are rendered once per change of what they show (:mod:`digest.web.page_cache`).
 """
@@ -28,7 +28,7 @@ from ..history.public import (
     papers_digested_on,
 )
 from ..locations import templates_dir, urls
-from ..pipeline.newsletter import ReaderList, reader_list
+from ..pipeline.compose import ReaderList, reader_list
 from ..render.pages import icon, stylesheet
 from ..topics import source_name
 from .context import NO_STORE, SHORT, Site, site_of

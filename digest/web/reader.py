@@ -3,7 +3,7 @@
 The token (signed, per reader, no expiry) names the reader and the digests the
 mail covered, so the page shows what that mail showed: the same sections, the
 same papers in the same order and numbering (the list comes from
-:func:`digest.pipeline.newsletter.reader_copy`, the mail's own selection), then
+:func:`digest.pipeline.compose.reader_copy`, the mail's own selection), then
 the rest of the reader's list, which the mail's "and N more" links into at
 ``#paper-<N+1>``.
 """
@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..locations import urls
-from ..pipeline.newsletter import reader_copy
+from ..pipeline.compose import reader_copy
 from ..render.mail import arrange
 from ..tokens import TokenError
 from .context import NO_STORE, site_of

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from digest.errors import SourceError
 from digest.history import open_history, record_sightings
 from digest.history.papers import load_papers
-from digest.sources.detect import PARSERS, kind_from_content
+from digest.sources.detect import KINDS, kind_from_content, parser_for
 from digest.sources.validate import validated_page, violations
 from tests.support import fixture
 
@@ -96,7 +96,7 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> Any:
 def check(history: Any, kind: str, payload: bytes, url: str) -> None:
     """The property: SourceError, or valid papers that SQLite takes and gives back."""
     try:
-        page = validated_page(PARSERS[kind](payload, url), source=url, now=NOW)
+        page = validated_page(parser_for(kind)(payload, url), source=url, now=NOW)
     except SourceError:
         return
     for paper in page.papers:
@@ -230,7 +230,7 @@ def test_text_listings_with_any_lines(history: Any, data: st.DataObject) -> None
 
 
 @HOSTILE_SETTINGS
-@given(st.sampled_from(sorted(PARSERS)), st.binary(max_size=300) | JSON_VALUE.map(dumps))
+@given(st.sampled_from(sorted(KINDS)), st.binary(max_size=300) | JSON_VALUE.map(dumps))
 def test_any_bytes_to_any_parser(history: Any, kind: str, payload: bytes) -> None:
     check(history, kind, payload, "http://127.0.0.1/api/daily_papers")
     detected(payload)
@@ -263,7 +263,7 @@ NAMED: dict[str, Callable[[], bytes]] = {
 
 @pytest.mark.parametrize("name", sorted(NAMED))
 def test_each_named_hostile_value_is_dropped_and_the_paper_kept(history: Any, name: str) -> None:
-    page = validated_page(PARSERS["hf-api"](NAMED[name](), API_URL), source="hf", now=NOW)
+    page = validated_page(parser_for("hf-api")(NAMED[name](), API_URL), source="hf", now=NOW)
     [paper] = page.papers
     assert violations(paper, now=NOW) == []
     assert (paper.upvotes, paper.comments, paper.published) == (None, None, None)
@@ -273,12 +273,12 @@ def test_each_named_hostile_value_is_dropped_and_the_paper_kept(history: Any, na
 @pytest.mark.parametrize("kind", ["hf-api", "feed"])
 def test_json_nested_200000_deep_is_a_parse_error(kind: str) -> None:
     with pytest.raises(SourceError, match="nested too deeply"):
-        PARSERS[kind](NESTED if kind == "hf-api" else b'{"a":' * 200_000, API_URL)
+        parser_for(kind)(NESTED if kind == "hf-api" else b'{"a":' * 200_000, API_URL)
 
 
 def test_a_surrogate_title_is_stored_with_a_replacement_character(tmp_path: Path) -> None:
     page = validated_page(
-        PARSERS["hf-api"](NAMED["lone surrogate in the title"](), API_URL), source="hf", now=NOW
+        parser_for("hf-api")(NAMED["lone surrogate in the title"](), API_URL), source="hf", now=NOW
     )
     database = open_history(tmp_path / "digest.db")
     record_sightings(database, page.papers, source="hf", run_id=None, now=NOW, tag_authority="x")
