@@ -9,7 +9,8 @@ made of changes. What a page is made of, and how a change is seen:
 - the history: any commit by anyone (a run publishing a digest, a follow-up
   update, a sign-up's rate-limit hit) changes ``PRAGMA data_version``
   (:class:`~digest.history.public.DataWatch`, one connection per worker, a few
-  microseconds a look). Every page is then rendered afresh on its next
+  microseconds a look, one look per turn of the event loop: see
+  :meth:`PageCache.version`). Every page is then rendered afresh on its next
   request; a page whose bytes came out the same keeps its ETag, so browsers
   still get their 304;
 - the files: the ``topics/`` folder (the home page lists the topic feeds a run
@@ -30,6 +31,7 @@ kept page before routing and before the other middleware, with the same
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections import OrderedDict
 from collections.abc import Callable
@@ -148,11 +150,31 @@ class PageCache:
         self._pages: OrderedDict[str, CachedPage] = OrderedDict()
         self._bytes = 0
         self._current: Version | None = None  # what the kept pages were made from
+        # The look taken on this turn of the event loop, and that loop (see ``version``).
+        self._this_turn: tuple[asyncio.AbstractEventLoop, Version] | None = None
 
     def version(self) -> Version | None:
-        """What the pages would be made of now; None when that cannot be told (no cache)."""
+        """What the pages would be made of now; None when that cannot be told (no cache).
+
+        On the event loop, one look serves every request of the same turn of the
+        loop: they were read from their sockets together, and a commit made
+        meanwhile is seen from the next turn on, as by a request that came a moment
+        later. The look is forgotten by a callback that runs before the loop reads
+        any more requests; from a worker thread every look is fresh.
+        """
+        loop = _running_loop()
+        turn = self._this_turn
+        if loop is not None and turn is not None and turn[0] is loop:
+            return turn[1]
         data = self._watch.version()
-        return None if data is None else (data, self._watched_files())
+        version = None if data is None else (data, self._watched_files())
+        if loop is not None and version is not None:
+            self._this_turn = (loop, version)
+            loop.call_soon(self._next_turn)
+        return version
+
+    def _next_turn(self) -> None:
+        self._this_turn = None
 
     def get(self, path: str) -> CachedPage | None:
         """The kept page for ``path`` if it is still current (the fast path's question)."""
@@ -198,6 +220,14 @@ class PageCache:
     @property
     def size(self) -> int:
         return self._bytes
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop of this thread when called from it; None from a worker thread."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def _size(page: CachedPage) -> int:

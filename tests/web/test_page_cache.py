@@ -177,6 +177,33 @@ def test_the_cache_holds_at_most_its_bytes() -> None:
     assert cache.size <= 10_000 and len(cache) == 2 and cache.get("/a") is None
 
 
+def test_requests_of_one_turn_of_the_event_loop_share_one_look_at_the_data() -> None:
+    watch = _Watch()
+    cache = PageCache(watch, lambda: ())
+
+    async def turns() -> None:
+        first = cache.version()
+        watch.now = (1, 2)  # a run commits while this turn's requests are answered
+        assert cache.version() == first, "the same turn: the same look"
+        await asyncio.sleep(0)  # the loop turns: it would read new requests now
+        assert cache.version() == ((1, 2), ())
+
+    asyncio.run(turns())
+    watch.now = (1, 3)
+    assert cache.version() == ((1, 3), ()), "off the loop every look is fresh"
+
+    async def look() -> Any:
+        return cache.version()
+
+    async def another_loop_meanwhile() -> None:
+        cache.version()
+        watch.now = (1, 4)
+        with ThreadPoolExecutor(1) as pool:  # a loop in another thread, during this turn
+            assert pool.submit(asyncio.run, look()).result() == ((1, 4), ())
+
+    asyncio.run(another_loop_meanwhile())
+
+
 def test_the_data_watch_sees_every_commit_and_only_commits(tmp_path: Path) -> None:
     path = tmp_path / "digest.db"
     assert DataWatch(path).version() is None, "no history yet"
