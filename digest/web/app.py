@@ -144,13 +144,13 @@ def create_app(
     app = Starlette(
         routes=ROUTES,
         middleware=[
-            # Outermost: a kept page is a GET with no body, and its answer carries the
-            # security headers itself, so the layers below would only cost time.
+            # Outermost: a feed reader's 304 and a kept page are GETs with no body, and
+            # their answers carry the security headers themselves, so the layers below
+            # would only cost time.
+            Middleware(published.NotModifiedFastPath),
             Middleware(CachedPages),
             Middleware(SecurityHeaders),
             Middleware(BodyLimit, limit=limits.body_bytes),
-            # Inside SecurityHeaders, so the security headers still apply to what it answers:
-            Middleware(published.NotModifiedFastPath),
         ],
         exception_handlers={
             HTTPException: _http_error,

@@ -133,10 +133,24 @@ def not_modified(
     """RFC 9110 §13.1: If-None-Match decides when present, else If-Modified-Since."""
     if request.method not in ("GET", "HEAD"):
         return False
-    if_none_match = request.headers.get("if-none-match")
+    return validators_match(
+        request.headers.get("if-none-match"),
+        request.headers.get("if-modified-since"),
+        representation,
+        use_dates=use_dates,
+    )
+
+
+def validators_match(
+    if_none_match: str | None,
+    if_modified_since: str | None,
+    representation: Representation,
+    *,
+    use_dates: bool = True,
+) -> bool:
+    """Whether a GET's validators say the client holds ``representation`` (a 304)."""
     if if_none_match is not None:
         return etag_matches(if_none_match, representation.tag)
-    if_modified_since = request.headers.get("if-modified-since")
     if if_modified_since is None or not use_dates:
         return False
     try:

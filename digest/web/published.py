@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -26,7 +27,18 @@ from ..pipeline.reader_feeds import render_reader_feed
 from ..render.feed import feed_as_page, feed_stylesheet
 from ..render.pages import render
 from .context import Site, site_of
-from .feeds import ATOM, JSON_FEED, OPML, XSL, Representation, conditional_response
+from .feeds import (
+    ATOM,
+    GZIP_SUFFIX,
+    JSON_FEED,
+    OPML,
+    XSL,
+    Representation,
+    accepts_gzip,
+    conditional_response,
+    validators_match,
+)
+from .security import security_heads
 
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")  # the slugs [[topics]] allows
 ARCHIVE_CACHE = "public, max-age=86400"  # closed days; an entry may still be revised
@@ -38,44 +50,82 @@ def _feed_cache(site: Site) -> str:
     return f"public, max-age={site.cadence.max_age(site.clock())}"
 
 
-class NotModifiedFastPath:
-    """Answer a conditional GET of ``/feed.atom`` that is a 304 before routing it.
+Head = list[tuple[bytes, bytes]]  # an ASGI response's raw headers
 
-    Feed readers poll; nearly every poll is a 304. This middleware answers those
-    with the very response :func:`live_feed` would give (the same
-    ``conditional_response``), only without the router, the exception layers
-    and the endpoint wrapper around it. Anything else — a 200, another path, a
+
+class NotModifiedFastPath:
+    """Answer a conditional GET of ``/feed.atom`` that is a 304 before anything else.
+
+    Feed readers poll; nearly every poll is a 304. This middleware, the outermost,
+    answers those with the headers :func:`live_feed` would give (the same validators,
+    caching, CORS and security headers; ``tests/web/test_web_feeds.py`` compares
+    them), prepared once per version of the feed, without the router, the other
+    middleware and the endpoint wrapper. Anything else — a 200, another path, a
     missing feed — goes on through the app unchanged.
     """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self._feed: tuple[Site, Path] | None = None  # the app's site and its feed file
+        self._validators: tuple[Representation, dict[bool, Head]] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
             scope["type"] == "http"
             and scope["path"] == "/feed.atom"
             and scope["method"] in ("GET", "HEAD")
-            and any(name in _CONDITIONAL for name, _ in scope["headers"])
         ):
-            if self._feed is None or self._feed[0] is not scope["app"].state.site:
-                site: Site = scope["app"].state.site
-                self._feed = (site, data_files(site.settings).feed)
-            site, path = self._feed
-            representation = site.files.get(path)
-            if representation is not None:
-                request = Request(scope)
-                response = conditional_response(
-                    request, representation, cache_control=_feed_cache(site)
-                )
-                if response.status_code == 304:
-                    await response(scope, receive, send)
+            if_none_match = if_modified_since = accept_encoding = None
+            for name, value in scope["headers"]:  # the first of each, as Request.headers
+                if name == b"if-none-match" and if_none_match is None:
+                    if_none_match = value.decode("latin-1")
+                elif name == b"if-modified-since" and if_modified_since is None:
+                    if_modified_since = value.decode("latin-1")
+                elif name == b"accept-encoding" and accept_encoding is None:
+                    accept_encoding = value.decode("latin-1")
+            if if_none_match is not None or if_modified_since is not None:
+                site, path = self._site_and_feed(scope)
+                representation = site.files.get(path)
+                if representation is not None and validators_match(
+                    if_none_match, if_modified_since, representation
+                ):
+                    gzipped = representation.gzipped is not None and accepts_gzip(
+                        accept_encoding or ""
+                    )
+                    head = [
+                        *self._validator_heads(representation)[gzipped],
+                        (b"cache-control", _feed_cache(site).encode()),
+                        *security_heads(scope),
+                    ]
+                    await send({"type": "http.response.start", "status": 304, "headers": head})
+                    await send({"type": "http.response.body", "body": b""})
                     return
         await self.app(scope, receive, send)
 
+    def _site_and_feed(self, scope: Scope) -> tuple[Site, Path]:
+        if self._feed is None or self._feed[0] is not scope["app"].state.site:
+            site: Site = scope["app"].state.site
+            self._feed = (site, data_files(site.settings).feed)
+        return self._feed
 
-_CONDITIONAL = (b"if-none-match", b"if-modified-since")
+    def _validator_heads(self, representation: Representation) -> dict[bool, Head]:
+        """What :func:`conditional_response` sends beside Cache-Control, by gzip, as raw heads."""
+        if self._validators is None or self._validators[0] is not representation:
+            heads: dict[bool, Head] = {}
+            for gzipped in (False, True):
+                tag = representation.tag + (GZIP_SUFFIX if gzipped else "")
+                heads[gzipped] = [
+                    (b"etag", f'"{tag}"'.encode()),
+                    (b"vary", b"Accept-Encoding, Sec-Fetch-Dest"),
+                    (b"access-control-allow-origin", b"*"),
+                    (b"access-control-expose-headers", b"ETag"),
+                    (
+                        b"last-modified",
+                        format_datetime(representation.last_modified, usegmt=True).encode(),
+                    ),
+                ]
+            self._validators = (representation, heads)
+        return self._validators[1]
 
 
 async def live_feed(request: Request) -> Response:

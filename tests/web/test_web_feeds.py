@@ -367,6 +367,17 @@ def test_a_304_carries_every_header_of_the_200(tmp_path: Path) -> None:
             content = {"content-type", "content-length", "date"}
             expected = {k: v for k, v in full.headers.items() if k not in content}
             assert {k: v for k, v in cached.headers.items() if k not in content} == expected
+        gzipped = client.get("/feed.atom", headers={"Accept-Encoding": "gzip"})
+        assert gzipped.headers["etag"].endswith('-gz"')
+        again = client.get(
+            "/feed.atom",
+            headers={"If-None-Match": gzipped.headers["etag"], "Accept-Encoding": "gzip"},
+        )
+        content = {"content-type", "content-length", "content-encoding", "date"}
+        assert again.status_code == 304
+        assert {k: v for k, v in again.headers.items() if k not in content} == {
+            k: v for k, v in gzipped.headers.items() if k not in content
+        }
         head = client.head("/feed.atom", headers={"If-None-Match": full.headers["etag"]})
         assert head.status_code == 304 and head.content == b""
         assert client.post("/feed.atom", headers={"If-None-Match": "*"}).status_code == 405
