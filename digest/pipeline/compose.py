@@ -34,7 +34,7 @@ from ..topics import Weights, best_first, explain, for_reader
 from .drain import Skip
 from .reader_feeds import feed_urls
 from .selection import topic_feed_url
-from .site import mail_meta
+from .site import mail_meta, site_tokens
 from .updates import update_lines
 
 if TYPE_CHECKING:  # loaded when the first mail is composed: a preview never needs it
@@ -44,25 +44,38 @@ log = logging.getLogger(__name__)
 
 
 class Composer:
-    """Makes each ledger row's bytes; ``queued`` holds this run's digests, ``carried`` is filled."""
+    """Makes each ledger row's bytes.
+
+    ``tokens`` signs the readers' links (None: the site's own, loaded when a reader's
+    mail first needs one; a preview never does). ``queued`` (this run's digests, their
+    papers already loaded) and ``carried`` (the deliveries composed with follow-ups,
+    which this appends to) are the :class:`~.newsletter.Newsletter`'s own objects,
+    shared: neither side rebinds them.
+    """
 
     def __init__(
         self,
         settings: Settings,
         db: sqlite3.Connection,
-        tokens: Tokens,
+        tokens: Tokens | None = None,
         queued: dict[int, Digest] | None = None,
         carried: list[int] | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
-        self.tokens = tokens
+        self._tokens = tokens
         self.meta = mail_meta(settings)
         self._rendered: dict[
             tuple[int, int, tuple[str, ...], tuple[int, ...]], tuple[BulkMessage, int, list[int]]
         ] = {}
         self._queued = {} if queued is None else queued
         self.carried = [] if carried is None else carried  # deliveries composed with follow-ups
+
+    @property
+    def tokens(self) -> Tokens:
+        if self._tokens is None:
+            self._tokens = site_tokens(self.settings)
+        return self._tokens
 
     def compose(self, delivery: Delivery) -> bytes | Skip:
         """The bytes for one ledger row, or :class:`Skip` when the reader has too few papers."""

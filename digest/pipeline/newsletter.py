@@ -25,7 +25,7 @@ from ..history.subscribers import add_subscriber, list_subscribers, set_status
 from ..model import Digest
 from ..render.headers import message_id_for
 from .drain import Skip
-from .site import envelope_sender, mail_domain, site_tokens
+from .site import envelope_sender, mail_domain
 
 if TYPE_CHECKING:
     from ..tokens import Tokens
@@ -38,7 +38,8 @@ class Newsletter:
     def __init__(
         self, settings: Settings, db: sqlite3.Connection, tokens: Tokens | None = None
     ) -> None:
-        """``tokens`` signs the readers' links (None: the site's own, loaded for the first mail)."""
+        """``tokens`` signs the readers' links (None: the site's own, loaded for the first mail
+        that needs one; an unreadable secret then fails the drain, and its rows stay queued)."""
         self.settings = settings
         self.db = db
         self.tokens = tokens
@@ -71,8 +72,9 @@ class Newsletter:
         if self._composer is None:
             from .compose import Composer
 
-            tokens = self.tokens or site_tokens(self.settings)
-            self._composer = Composer(self.settings, self.db, tokens, self._queued, self.carried)
+            self._composer = Composer(
+                self.settings, self.db, self.tokens, self._queued, self.carried
+            )
         return self._composer.compose(delivery)
 
     def _message_id(self, digest_id: int, address: str) -> str:

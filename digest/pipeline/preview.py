@@ -29,7 +29,6 @@ from ..render.mail import Recipient, build_message, message_id_for
 from ..render.text import plural
 from .compose import Composer
 from .readers import SubscriberError, normalise_address
-from .site import site_tokens
 from .updates import update_lines
 
 
@@ -73,7 +72,7 @@ def preview(
     settings: Settings, db: sqlite3.Connection, address: str | None, *, now: datetime
 ) -> Preview:
     """The next mail to ``address`` (a reader), or of the next reader who has one due."""
-    composer = Composer(settings, db, site_tokens(settings))
+    composer = Composer(settings, db)  # no tokens: a preview signs no link, writes no secret
     operator = settings.mail.operator
     readers = list_subscribers(db)
     if address is not None:

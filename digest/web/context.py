@@ -123,7 +123,9 @@ class Site:
         """The kept page for this path, or ``build()``'s HTML, kept; a Response from ``build``
         (a 404) is answered as it is and not kept (:mod:`~digest.web.page_cache`)."""
         path = request.scope["path"]
-        version = self.pages.version()  # before rendering: a change during it is seen next time
+        version = (
+            self.pages.version_this_turn()
+        )  # before rendering: a change during it is seen next time
         page = self.pages.lookup(path, version)
         if page is None:
             built = await build()

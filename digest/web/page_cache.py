@@ -10,7 +10,7 @@ made of changes. What a page is made of, and how a change is seen:
   update, a sign-up's rate-limit hit) changes ``PRAGMA data_version``
   (:class:`~digest.history.public.DataWatch`, one connection per worker, a few
   microseconds a look, one look per turn of the event loop: see
-  :meth:`PageCache.version`). Every page is then rendered afresh on its next
+  :meth:`PageCache.version_this_turn`). Every page is then rendered afresh on its next
   request; a page whose bytes came out the same keeps its ETag, so browsers
   still get their 304;
 - the files: the ``topics/`` folder (the home page lists the topic feeds a run
@@ -154,21 +154,26 @@ class PageCache:
         self._this_turn: tuple[asyncio.AbstractEventLoop, Version] | None = None
 
     def version(self) -> Version | None:
-        """What the pages would be made of now; None when that cannot be told (no cache).
-
-        On the event loop, one look serves every request of the same turn of the
-        loop: they were read from their sockets together, and a commit made
-        meanwhile is seen from the next turn on, as by a request that came a moment
-        later. The look is forgotten by a callback that runs before the loop reads
-        any more requests; from a worker thread every look is fresh.
-        """
-        loop = _running_loop()
-        turn = self._this_turn
-        if loop is not None and turn is not None and turn[0] is loop:
-            return turn[1]
+        """What the pages would be made of now; None when that cannot be told (no cache)."""
         data = self._watch.version()
-        version = None if data is None else (data, self._watched_files())
-        if loop is not None and version is not None:
+        return None if data is None else (data, self._watched_files())
+
+    def version_this_turn(self) -> Version | None:
+        """:meth:`version`, for code running on the event loop: one look per turn of it.
+
+        Every request answered in the same turn of the loop shares the look. It is
+        forgotten by a ``call_soon`` callback, and the loop runs its callbacks in
+        order, so whatever is scheduled after the look sees a fresh one: the next
+        requests' tasks, and a handler resuming once its worker thread has
+        committed. A commit made meanwhile by anyone else is seen from the next turn
+        on, as by a request that came a moment later.
+        """
+        loop = asyncio.get_running_loop()
+        turn = self._this_turn
+        if turn is not None and turn[0] is loop:
+            return turn[1]
+        version = self.version()
+        if version is not None:
             self._this_turn = (loop, version)
             loop.call_soon(self._next_turn)
         return version
@@ -177,10 +182,16 @@ class PageCache:
         self._this_turn = None
 
     def get(self, path: str) -> CachedPage | None:
-        """The kept page for ``path`` if it is still current (the fast path's question)."""
+        """The kept page for ``path`` if it is still current."""
         if path not in self._pages:
             return None  # most requests: no look at the database at all
         return self.lookup(path, self.version())
+
+    def get_this_turn(self, path: str) -> CachedPage | None:
+        """:meth:`get` on the event loop (the fast path's question), sharing this turn's look."""
+        if path not in self._pages:
+            return None
+        return self.lookup(path, self.version_this_turn())
 
     def lookup(self, path: str, version: Version | None) -> CachedPage | None:
         if version is None:
@@ -220,14 +231,6 @@ class PageCache:
     @property
     def size(self) -> int:
         return self._bytes
-
-
-def _running_loop() -> asyncio.AbstractEventLoop | None:
-    """The event loop of this thread when called from it; None from a worker thread."""
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
 
 
 def _size(page: CachedPage) -> int:
@@ -292,7 +295,7 @@ class CachedPages:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
             site: _Serving = scope["app"].state.site
-            page = site.pages.get(scope["path"])
+            page = site.pages.get_this_turn(scope["path"])
             if page is not None:
                 await page.send(scope, site.csrf, send)
                 return

@@ -316,6 +316,20 @@ def test_preview_shows_a_weekly_readers_mail_on_their_day(tmp_path: Path) -> Non
     assert "KV-Cache Compression" in shown.stdout
 
 
+def test_preview_writes_nothing_not_even_the_signing_secret(tmp_path: Path) -> None:
+    data = ("--data-dir", "d")
+    weekly = ("--frequency", "weekly", "--weekday", "fri")
+    added = digest(tmp_path, *data, "subscribers", "add", "ada@example.org", *weekly)
+    assert added.returncode == 0, added.stderr
+    assert digest(tmp_path, *data, "run", "--source", str(EXAMPLES)).returncode == 0
+    secret = tmp_path / "d" / "secret.key"
+    secret.unlink(missing_ok=True)
+    shown = digest(tmp_path, *data, "preview", "--to", "ada@example.org")
+    assert shown.returncode == 0, shown.stderr
+    assert "Next mail: to ada@example.org" in shown.stdout
+    assert not secret.exists(), "a preview signs no link, so it needs no secret"
+
+
 # Backfill
 
 

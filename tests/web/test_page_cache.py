@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from starlette.requests import Request
@@ -23,7 +23,7 @@ from digest.history.public import DataWatch
 from digest.render.templates import shipped_folder
 from digest.web import create_app
 from digest.web.feeds import Representation, conditional_response
-from digest.web.page_cache import CachedPage, PageCache
+from digest.web.page_cache import CachedPage, PageCache, Version
 from digest.web.security import security_heads
 from tests.web_server import EXAMPLES, MONDAY, TUESDAY, Clock, digest_run, live_server
 
@@ -182,26 +182,44 @@ def test_requests_of_one_turn_of_the_event_loop_share_one_look_at_the_data() -> 
     cache = PageCache(watch, lambda: ())
 
     async def turns() -> None:
-        first = cache.version()
+        first = cache.version_this_turn()
         watch.now = (1, 2)  # a run commits while this turn's requests are answered
-        assert cache.version() == first, "the same turn: the same look"
+        assert cache.version_this_turn() == first, "the same turn: the same look"
+        assert cache.version() == ((1, 2), ()), "an explicit look is always fresh"
         await asyncio.sleep(0)  # the loop turns: it would read new requests now
-        assert cache.version() == ((1, 2), ())
-
-    asyncio.run(turns())
-    watch.now = (1, 3)
-    assert cache.version() == ((1, 3), ()), "off the loop every look is fresh"
-
-    async def look() -> Any:
-        return cache.version()
+        assert cache.version_this_turn() == ((1, 2), ())
 
     async def another_loop_meanwhile() -> None:
-        cache.version()
+        cache.version_this_turn()
         watch.now = (1, 4)
-        with ThreadPoolExecutor(1) as pool:  # a loop in another thread, during this turn
-            assert pool.submit(asyncio.run, look()).result() == ((1, 4), ())
+        assert on_a_loop_of_its_own(look) == ((1, 4), ()), "a loop in another thread"
 
-    asyncio.run(another_loop_meanwhile())
+    async def look() -> Version | None:
+        return cache.version_this_turn()
+
+    async def commit_in_a_worker_thread_then_look() -> Version | None:
+        cache.version_this_turn()  # an earlier request of this turn looked
+
+        def commit() -> None:
+            watch.now = (1, 6)
+
+        await asyncio.get_running_loop().run_in_executor(None, commit)  # as Site.query does
+        return cache.version_this_turn()
+
+    on_a_loop_of_its_own(turns)
+    on_a_loop_of_its_own(another_loop_meanwhile)
+    assert on_a_loop_of_its_own(commit_in_a_worker_thread_then_look) == ((1, 6), ()), (
+        "the handler that committed sees its commit"
+    )
+
+
+T = TypeVar("T")
+
+
+def on_a_loop_of_its_own(coroutine: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run on a new loop in a new thread (the browser tests' playwright holds this thread's)."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, coroutine()).result()
 
 
 def test_the_data_watch_sees_every_commit_and_only_commits(tmp_path: Path) -> None:
