@@ -26,14 +26,19 @@ from __future__ import annotations
 
 from ..identity import clean_text
 from .convert import PLACEHOLDERS, RESTORE, convert_all
-from .pieces import MARKUP, pieces
+from .pieces import pieces
 
 __all__ = ["has_tex", "readable", "tex_to_text"]
 
 
 def has_tex(text: str) -> bool:
-    """Whether ``text`` holds anything :func:`tex_to_text` would change."""
-    return MARKUP.search(text) is not None
+    """Whether ``text`` holds anything :func:`tex_to_text` would change (a ``pieces.MARKUP``).
+
+    Four searches for one character each (memchr, in C) rather than ``MARKUP.search``,
+    which tries the character class at every position: 0.1 µs against 3 µs for an
+    abstract, and it is asked of every title, abstract and author of every paper.
+    """
+    return "\\" in text or "$" in text or "{" in text or "}" in text
 
 
 def tex_to_text(text: str) -> str:

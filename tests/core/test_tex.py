@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from digest.tex import has_tex, readable, tex_to_text
+from digest.tex.pieces import MARKUP
 
 # --- TeX becomes text -----------------------------------------------------------------------
 
@@ -124,6 +125,12 @@ _PLAIN = st.text(
 def test_text_without_backslash_dollar_or_brace_passes_unchanged(text: str) -> None:
     assert not has_tex(text)
     assert tex_to_text(text) == text
+
+
+@given(st.text(alphabet=st.sampled_from("ab $\\{}\u00e9")) | st.text())
+def test_has_tex_finds_what_the_cutting_looks_for(text: str) -> None:
+    # has_tex searches character by character; pieces() cuts at MARKUP's matches.
+    assert has_tex(text) == (MARKUP.search(text) is not None)
 
 
 _WORDS = (
