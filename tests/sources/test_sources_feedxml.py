@@ -126,14 +126,15 @@ def _offset(minutes: int, colon: str) -> str:
 
 @st.composite
 def atom_text(draw: st.DrawFn, tag: str) -> str:
-    kind = draw(st.sampled_from([None, "text", "html", "xhtml"]))
+    kind = draw(st.sampled_from([None, "text", "html", "xhtml", "HTML", "text/plain"]))
     if kind == "xhtml":
         inner = draw(HTML)
         return (
             f'<{tag} type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">{inner}</div></{tag}>'
         )
-    value = draw(HTML) if kind == "html" else draw(TEXT)
-    kind_attr = f' type="{kind}"' if kind else ""
+    value = draw(HTML) if kind in ("html", "HTML") else draw(TEXT)
+    # The attribute spelt as feeds spell it, or with a capital (feedparser folds both).
+    kind_attr = f' {draw(st.sampled_from(["type", "Type"]))}="{kind}"' if kind else ""
     return f"<{tag}{kind_attr}>{escape(value)}</{tag}>"
 
 
