@@ -125,6 +125,40 @@ def _paper(item: _Item, base: str) -> Paper:
 def _safe_url(raw: str, base: str) -> str | None:
     """An absolute http(s) URL, or None: javascript:, data: and the like never leave here."""
     link = raw.strip()
+    plain = _plain_web_link(link, base)
+    if plain is not None:
+        return link if plain else None
+    return _joined_url(link, base)
+
+
+def _plain_web_link(link: str, base: str) -> bool | None:
+    """What :func:`_joined_url` says of a plain absolute http(s) link (kept or not), or None.
+
+    Splitting and joining cost more than the rest of an item's links and ids together;
+    most links are ``https://host/path``, whose parts can be seen in the text itself.
+    Plain means ASCII and printable (urlsplit drops tabs and newlines, which would move
+    the host) without IPv6 brackets (urlsplit checks those, and may raise).
+    """
+    if link.startswith("https://"):
+        scheme, host = "https", 8
+    elif link.startswith("http://"):
+        scheme, host = "http", 7
+    else:
+        return None
+    if not (link.isascii() and link.isprintable()) or "[" in link or "]" in link:
+        return None
+    has_host = len(link) > host and link[host] not in "/?#"
+    if scheme != _scheme(base):
+        return has_host  # not joined: kept when urlsplit finds a host
+    # urljoin rebuilds a link of the page's scheme from its parts, which drops an empty
+    # query, fragment or ;params: the same text only when it has none of them.
+    if has_host and "?" not in link and "#" not in link and ";" not in link:
+        return True
+    return None
+
+
+def _joined_url(link: str, base: str) -> str | None:
+    """The long way of :func:`_safe_url`: ``link`` split, joined to the page's URL, checked."""
     parts = urlsplit(link)
     # urljoin hands a link with a scheme other than the page's back as it is: split it
     # once here rather than three times (urljoin parses both URLs, then the check again).
@@ -159,7 +193,10 @@ def _arxiv_id(
     the description (rss.arxiv.org). Elsewhere an id is likely a citation of another
     paper, and taking it would merge two papers into one.
     """
-    found = [parsed for candidate in candidates if (parsed := _id_in_link(candidate))]
+    # Each candidate once: the item's link and its id are often the same URL.
+    found = [
+        parsed for candidate in dict.fromkeys(candidates) if (parsed := _id_in_link(candidate))
+    ]
     if found:
         # The link is usually version-less and the guid versioned (oai:arXiv.org:<id>v<N>).
         versions = (version for bare, version in found if bare == found[0][0] and version)

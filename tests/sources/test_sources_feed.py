@@ -7,10 +7,13 @@ feed with DOIs; hostile inputs are written inline next to the rule they test.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from digest.errors import LayoutError, ParseError
 from digest.model import Page, Paper, PaperDetails
@@ -456,3 +459,35 @@ def test_module_exports_the_parser_and_sniffers() -> None:
         "looks_like_json_feed",
         "parse",
     ]
+
+
+# Links of every shape the shortcut must tell apart: hosts or none, queries, fragments and
+# ;params empty or not, tabs, brackets, other schemes, capitals, non-ASCII.
+_LINKS = st.tuples(
+    st.sampled_from(["https://", "http://", "HTTPS://", "ftp://", "//", "/", "", "javascript:"]),
+    st.sampled_from(["x.org", "", "\t", "[::1]", "[", "a]", "h\u00e9.org", "x.org:80", "@"]),
+    st.lists(st.sampled_from(["/", "?", "#", ";", "a", "=", "\t", "%20", " ", ":", "\\", "."])),
+).map(lambda parts: parts[0] + parts[1] + "".join(parts[2]))
+_BASES = st.sampled_from(
+    ["https://journal.example.org/feeds/latest", "http://127.0.0.1:8000/feed.atom",
+     "/srv/feeds/saved.xml", "file:///srv/feeds/saved.xml", ""]
+)  # fmt: skip
+
+
+@settings(max_examples=500)
+@given(_LINKS, _BASES)
+@example("http://x.org/a;", "http://127.0.0.1:8000/feed.atom")  # an empty ;params dropped
+@example("http://x.org/a?", "http://127.0.0.1:8000/feed.atom")  # an empty query dropped
+@example("https://x.org/a#", "https://journal.example.org/feeds/latest")  # an empty fragment
+@example("https://\t/x", "http://127.0.0.1:8000/feed.atom")  # the tab goes, and the host with it
+@example("https://?x", "http://127.0.0.1:8000/feed.atom")  # no host
+@example("https://x.org]/", "http://127.0.0.1:8000/feed.atom")  # urlsplit raises
+@example("https://a\uff0fb/", "http://127.0.0.1:8000/feed.atom")  # NFKC makes a "/": it raises
+def test_a_link_is_kept_as_splitting_and_joining_it_would_keep_it(link: str, base: str) -> None:
+    def outcome(function: Callable[[str, str], str | None], value: str) -> object:
+        try:
+            return function(value, base)
+        except ValueError as error:  # urlsplit's, for an unbalanced IPv6 bracket
+            return type(error)
+
+    assert outcome(feed._safe_url, link) == outcome(feed._joined_url, link.strip())
