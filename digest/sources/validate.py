@@ -81,42 +81,39 @@ def valid_paper(paper: Paper, *, source: str, now: datetime) -> Paper | None:
         log.warning("%s: a paper without a usable title was left out", source)
         return None
     where = f"{source}: {paper.arxiv_id or title[:60]!r}"
-    checked: dict[str, Any] = dict(
-        title=title,
-        abstract=clean(paper.abstract, MAX_ABSTRACT),
-        arxiv_id=_short(paper.arxiv_id, where, "arxiv_id"),
-        doi=_short(paper.doi, where, "doi"),
-        version=_count(paper.version, where, "version", lowest=1),
-        authors=_names(paper.authors),
-        author_count=_count(paper.author_count, where, "author_count"),
-        organization=_short(paper.organization, where, "organization"),
-        published=_moment(paper.published, where, "published", now),
-        listed_on=_short(paper.listed_on, where, "listed_on"),
-        upvotes=_count(paper.upvotes, where, "upvotes"),
-        comments=_count(paper.comments, where, "comments"),
-        categories=_names(paper.categories),
-        url=_link(paper.url, where),
-        details=_details(paper.details, where, now),
+    checked = (  # in _CHECKED's order
+        title,
+        clean(paper.abstract, MAX_ABSTRACT),
+        _short(paper.arxiv_id, where, "arxiv_id"),
+        _short(paper.doi, where, "doi"),
+        _count(paper.version, where, "version", lowest=1),
+        _names(paper.authors),
+        _count(paper.author_count, where, "author_count"),
+        _short(paper.organization, where, "organization"),
+        _moment(paper.published, where, "published", now),
+        _short(paper.listed_on, where, "listed_on"),
+        _count(paper.upvotes, where, "upvotes"),
+        _count(paper.comments, where, "comments"),
+        _names(paper.categories),
+        _link(paper.url, where),
+        _details(paper.details, where, now),
     )
     # Most papers pass unchanged: hand on the parser's own record rather than a copy.
-    return paper if _unchanged(checked, paper) else replace(paper, **checked)
+    # Identity, not equality: a date moved to UTC, or a plain str made of a str
+    # subclass, equals the original but is not it. (_names hands back the very tuple
+    # when it keeps every name as it is.)
+    if all(map(operator.is_, checked, _checked_fields(paper))):
+        return paper
+    fields: dict[str, Any] = dict(zip(_CHECKED, checked, strict=True))
+    return replace(paper, **fields)
 
 
-def _unchanged(checked: dict[str, Any], paper: Paper) -> bool:
-    """Whether every checked field is the very object the paper holds (a tuple: item by item).
-
-    Identity, not equality: a date moved to UTC, or a plain str made of a str
-    subclass, equals the original but is not it.
-    """
-    for name, value in checked.items():  # a loop, not a call per field: 15 fields a paper
-        old = getattr(paper, name)
-        if value is old:
-            continue
-        if not (type(value) is tuple and type(old) is tuple and len(value) == len(old)):
-            return False
-        if not all(map(operator.is_, value, old)):
-            return False
-    return True
+_CHECKED = (
+    "title", "abstract", "arxiv_id", "doi", "version", "authors", "author_count",
+    "organization", "published", "listed_on", "upvotes", "comments", "categories", "url",
+    "details",
+)  # fmt: skip
+_checked_fields = operator.attrgetter(*_CHECKED)  # a paper's values of them, in one C call
 
 
 def _details(details: PaperDetails, where: str, now: datetime) -> PaperDetails:
@@ -270,7 +267,15 @@ def _short(value: str | None, where: str, field: str) -> str | None:
 
 
 def _names(values: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple([name for value in values[:MAX_AUTHORS] if (name := clean(value, MAX_FIELD))])
+    """The names cleaned, the empty ones dropped: ``values`` itself when all are kept as they are."""
+    names = tuple([name for value in values[:MAX_AUTHORS] if (name := clean(value, MAX_FIELD))])
+    if (
+        type(values) is tuple
+        and len(names) == len(values)
+        and all(map(operator.is_, names, values))
+    ):
+        return values
+    return names
 
 
 def _link(url: str | None, where: str) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -182,6 +183,17 @@ def test_a_paper_that_needs_nothing_is_handed_on_as_it_is() -> None:
     )  # fmt: skip
 
     assert valid_paper(paper, source="feed", now=NOW) is paper
+
+
+def test_a_name_with_nothing_left_is_dropped_and_the_others_kept() -> None:
+    paper = Paper("A clean title", authors=("Ada Lovelace", "\u200b", "Alan Turing"),
+                  categories=("cs.LG", ""))  # fmt: skip
+
+    valid = valid_paper(paper, source="feed", now=NOW)
+
+    assert valid is not None and valid is not paper
+    assert (valid.authors, valid.categories) == (("Ada Lovelace", "Alan Turing"), ("cs.LG",))
+    assert replace(valid, authors=paper.authors, categories=paper.categories) == paper
 
 
 def test_text_a_parser_left_uncleaned_is_still_cleaned() -> None:
