@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 
 # New style YYMM.NNNN(N) and old style archive(.SC)/YYMMNNN, optional vN
 # (arxiv-docs help/arxiv_identifier.md). Old-style archives are lower-case,
@@ -108,6 +109,34 @@ def spaces_are_clean(printable_ascii: str) -> bool:
     is the space, so only a space that leads, trails or doubles would change."""
     text = printable_ascii
     return "  " not in text and not text.startswith(" ") and not text.endswith(" ")
+
+
+def all_clean(texts: Sequence[str]) -> bool:
+    """True only when every one of ``texts`` is non-empty printable ASCII :func:`is_clean` passes.
+
+    A byline's names and an item's tags are checked at each stage (parser, TeX,
+    validation): here in one pass over the texts joined by ``|``, instead of a
+    call per text. ``|`` is printable and not a space, so no two spaces pair up
+    across a join, and a text that starts or ends with a space (or is empty)
+    shows as a space (or a ``|``) beside a ``|`` or at an end. False can also
+    mean "not sure" (a text holding ``"| "`` or ``"||"``): callers then check
+    each text on its own.
+    """
+    for text in texts:
+        if type(text) is not str:
+            return False  # a subclass (lxml's "smart" strings): cleaning makes it a plain str
+    joined = "|".join(texts)
+    return (
+        bool(joined) == bool(texts)  # a lone empty text joins to nothing, as no texts do
+        and joined.isascii()
+        and joined.isprintable()
+        and "  " not in joined
+        and " |" not in joined
+        and "| " not in joined
+        and "||" not in joined
+        and not joined.startswith((" ", "|"))
+        and not joined.endswith((" ", "|"))
+    )
 
 
 def title_key(title: str) -> str:

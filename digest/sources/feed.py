@@ -26,7 +26,7 @@ from urllib.parse import urljoin, urlsplit
 from selectolax.lexbor import LexborHTMLParser
 
 from ..errors import LayoutError, ParseError
-from ..identity import clean_text, normalise_doi, parse_arxiv_id
+from ..identity import all_clean, clean_text, normalise_doi, parse_arxiv_id
 from ..model import NO_DETAILS, Page, Paper, PaperDetails
 from . import feedxml
 from .readable import readable_paper
@@ -256,6 +256,8 @@ def _split_names(names: list[str]) -> tuple[str, ...]:
 
     Only when every part looks like a full name (has a space), so "Smith, John" stays one.
     """
+    if all_clean(names) and "," not in "".join(names):
+        return tuple(dict.fromkeys(names))  # the usual byline: nothing to split or clean
     result: list[str] = []
     for name in names:
         if "," in name:
@@ -296,9 +298,16 @@ def _lxml_item(entry: feedxml.Entry) -> _Item:
         ids=(entry.id,) if entry.id is not None else (),
         authors=_split_names(entry.authors),
         published=entry.published or entry.updated,
-        tags=tuple(dict.fromkeys(t for tag in entry.tags if (t := clean_text(tag)))),
+        tags=_clean_tags(entry.tags),
         dois=tuple(entry.dois.get(key, "") for key in feedxml.DOI_KEYS),
     )
+
+
+def _clean_tags(tags: list[str]) -> tuple[str, ...]:
+    """Each tag cleaned once, the empty ones dropped, each kept once (the first time)."""
+    if all_clean(tags):
+        return tuple(dict.fromkeys(tags))
+    return tuple(dict.fromkeys(t for tag in tags if (t := clean_text(tag))))
 
 
 def _feedparser_items(payload: bytes, url: str) -> list[_Item]:

@@ -32,7 +32,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import ParseError
-from ..identity import clean_text, spaces_are_clean
+from ..identity import all_clean, clean_text, spaces_are_clean
 from ..model import NO_DETAILS, Page, Paper, PaperDetails
 
 log = logging.getLogger(__name__)
@@ -268,6 +268,13 @@ def _short(value: str | None, where: str, field: str) -> str | None:
 
 def _names(values: tuple[str, ...]) -> tuple[str, ...]:
     """The names cleaned, the empty ones dropped: ``values`` itself when all are kept as they are."""
+    if (
+        type(values) is tuple
+        and len(values) <= MAX_AUTHORS
+        and all_clean(values)  # then clean() keeps each name that fits MAX_FIELD as it is
+        and max(map(len, values), default=0) <= MAX_FIELD
+    ):
+        return values
     names = tuple([name for value in values[:MAX_AUTHORS] if (name := clean(value, MAX_FIELD))])
     if (
         type(values) is tuple

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from digest.identity import (
+    all_clean,
     clean_text,
     find_arxiv_id,
     is_clean,
@@ -84,6 +85,38 @@ def test_a_str_subclass_is_cleaned_to_a_plain_str() -> None:
 
     assert not is_clean(Smart("plain words"))
     assert type(clean_text(Smart("plain words"))) is str
+
+
+# Names and tags as bylines hold them, and the texts that could fool a joined check.
+_NAMES = st.lists(
+    st.sampled_from(["Ada Lovelace", "Alan Turing A.", "Tom\u00e1s", "", " ", "a|b", "a |b",
+                     "a||b", "|", " lead", "trail ", "two  spaces", "a\tb", "cs.LG"])
+    | st.text(alphabet=st.sampled_from("a |\t\u00e9"), max_size=5),
+    max_size=5,
+)  # fmt: skip
+
+
+def _each_clean(texts: list[str]) -> bool:
+    return all(text and text.isascii() and is_clean(text) for text in texts)
+
+
+@given(_NAMES)
+def test_all_clean_says_yes_only_when_each_text_is_clean_printable_ascii(texts: list[str]) -> None:
+    if all_clean(texts):
+        assert _each_clean(texts)
+    if not any("|" in text for text in texts):  # without a "|" it is never unsure
+        assert all_clean(texts) == _each_clean(texts)
+
+
+def test_all_clean_examples() -> None:
+    assert all_clean([]) and all_clean(["Ada Lovelace", "Alan Turing"]) and all_clean(["a|b"])
+    for texts in ([""], ["a", ""], ["a", "", "b"], ["a", " b"], ["a ", "b"], ["a", "Tom\u00e1s"]):
+        assert not all_clean(texts), texts
+
+    class Smart(str):
+        pass
+
+    assert not all_clean([Smart("plain words")])
 
 
 # --- title_key ------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from digest.errors import LayoutError, ParseError
+from digest.identity import clean_text
 from digest.model import Page, Paper, PaperDetails
 from digest.sources import feed
 from digest.sources.feed import html_to_text, looks_like_feed, looks_like_json_feed, parse
@@ -491,3 +492,26 @@ def test_a_link_is_kept_as_splitting_and_joining_it_would_keep_it(link: str, bas
             return type(error)
 
     assert outcome(feed._safe_url, link) == outcome(feed._joined_url, link.strip())
+
+
+_BYLINE = st.lists(
+    st.sampled_from(["Ada Lovelace", "Alan Turing", "Mina Okafor, Tom\u00e1s Ruiz", "Smith, John",
+                     "Ada Lovelace, Alan Turing",
+                     "", " ", "a  b", "Grace Hopper ", "cs.LG", "cs.LG", "a|b", "x\u00a0y"])
+    | st.text(alphabet=st.sampled_from("a ,|\t\u00e9"), max_size=6),
+    max_size=6,
+)  # fmt: skip
+
+
+@given(_BYLINE)
+def test_names_and_tags_come_out_as_cleaning_each_one_would_make_them(names: list[str]) -> None:
+    split: list[str] = []
+    for name in names:
+        parts = [clean_text(part) for part in name.split(",")]
+        if "," in name and all(" " in part for part in parts):
+            split.extend(parts)
+        elif cleaned := clean_text(name):
+            split.append(cleaned)
+    assert feed._split_names(names) == tuple(dict.fromkeys(split))
+    tags = tuple(dict.fromkeys(tag for name in names if (tag := clean_text(name))))
+    assert feed._clean_tags(names) == tags

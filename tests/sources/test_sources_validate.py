@@ -7,13 +7,17 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from digest.errors import ParseError
 from digest.model import Page, Paper, PaperDetails
 from digest.sources.validate import (
     ELLIPSIS,
     MAX_ABSTRACT,
+    MAX_FIELD,
     MAX_TITLE,
+    _names,
     clean,
     valid_paper,
     validated_page,
@@ -213,3 +217,15 @@ def test_a_date_in_another_zone_is_moved_to_utc_even_when_nothing_else_changes()
     published = checked(published=moment).published
 
     assert published == moment and published is not None and published.tzinfo is UTC
+
+
+@given(
+    st.lists(
+        st.sampled_from(["Ada Lovelace", "", " a", "a  b", "Tom\u00e1s", "\u200b", "x" * 1_001])
+        | st.text(max_size=5),
+        max_size=5,
+    ).map(tuple)
+)
+def test_names_are_each_cleaned_and_the_empty_ones_dropped(names: tuple[str, ...]) -> None:
+    expected = tuple(name for value in names if (name := clean(value, MAX_FIELD)))
+    assert _names(names) == expected
