@@ -518,12 +518,12 @@ _MONTHS = {name: n for n, name in enumerate(
 @lru_cache(maxsize=256)  # an entry's published and updated, a day's items: often one text
 def _parse_date(text: str) -> datetime:
     if match := _W3DTF.match(text):
-        year, month, day, hour, minute, second = (int(g or 0) for g in match.groups()[:6])
+        year, month, day, hour, minute, second = map(int, match.groups("0")[:6])
         zone = match.group(7)
     elif match := _RFC822.match(text):
         day, year = int(match.group(1)), int(match.group(3))
         month = _MONTHS[match.group(2)]
-        hour, minute, second = (int(g or 0) for g in match.groups()[3:6])
+        hour, minute, second = map(int, match.groups("0")[3:6])
         zone = match.group(7)
     else:
         raise Unsupported(f"a date feedparser reads its own way: {text!r}")

@@ -116,7 +116,8 @@ def rfc822(draw: st.DrawFn) -> str:
     local = moment + timedelta(minutes=minutes)
     zone = draw(st.sampled_from(["GMT", "UT", "Z"])) if minutes == 0 else _offset(minutes, "")
     day = draw(st.sampled_from(["%a, ", ""]))
-    return local.strftime(f"{day}%d %b %Y %H:%M:%S ") + zone
+    time = draw(st.sampled_from(["%H:%M:%S", "%H:%M"]))
+    return local.strftime(f"{day}%d %b %Y {time} ") + zone
 
 
 def _offset(minutes: int, colon: str) -> str:
