@@ -17,10 +17,9 @@ from __future__ import annotations
 import io
 import json
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser
@@ -66,9 +65,12 @@ def looks_like_json_feed(payload: bytes) -> bool:
 # --- one item, whatever the format ---------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Item:
-    """What any feed format says about one item, before it becomes a Paper."""
+class _Item(NamedTuple):
+    """What any feed format says about one item, before it becomes a Paper.
+
+    A named tuple, not a frozen dataclass: made once per item and read once, it is
+    built in a third of the time (no ``object.__setattr__`` per field).
+    """
 
     title: str
     abstract: str
@@ -299,8 +301,11 @@ def _lxml_item(entry: feedxml.Entry) -> _Item:
         authors=_split_names(entry.authors),
         published=entry.published or entry.updated,
         tags=_clean_tags(entry.tags),
-        dois=tuple(entry.dois.get(key, "") for key in feedxml.DOI_KEYS),
+        dois=tuple(entry.dois.get(key, "") for key in feedxml.DOI_KEYS) if entry.dois else _NO_DOIS,
     )
+
+
+_NO_DOIS = ("",) * len(feedxml.DOI_KEYS)  # what an entry without DOI fields gives
 
 
 def _clean_tags(tags: list[str]) -> tuple[str, ...]:
