@@ -480,8 +480,8 @@ def _stored(row: Sequence[Any], sources: tuple[str, ...]) -> StoredPaper:
         comments=_stored_count(row[13]),
         url=stored_url(row[14], uid),
         sources=sources,
-        first_seen=parse_utc(row[15]),
-        updated=parse_utc(row[16] or row[15]),
+        first_seen=(first_seen := parse_utc(row[15])),
+        updated=parse_utc(row[16]) if row[16] else first_seen,  # NULL: not since first seen
         details=_details(row[_FIRST_DETAIL:]),
     )
 
