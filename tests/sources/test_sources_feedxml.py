@@ -252,3 +252,33 @@ def test_the_namespaces_read_without_feedparser_have_feedparsers_prefixes() -> N
     }
     for uri, prefix in feedxml._COMMON_PREFIXES.items():
         assert theirs[uri] == prefix, uri
+
+
+@st.composite
+def w3dtf_and_moment(draw: st.DrawFn) -> tuple[str, datetime]:
+    moment = draw(MOMENTS).replace(microsecond=0)
+    minutes = draw(ZONES)
+    seconds = draw(st.sampled_from(["%S", "%S.1", "%S.1234567", ""]))
+    moment = moment if seconds else moment.replace(second=0)
+    local = moment + timedelta(minutes=minutes)
+    zone = "Z" if minutes == 0 and draw(st.booleans()) else _offset(minutes, ":")
+    body = local.strftime("%Y-%m-%dT%H:%M" + (f":{seconds}" if seconds else ""))
+    return body + zone, moment
+
+
+@given(w3dtf_and_moment())
+def test_a_w3dtf_date_is_read_to_the_second_in_utc(case: tuple[str, datetime]) -> None:
+    text, moment = case
+    parsed = feedxml._parse_date(text)
+    assert parsed == moment and parsed.tzinfo is UTC
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2025-03-12T24:00:00Z", "2025-03-12T23:60:00Z", "2025-03-12T23:59:60Z",
+     "2025-02-30T07:59:00Z", "0000-01-01T00:00:00Z", "2025-03-12T07:59:00+24:00",
+     "2025-03-12 07:59:00Z", "2025-03-12T07:59:00"],
+)  # fmt: skip
+def test_a_date_outside_what_the_lxml_path_reads_goes_to_feedparser(text: str) -> None:
+    with pytest.raises(feedxml.Unsupported):
+        feedxml._parse_date(text)
