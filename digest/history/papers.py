@@ -16,6 +16,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from ..identity import title_key
@@ -211,6 +212,12 @@ _INSERT = f"""
 _json_text = json.JSONEncoder(ensure_ascii=False).encode
 
 
+@lru_cache(maxsize=1024)
+def _categories_json(categories: tuple[str, ...]) -> str:
+    """The stored JSON of a paper's categories: a feed's papers share a few dozen tuples."""
+    return json.dumps(list(categories))
+
+
 def _insert(
     db: sqlite3.Connection,
     paper: Paper,
@@ -234,7 +241,7 @@ def _insert(
             _json_text(list(paper.authors)),
             paper.author_count if paper.author_count is not None else len(paper.authors) or None,
             paper.organization,
-            json.dumps(list(paper.categories)),
+            _categories_json(paper.categories),
             paper.version,
             iso_utc(paper.published) if paper.published else None,
             paper.listed_on,
@@ -292,7 +299,7 @@ def _gap_fills(row: dict[str, Any], paper: Paper) -> dict[str, Any]:
     if paper.authors and row["authors"] == "[]":
         fills["authors"] = _json_text(list(paper.authors))
     if paper.categories and row["categories"] == "[]":
-        fills["categories"] = json.dumps(list(paper.categories))
+        fills["categories"] = _categories_json(paper.categories)
     for column, value in (
         ("author_count", paper.author_count or (len(paper.authors) or None)),
         ("organization", paper.organization),
