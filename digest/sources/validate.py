@@ -32,7 +32,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import ParseError
-from ..identity import all_clean, clean_text, spaces_are_clean
+from ..identity import all_clean, clean_text, printable_ascii, spaces_are_clean
 from ..model import NO_DETAILS, Page, Paper, PaperDetails
 
 log = logging.getLogger(__name__)
@@ -145,7 +145,8 @@ def _details(details: PaperDetails, where: str, now: datetime) -> PaperDetails:
 
 def clean(text: str, limit: int) -> str:
     """Text as history stores it: no invisible or reordering characters, at most ``limit`` long."""
-    if type(text) is str and text.isascii() and text.isprintable():  # most text: nothing to remove
+    # Most text: nothing to remove.
+    if type(text) is str and text.isascii() and printable_ascii(text):
         # A parser's text is clean already: only its spaces are checked (printable ASCII
         # was just seen, which clean_text's own check would read again).
         return cut(text if spaces_are_clean(text) else clean_text(text), limit)

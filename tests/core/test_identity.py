@@ -15,6 +15,7 @@ from digest.identity import (
     find_arxiv_id,
     is_clean,
     parse_arxiv_id,
+    printable_ascii,
     title_key,
 )
 
@@ -85,6 +86,18 @@ def test_a_str_subclass_is_cleaned_to_a_plain_str() -> None:
 
     assert not is_clean(Smart("plain words"))
     assert type(clean_text(Smart("plain words"))) is str
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=200))
+def test_printable_ascii_is_isprintable_for_short_and_long_text(text: str) -> None:
+    assert printable_ascii(text) == text.isprintable()
+    assert printable_ascii(text * 20) == text.isprintable()  # past the short-text cut
+
+
+def test_printable_ascii_sees_a_control_character_anywhere_in_long_text() -> None:
+    for control in ["\x00", "\t", "\n", "\x1f", "\x7f"]:
+        assert not printable_ascii("a" * 100 + control + "b" * 100)
+    assert printable_ascii(" ~" * 100)
 
 
 # Names and tags as bylines hold them, and the texts that could fool a joined check.
