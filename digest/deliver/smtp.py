@@ -13,7 +13,6 @@ import contextlib
 import functools
 import ipaddress
 import logging
-import re
 import smtplib
 import ssl
 import time
@@ -119,21 +118,51 @@ class SmtpTransport:
         return answer()
 
     def start_send(
-        self, message: bytes, *, sender: str, recipient: str, message_id: str
+        self,
+        message: bytes,
+        *,
+        sender: str,
+        recipient: str,
+        message_id: str,
+        meanwhile: Callable[[], None] | None = None,
     ) -> Callable[[], str]:
         """Write MAIL, RCPT, DATA and the message through its final dot; return what reads the 250.
 
         The relay works on the message (a few ms for a digest) while the caller
         composes the next one. Nothing else may be written to the connection
         before the returned callable has read the answer.
+
+        ``meanwhile`` (the drain commits the previous message's outcome with it)
+        runs exactly once, before this returns or raises, and always before the
+        final dot: right after MAIL is written, while the relay reads it. When
+        it raises, the connection is dropped before DATA, so the relay never
+        has this message, and its error goes on unchanged.
         """
         if self._awaiting:
             raise RuntimeError("start_send before the previous message's answer was read")
-        self._pace()
+        once = _Once(meanwhile)
+        try:
+            self._pace()
+            answer = self._start(message, sender, recipient, once)
+        except BaseException:
+            self._settle(once)
+            raise
+        self._settle(once)
+        return answer
+
+    def _settle(self, once: _Once) -> None:
+        """Run what is left of ``meanwhile``; if it raises, nothing of this message may go on."""
+        try:
+            once()
+        except BaseException:
+            self._drop()  # the relay has at most MAIL FROM: it takes no message
+            raise
+
+    def _start(self, message: bytes, sender: str, recipient: str, once: _Once) -> Callable[[], str]:
         for attempt in (1, 2):
             connection = self._open(recipient)
             try:
-                _write_message(connection, sender, recipient, message)
+                _write_message(connection, sender, recipient, message, once)
             except smtplib.SMTPServerDisconnected as error:
                 self._drop()
                 if _timed_out(error):
@@ -153,6 +182,9 @@ class SmtpTransport:
                 raise _classified(error.smtp_code, error.smtp_error, recipient) from error
             except (OSError, smtplib.SMTPException) as error:
                 raise self._lost(error, recipient) from error
+            except BaseException:
+                self._drop()  # ``meanwhile`` raised with MAIL's reply unread
+                raise
             self._awaiting = True
             return functools.partial(self._answer, connection, recipient)
         raise AssertionError("unreachable")
@@ -261,17 +293,36 @@ def _connect(settings: SmtpSettings) -> smtplib.SMTP:
     return connection
 
 
-def _write_message(connection: smtplib.SMTP, sender: str, recipient: str, message: bytes) -> None:
+class _Once:
+    """``meanwhile`` of :meth:`SmtpTransport.start_send`, run at most once (None: nothing)."""
+
+    def __init__(self, work: Callable[[], None] | None) -> None:
+        self._work = work
+
+    def __call__(self) -> None:
+        work, self._work = self._work, None
+        if work is not None:
+            work()
+
+
+def _write_message(
+    connection: smtplib.SMTP, sender: str, recipient: str, message: bytes, meanwhile: _Once
+) -> None:
     """What ``smtplib.SMTP.sendmail`` writes for one recipient, up to the final reply unread.
 
     The same commands, SIZE option, refusals and bytes on the wire as ``sendmail``
     (see :func:`_data_body`), so splitting the send changes nothing the relay sees.
+    ``meanwhile`` runs once MAIL is written, before its reply is read: the
+    relay reads and answers MAIL while this process does that work.
     """
     connection.ehlo_or_helo_if_needed()
     options = (
-        [f"size={len(message)}"] if connection.does_esmtp and connection.has_extn("size") else []
+        f" size={len(message)}" if connection.does_esmtp and connection.has_extn("size") else ""
     )
-    code, answer = connection.mail(sender, options)
+    # SMTP.mail(sender, options) in two halves: the command, then its reply.
+    connection.putcmd("mail", f"FROM:{smtplib.quoteaddr(sender)}{options}")
+    meanwhile()
+    code, answer = connection.getreply()
     if code != 250:
         _closed_or_reset(connection, code)
         raise smtplib.SMTPSenderRefused(code, answer, sender)
@@ -286,16 +337,18 @@ def _write_message(connection: smtplib.SMTP, sender: str, recipient: str, messag
     connection.send(_data_body(message))
 
 
-_LEADING_DOT = re.compile(rb"(?m)^\.")
-
-
 def _data_body(message: bytes) -> bytes:
     """The message dot-stuffed and terminated, byte for byte as ``smtplib.SMTP.data`` sends bytes.
 
     Bytes go out as they are (digest's mail already has CRLF line ends); a line
     starting with "." gets a second one (RFC 5321 §4.5.2); then CRLF "." CRLF.
+    ``bytes.replace`` finds the lines that smtplib's ``(?m)^\\.`` regex does
+    (the start and after each LF) in a tenth of its time, which is spent
+    while the relay waits for the body.
     """
-    quoted = _LEADING_DOT.sub(b"..", message)
+    quoted = message.replace(b"\n.", b"\n..")
+    if quoted.startswith(b"."):
+        quoted = b"." + quoted
     if not quoted.endswith(b"\r\n"):
         quoted += b"\r\n"
     return quoted + b".\r\n"

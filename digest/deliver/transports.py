@@ -35,10 +35,20 @@ class HandOver(Transport, Protocol):
     ``start_send`` raises what ``send`` raises for anything the relay refuses before
     it has the whole message; the callable it returns raises it for the answer to
     the message itself. It must be called, once, before the next ``start_send``.
+    ``meanwhile`` runs exactly once during ``start_send``, before the message's
+    final dot (the drain commits the previous outcome in it, while the relay
+    reads this message's envelope); when it raises, the relay is not given the
+    message and the error goes on.
     """
 
     def start_send(
-        self, message: bytes, *, sender: str, recipient: str, message_id: str
+        self,
+        message: bytes,
+        *,
+        sender: str,
+        recipient: str,
+        message_id: str,
+        meanwhile: Callable[[], None] | None = None,
     ) -> Callable[[], str]: ...
 
 

@@ -3,15 +3,19 @@
 A transport raises :class:`~digest.errors.TransientDeliveryError` (try again on
 the next drain) or :class:`~digest.errors.PermanentDeliveryError` (give up on
 this recipient, keep the relay's answer). Each outcome is committed before the
-next message is sent, so a crash mid-drain resends at most the one message in
+next message's final dot, so a crash mid-drain resends at most the one message in
 flight and skips nobody.
 
 The next message is composed while the relay works on the one in flight (a
 transport with ``start_send``, :class:`~digest.deliver.transports.HandOver`,
 returns once the message is written and reads the relay's answer when asked):
-compose N+1, read N's answer, commit N's outcome, and only then send N+1. So
-there is never more than one message in flight, and a message composed but
-not sent when the drain stops stays queued (what compose records for it,
+compose N+1, read N's answer, then send N+1, committing N's outcome before
+N+1's final dot. When N was accepted, that commit runs while the relay reads
+N+1's MAIL command (``start_send``'s ``meanwhile``); a relay takes a message
+only at the final dot, so a crash meanwhile still resends at most N. Any
+other outcome, or a stop request, is committed before N+1 is begun. So there
+is never more than one message in flight, and a message composed but not
+sent when the drain stops stays queued (what compose records for it,
 ``delivery_papers``, is written again alike when it is composed next time).
 
 ``compose`` may answer :class:`Skip` instead of bytes: too few papers for this
@@ -138,7 +142,16 @@ def drain(
             message = compose(delivery)  # while the relay works on the message in flight
             if flight is not None:
                 landed, flight = flight, None
-                _land(db, landed, tally, clock)
+                error = _answer(landed)
+                if error is None and split and not isinstance(message, Skip) and not stop.requested:
+                    # Accepted: its outcome is committed while the relay reads this message's
+                    # MAIL, before this message's final dot (``start_send``'s ``meanwhile``).
+                    def commit(landed: _Flight = landed) -> None:
+                        _account(db, landed.delivery, None, tally, clock())
+
+                    flight = _hand_over(transport, split, message, sender, delivery, commit)
+                    continue
+                _account(db, landed.delivery, error, tally, clock())
                 stopped = _why_stop(stop, tally)
                 if stopped:
                     break  # ``message`` was not sent: its row stays queued
@@ -185,14 +198,24 @@ class _Flight:
 
 
 def _hand_over(
-    transport: Transport, split: bool, message: bytes, sender: str, delivery: Delivery
+    transport: Transport,
+    split: bool,
+    message: bytes,
+    sender: str,
+    delivery: Delivery,
+    meanwhile: Callable[[], None] | None = None,
 ) -> _Flight:
-    """Write the message out; its answer is read by :func:`_land` (plain transports: already)."""
+    """Write the message out; its answer is read by :func:`_land` (plain transports: already).
+
+    ``meanwhile`` (only with ``split``) runs before the message's final dot; what
+    it raises (a :class:`LedgerError`) goes on, and the message is not sent.
+    """
     try:
         if split:
             answer = cast(HandOver, transport).start_send(
-                message, sender=sender, recipient=delivery.recipient, message_id=delivery.message_id
-            )
+                message, sender=sender, recipient=delivery.recipient,
+                message_id=delivery.message_id, meanwhile=meanwhile,
+            )  # fmt: skip
             return _Flight(delivery, answer)
         said = transport.send(
             message, sender=sender, recipient=delivery.recipient, message_id=delivery.message_id
@@ -206,15 +229,19 @@ def _land(
     db: sqlite3.Connection, flight: _Flight, tally: _Tally, clock: Callable[[], datetime]
 ) -> None:
     """Read the relay's answer to the message in flight and commit its outcome."""
-    error = flight.error
-    if flight.answer is not None:
-        try:
-            said = flight.answer()
-        except DeliveryError as raised:
-            error = raised
-        else:
-            log.debug("deliver %s: %s", flight.delivery.recipient, said)
-    _account(db, flight.delivery, error, tally, clock())
+    _account(db, flight.delivery, _answer(flight), tally, clock())
+
+
+def _answer(flight: _Flight) -> DeliveryError | None:
+    """Read the relay's answer to the message in flight: its error, or None (accepted)."""
+    if flight.answer is None:
+        return flight.error
+    try:
+        said = flight.answer()
+    except DeliveryError as raised:
+        return raised
+    log.debug("deliver %s: %s", flight.delivery.recipient, said)
+    return None
 
 
 def _account(
