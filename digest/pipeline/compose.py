@@ -43,6 +43,16 @@ if TYPE_CHECKING:  # loaded when the first mail is composed: a preview never nee
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """One mail worked out but for its bytes (:meth:`Composer.prepare`)."""
+
+    reader: Subscriber | None
+    bulk: BulkMessage
+    shown: list[int]
+    events: bool  # it carries follow-ups
+
+
 class Composer:
     """Makes each ledger row's bytes.
 
@@ -70,6 +80,7 @@ class Composer:
         ] = {}
         self._queued = {} if queued is None else queued
         self.carried = [] if carried is None else carried  # deliveries composed with follow-ups
+        self._prepared: dict[int, _Plan | Skip] = {}  # by delivery id (see prepare)
 
     @property
     def tokens(self) -> Tokens:
@@ -79,6 +90,41 @@ class Composer:
 
     def compose(self, delivery: Delivery) -> bytes | Skip:
         """The bytes for one ledger row, or :class:`Skip` when the reader has too few papers."""
+        plan = self._prepared.pop(delivery.id, None)
+        if plan is None:
+            plan = self._plan(delivery)
+            if isinstance(plan, _Plan):
+                with transaction(self.db):
+                    # What this mail shows: once it is sent, later follow-ups on these reach
+                    # this reader.
+                    record_received(self.db, delivery.id, plan.shown)
+        if isinstance(plan, Skip):
+            return plan
+        if plan.events:
+            self.carried.append(delivery.id)
+        # The digest was serialised once; this reader's bytes are a few substitutions
+        # (decoded, the same as build_message(...).as_bytes(policy=SMTP): see render/bulk.py).
+        recipient = self._recipient(delivery, plan.reader, plan.bulk.date)
+        return plan.bulk.bytes_for(recipient, message_id=delivery.message_id)
+
+    def prepare(self, deliveries: Sequence[Delivery]) -> None:
+        """Work out the next few mails before their turn: what :meth:`compose` reads and records.
+
+        What each mail shows (``delivery_papers``) is written for all of them in one
+        transaction. In 32 KiB pages a commit per mail rewrote the same index pages
+        for every reader (~1.5 ms a mail, more than composing it). A mail prepared
+        but not sent (the drain stopped) has its rows written as a mail composed but
+        not sent does; they count only once it is ``sent``.
+        """
+        plans = {delivery.id: self._plan(delivery) for delivery in deliveries}
+        with transaction(self.db):
+            for delivery_id, plan in plans.items():
+                if isinstance(plan, _Plan):
+                    record_received(self.db, delivery_id, plan.shown)
+        self._prepared = plans
+
+    def _plan(self, delivery: Delivery) -> _Plan | Skip:
+        """Everything about one mail but its bytes: the reader, the rendering, what it shows."""
         reader = get_subscriber(self.db, delivery.subscriber_id) if delivery.subscriber_id else None
         choice = self.topics_of(reader.topics if reader else (), who=delivery.recipient)
         if choice is None:
@@ -94,15 +140,7 @@ class Composer:
             return Skip(f"{count} paper(s) for this reader, fewer than mail.min_papers = {minimum}")
         if count == 0 and events and not alone:
             return Skip("only updates for this reader, and follow_ups.send_alone is false")
-        with transaction(self.db):
-            # What this mail shows: once it is sent, later follow-ups on these reach this reader.
-            record_received(self.db, delivery.id, shown)
-        if events:
-            self.carried.append(delivery.id)
-        # The digest was serialised once; this reader's bytes are a few substitutions
-        # (decoded, the same as build_message(...).as_bytes(policy=SMTP): see render/bulk.py).
-        recipient = self._recipient(delivery, reader, bulk.date)
-        return bulk.bytes_for(recipient, message_id=delivery.message_id)
+        return _Plan(reader, bulk, shown, bool(events))
 
     def _recipient(
         self, delivery: Delivery, subscriber: Subscriber | None, created: datetime

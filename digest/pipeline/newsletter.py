@@ -10,6 +10,7 @@ the first: a run with nothing to send loads no renderer (docs/architecture.md,
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -69,13 +70,20 @@ class Newsletter:
 
     def compose(self, delivery: Delivery) -> bytes | Skip:
         """The bytes for one ledger row, or :class:`Skip` when the reader has too few papers."""
+        return self._composing().compose(delivery)
+
+    def prepare(self, deliveries: Sequence[Delivery]) -> None:
+        """Work out the next few mails before the drain composes them (:meth:`.Composer.prepare`)."""
+        self._composing().prepare(deliveries)
+
+    def _composing(self) -> Composer:
         if self._composer is None:
             from .compose import Composer
 
             self._composer = Composer(
                 self.settings, self.db, self.tokens, self._queued, self.carried
             )
-        return self._composer.compose(delivery)
+        return self._composer
 
     def _message_id(self, digest_id: int, address: str) -> str:
         # Called once per reader while queuing: look the digest's day up once.

@@ -403,6 +403,7 @@ def deliver(newsletter: Newsletter, runtime: Runtime) -> DrainReport:
         sender=newsletter.envelope_sender,
         clock=runtime.clock,
         stop=runtime.stop,
+        prepare=newsletter.prepare,
     )
 
 

@@ -8,6 +8,7 @@ out twice and a message composed but not sent stays queued.
 
 from __future__ import annotations
 
+import io
 import smtplib
 import socket
 import sqlite3
@@ -15,12 +16,13 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 import pytest
 
 from digest.config import Settings, load_settings
 from digest.deliver.smtp import SmtpTransport, parse_smtp_url
+from digest.errors import LedgerError, TransientDeliveryError
 from digest.history import create_digest, open_history, record_sightings
 from digest.history.deliveries import Delivery, delivery_counts
 from digest.history.subscribers import add_subscriber
@@ -261,3 +263,130 @@ def test_the_bytes_on_the_wire_are_those_smtplib_sendmail_writes(message: bytes)
         relay.close()
     assert b"SIZE=" in relay.transcript(0).upper()
     assert relay.transcript(1) == relay.transcript(0)
+
+
+def test_an_accepted_outcome_that_cannot_be_committed_stops_the_drain_before_the_next_mail(
+    outbox: Outbox, sink: SmtpSink
+) -> None:
+    """The 2nd mail's commit (overlapping the 3rd's MAIL) fails: the relay never gets the 3rd."""
+    outbox.db.execute("PRAGMA busy_timeout = 50")
+    holders: list[sqlite3.Connection] = []
+
+    def compose(delivery: Delivery) -> bytes | Skip:
+        message = outbox.newsletter.compose(delivery)
+        if delivery.recipient == READERS[2]:  # composed while the 2nd is in flight
+            holders.append(sqlite3.connect(outbox.path, isolation_level=None))
+            holders[0].execute("BEGIN IMMEDIATE")  # another process holds the write lock
+        return message
+
+    with pytest.raises(LedgerError, match=READERS[1]):
+        outbox.drain(sink, compose)
+    assert sink.recipients() == READERS[:2]
+    holders[0].execute("ROLLBACK")
+    holders[0].close()
+    assert outbox.statuses() == {
+        address: "sent" if address == READERS[0] else "pending" for address in READERS
+    }
+    again = outbox.drain(sink)
+    assert again.sent == len(READERS) - 1
+    assert Counter(sink.recipients()) == Counter({**Counter(READERS), READERS[1]: 2})
+
+
+class MailWatchingRelay(RecordingRelay):
+    """A :class:`RecordingRelay` that sets ``mail_read`` on reading MAIL, and answers it only
+    once ``answer_mail`` is set."""
+
+    def __init__(self) -> None:
+        self.mail_read = threading.Event()
+        self.answer_mail = threading.Event()
+        super().__init__()
+
+    def _serve(self) -> None:
+        relay = self
+
+        class Watched(io.BufferedRWPair):
+            def readline(self, size: int | None = -1) -> bytes:
+                line = super().readline(size)
+                if line[:4].upper() == b"MAIL":
+                    relay.mail_read.set()
+                    relay.answer_mail.wait(10)
+                return line
+
+        while True:
+            try:
+                connection, _ = self._server.accept()
+            except OSError:
+                return
+            with (
+                connection,
+                connection.makefile("rb", buffering=0) as reader,
+                connection.makefile("wb", buffering=0) as writer,
+            ):
+                self.transcripts.append(_converse(cast(BinaryIO, Watched(reader, writer))))
+            self._ended.release()
+
+
+def _transport(port: int) -> SmtpTransport:
+    return SmtpTransport(parse_smtp_url(f"smtp://127.0.0.1:{port}?tls=off"))
+
+
+def test_meanwhile_runs_once_mail_is_written_and_before_its_answer_is_read() -> None:
+    relay = MailWatchingRelay()
+    ran: list[bool] = []
+
+    def meanwhile() -> None:
+        # The relay has MAIL already, and has not answered it: this overlaps its work.
+        ran.append(relay.mail_read.wait(10))
+        relay.answer_mail.set()
+
+    transport = _transport(relay.port)
+    try:
+        answer = transport.start_send(
+            b"Subject: s\r\n\r\nbody\r\n", sender="digest@localhost",
+            recipient="reader@example.org", message_id="<m>", meanwhile=meanwhile,
+        )  # fmt: skip
+        assert answer().startswith("250")
+        transport.close()
+    finally:
+        relay.close()
+    assert ran == [True]
+    assert relay.transcript(0).count(b"\r\n.\r\n") == 1
+
+
+def test_when_meanwhile_raises_the_relay_never_gets_the_message() -> None:
+    relay = RecordingRelay()
+
+    def meanwhile() -> None:
+        raise LedgerError("the ledger is full")
+
+    transport = _transport(relay.port)
+    try:
+        with pytest.raises(LedgerError):
+            transport.start_send(
+                b"Subject: s\r\n\r\nbody\r\n", sender="digest@localhost",
+                recipient="reader@example.org", message_id="<m>", meanwhile=meanwhile,
+            )  # fmt: skip
+        said = transport.send(
+            b"Subject: next\r\n\r\nbody\r\n", sender="digest@localhost",
+            recipient="reader@example.org", message_id="<n>",
+        )  # fmt: skip
+        transport.close()
+    finally:
+        relay.close()
+    first = relay.transcript(0)
+    commands = first.upper()
+    assert b"MAIL FROM" in commands and b"DATA" not in commands and commands.endswith(b"QUIT\r\n")
+    assert said.startswith("250") and b"Subject: next" in relay.transcript(1)
+
+
+def test_meanwhile_runs_even_when_the_relay_cannot_be_reached() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])  # closed again: nobody listens there
+    ran: list[int] = []
+    with pytest.raises(TransientDeliveryError):
+        _transport(port).start_send(
+            b"Subject: s\r\n\r\nbody\r\n", sender="digest@localhost",
+            recipient="reader@example.org", message_id="<m>", meanwhile=lambda: ran.append(1),
+        )  # fmt: skip
+    assert ran == [1]
