@@ -144,7 +144,7 @@ def drain(
     flight: _Flight | None = None
     split = isinstance(transport, HandOver)  # once: a protocol check looks at every method
     try:
-        for delivery in _ahead(open_deliveries(db), prepare):
+        for delivery in _ahead(open_deliveries(db), prepare, PREPARE_AHEAD):
             stopped = _why_stop(stop, tally)
             if stopped:
                 break
@@ -186,13 +186,15 @@ def drain(
 
 
 def _ahead(
-    deliveries: Iterator[Delivery], prepare: Callable[[Sequence[Delivery]], None] | None
+    deliveries: Iterator[Delivery],
+    prepare: Callable[[Sequence[Delivery]], None] | None,
+    size: int,
 ) -> Iterator[Delivery]:
-    """``deliveries`` in turn, each next :data:`PREPARE_AHEAD` handed to ``prepare`` first."""
+    """``deliveries`` in turn, each next ``size`` of them handed to ``prepare`` first."""
     if prepare is None:
         yield from deliveries
         return
-    while chunk := list(islice(deliveries, PREPARE_AHEAD)):
+    while chunk := list(islice(deliveries, size)):
         prepare(chunk)
         yield from chunk
 

@@ -24,10 +24,10 @@ from digest.config import Settings, load_settings
 from digest.deliver.smtp import SmtpTransport, parse_smtp_url
 from digest.errors import LedgerError, TransientDeliveryError
 from digest.history import create_digest, open_history, record_sightings
-from digest.history.deliveries import Delivery, delivery_counts
+from digest.history.deliveries import Delivery, delivery_counts, open_deliveries
 from digest.history.subscribers import add_subscriber
 from digest.model import Paper
-from digest.pipeline.drain import DrainReport, Skip, drain
+from digest.pipeline.drain import DrainReport, Skip, _ahead, drain
 from digest.pipeline.newsletter import Newsletter
 from digest.pipeline.site import site_tokens
 from digest.pipeline.stopping import Stop
@@ -47,10 +47,11 @@ def sink() -> Iterator[SmtpSink]:
 class Outbox:
     """Six readers with a queued digest each, in a real history database."""
 
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, *, min_papers: int = 1) -> None:
+        tmp_path.mkdir(parents=True, exist_ok=True)
         self.path = tmp_path / "digest.db"
         config = tmp_path / "digest.toml"
-        config.write_text("[mail]\nmin_papers = 1\n")
+        config.write_text(f"[mail]\nmin_papers = {min_papers}\n")
         self.settings: Settings = load_settings(
             config, environ={}, overrides={"data_dir": str(tmp_path)}
         )
@@ -70,7 +71,7 @@ class Outbox:
         transport = SmtpTransport(parse_smtp_url(relay.url))
         return drain(
             self.db, transport, compose or self.newsletter.compose,
-            sender="digest@localhost", clock=lambda: NOW, **kw,
+            sender="digest@localhost", clock=lambda: NOW, prepare=self.newsletter.prepare, **kw,
         )  # fmt: skip
 
     def statuses(self) -> dict[str, str]:
@@ -390,3 +391,34 @@ def test_meanwhile_runs_even_when_the_relay_cannot_be_reached() -> None:
             recipient="reader@example.org", message_id="<m>", meanwhile=lambda: ran.append(1),
         )  # fmt: skip
     assert ran == [1]
+
+
+def test_each_next_deliveries_are_prepared_before_the_first_of_them_is_composed() -> None:
+    seen: list[object] = []
+    ahead = _ahead(iter(range(10)), lambda chunk: seen.append(list(chunk)), 4)  # type: ignore[arg-type]
+    for item in ahead:
+        seen.append(item)
+    assert seen == [[0, 1, 2, 3], 0, 1, 2, 3, [4, 5, 6, 7], 4, 5, 6, 7, [8, 9], 8, 9]
+
+
+def _shown(db: sqlite3.Connection) -> list[tuple[int, int]]:
+    return db.execute("SELECT delivery_id, paper_id FROM delivery_papers ORDER BY 1, 2").fetchall()
+
+
+def test_a_prepared_mail_is_the_mail_composed_alone_and_shows_the_same(outbox: Outbox) -> None:
+    deliveries = list(open_deliveries(outbox.db))
+    alone = [outbox.newsletter.compose(delivery) for delivery in deliveries]
+    shown = _shown(outbox.db)
+    outbox.db.execute("DELETE FROM delivery_papers")
+    outbox.newsletter.prepare(deliveries)
+    assert _shown(outbox.db) == shown  # all of them before any is composed
+    assert [outbox.newsletter.compose(delivery) for delivery in deliveries] == alone
+    assert _shown(outbox.db) == shown and len(shown) == len(READERS) * len(PAPERS)
+
+
+def test_a_prepared_mail_with_too_few_papers_is_skipped_and_shows_nothing(tmp_path: Path) -> None:
+    box = Outbox(tmp_path, min_papers=len(PAPERS) + 1)
+    deliveries = list(open_deliveries(box.db))
+    box.newsletter.prepare(deliveries)
+    assert all(isinstance(box.newsletter.compose(d), Skip) for d in deliveries)
+    assert _shown(box.db) == []
