@@ -90,14 +90,9 @@ class Composer:
 
     def compose(self, delivery: Delivery) -> bytes | Skip:
         """The bytes for one ledger row, or :class:`Skip` when the reader has too few papers."""
-        plan = self._prepared.pop(delivery.id, None)
-        if plan is None:
-            plan = self._plan(delivery)
-            if isinstance(plan, _Plan):
-                with transaction(self.db):
-                    # What this mail shows: once it is sent, later follow-ups on these reach
-                    # this reader.
-                    record_received(self.db, delivery.id, plan.shown)
+        if delivery.id not in self._prepared:
+            self.prepare([delivery])  # a drain without ``prepare``, or a row it did not hand on
+        plan = self._prepared.pop(delivery.id)
         if isinstance(plan, Skip):
             return plan
         if plan.events:
@@ -120,8 +115,10 @@ class Composer:
         with transaction(self.db):
             for delivery_id, plan in plans.items():
                 if isinstance(plan, _Plan):
+                    # What this mail shows: once it is sent, later follow-ups on these reach
+                    # this reader.
                     record_received(self.db, delivery_id, plan.shown)
-        self._prepared = plans
+        self._prepared.update(plans)
 
     def _plan(self, delivery: Delivery) -> _Plan | Skip:
         """Everything about one mail but its bytes: the reader, the rendering, what it shows."""
