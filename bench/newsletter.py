@@ -89,7 +89,9 @@ def heights(raws: list[bytes]) -> list[dict[int, float]]:
             executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox", "--disable-gpu"]
         )
         for raw in raws:
-            part = message_from_bytes(raw, policy=policy.default).get_body(("html",))  # type: ignore[attr-defined]
+            part = message_from_bytes(raw, policy=policy.default).get_body(("html",))
+            if part is None:
+                raise RuntimeError("a newsletter without an HTML part")
             html = str(part.get_content())
             row: dict[int, float] = {}
             for width in (600, 390):
