@@ -21,6 +21,9 @@ SourceStatus = Literal["ok", "unchanged", "empty", "stale", "failed"]
 FollowUpKind = Literal[
     "code", "project_page", "version", "journal_ref", "doi", "withdrawn", "upvotes"
 ]
+# The kinds of the daily follow-up checks' reports, recorded beside the sources'
+# but not sources the operator configured: `digest status` lists them apart.
+FOLLOW_UP_CHECKS = {"hf-check": "Hugging Face check", "arxiv-check": "arXiv check"}
 
 
 @dataclass(frozen=True)

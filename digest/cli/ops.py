@@ -17,7 +17,7 @@ from ..history.locks import live_holder
 from ..history.status import RunSummary, recent_runs, source_health, with_dead_runs_ended
 from ..history.subscribers import Subscriber, list_subscribers
 from ..locations import data_files
-from ..model import SourceHealth, SourceReport
+from ..model import FOLLOW_UP_CHECKS, SourceHealth, SourceReport
 from ..pipeline.readers import orphaned_topics
 from ..pipeline.schedule import next_fire_time, schedule_zone
 from ..pipeline.stopping import Interrupted
@@ -108,18 +108,10 @@ def status_report(
             for r in runs
         ],
         "sources": [
-            {
-                "source": s.source,
-                "name": names.get(s.source),
-                "kind": s.kind,
-                "last_status": s.last_status,
-                "last_run": s.last_run.isoformat(),
-                "last_success": s.last_success.isoformat() if s.last_success else None,
-                "last_error": s.last_error,
-                "last_error_at": s.last_error_at.isoformat() if s.last_error_at else None,
-                "consecutive_failures": s.consecutive_failures,
-            }
-            for s in sources
+            _health_json(s, names.get(s.source)) for s in sources if s.kind not in FOLLOW_UP_CHECKS
+        ],
+        "follow_up_checks": [
+            _health_json(s, FOLLOW_UP_CHECKS[s.kind]) for s in sources if s.kind in FOLLOW_UP_CHECKS
         ],
         "deliveries": {
             "pending": deliveries.get("pending", 0),
@@ -138,6 +130,20 @@ def status_report(
         ),
         "next_run": upcoming.isoformat() if upcoming else None,
         "timezone": str(schedule_zone(settings)),
+    }
+
+
+def _health_json(health: SourceHealth, name: str | None) -> dict[str, Any]:
+    return {
+        "source": health.source,
+        "name": name,
+        "kind": health.kind,
+        "last_status": health.last_status,
+        "last_run": health.last_run.isoformat(),
+        "last_success": health.last_success.isoformat() if health.last_success else None,
+        "last_error": health.last_error,
+        "last_error_at": health.last_error_at.isoformat() if health.last_error_at else None,
+        "consecutive_failures": health.consecutive_failures,
     }
 
 
@@ -184,18 +190,11 @@ def _print_status(report: dict[str, Any]) -> None:
             )
     click.secho("Sources", bold=True)
     for source in report["sources"]:
-        click.echo(f"  {_named(source)}")
-        click.echo(
-            f"      last: {source['last_status']} at {_short(source['last_run'])}; "
-            f"last success: {_short(source['last_success'])}"
-        )
-        if source["last_error"]:
-            streak = source["consecutive_failures"]
-            click.echo(
-                f"      last error ({_short(source['last_error_at'])}"
-                + (f", {streak} run(s) in a row" if streak else "")
-                + f"): {source['last_error']}"
-            )
+        _print_health(source)
+    if report["follow_up_checks"]:
+        click.secho("Follow-up checks (once a day, on papers already sent)", bold=True)
+    for check in report["follow_up_checks"]:
+        _print_health(check)
     d = report["deliveries"]
     click.secho("Deliveries", bold=True)
     click.echo(
@@ -235,6 +234,21 @@ def _print_status(report: dict[str, Any]) -> None:
         if running
         else "  no run in progress"
     )
+
+
+def _print_health(source: dict[str, Any]) -> None:
+    click.echo(f"  {_named(source)}")
+    click.echo(
+        f"      last: {source['last_status']} at {_short(source['last_run'])}; "
+        f"last success: {_short(source['last_success'])}"
+    )
+    if source["last_error"]:
+        streak = source["consecutive_failures"]
+        click.echo(
+            f"      last error ({_short(source['last_error_at'])}"
+            + (f", {streak} run(s) in a row" if streak else "")
+            + f"): {source['last_error']}"
+        )
 
 
 def _named(source: dict[str, Any]) -> str:

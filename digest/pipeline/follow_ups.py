@@ -27,7 +27,7 @@ from .. import history
 from ..config import Settings
 from ..errors import DigestError, FetchError
 from ..history.follow_ups import Watch, hf_check_turn, last_check, mark_hf_checked, watched_papers
-from ..model import Paper, SourceReport, SourceStatus
+from ..model import FOLLOW_UP_CHECKS, Paper, SourceReport, SourceStatus
 from ..sources.detect import parser_for
 from ..sources.validate import validated_page
 from .runtime import Runtime
@@ -38,8 +38,8 @@ log = logging.getLogger(__name__)
 # Ask one API about some papers: what it said, and the error that stopped it, if any.
 _Ask = Callable[[Settings, "Runtime", str, Sequence[str]], tuple[list[Paper], str | None]]
 
-HF_CHECK = "Hugging Face check"
-ARXIV_CHECK = "arXiv check"
+HF_CHECK = FOLLOW_UP_CHECKS["hf-check"]
+ARXIV_CHECK = FOLLOW_UP_CHECKS["arxiv-check"]
 ARXIV_IDS_PER_REQUEST = 100  # the arXiv API's advice for id_list
 ARXIV_SPACING = 3.0  # seconds between arXiv API requests (arXiv's terms of use)
 

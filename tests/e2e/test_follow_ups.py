@@ -370,6 +370,28 @@ def test_a_failing_check_is_a_failed_check_in_an_ok_run(
     assert re.search(r"failed\s+arxiv-check", text)
 
 
+def test_status_lists_the_checks_apart_from_the_sources_the_operator_configured(
+    tmp_path: Path, server: PageServer, sink: SmtpSink
+) -> None:
+    home = Home(tmp_path, server, sink, check=True)
+    day_one(home, server)
+    server.route("/api/daily_papers", hf_listing(hf_item(Y)))
+    server.route("/api/query", Reply(b"<html>busy</html>", 503))
+    home.run(DAY2)
+
+    status = json.loads(home.cli("status", "--json", now=DAY2))
+    assert [source["kind"] for source in status["sources"]] == ["hf-api"]
+    checks = {check["kind"]: check for check in status["follow_up_checks"]}
+    assert checks["arxiv-check"]["name"] == "arXiv check"
+    assert checks["arxiv-check"]["last_status"] == "failed"
+    assert "HTTP 503" in checks["arxiv-check"]["last_error"]
+    assert checks["hf-check"]["name"] == "Hugging Face check"
+    text = home.cli("status", now=DAY2)
+    sources, follow_ups = text.split("Sources\n")[1].split("Follow-up checks")
+    assert "/api/daily_papers" in sources and "/api/query" not in sources
+    assert "arXiv check (" in follow_ups and "HTTP 503" in follow_ups
+
+
 def test_updates_wait_for_new_papers_unless_they_may_go_alone(
     tmp_path: Path, server: PageServer, sink: SmtpSink
 ) -> None:
