@@ -104,7 +104,10 @@ def _print_run(ctx: click.Context, result: RunResult) -> None:
         return
     if result.digest_id is None:
         nothing = "from the sources that worked" if failed else "today"
-        click.echo(f"Nothing new {nothing}: no newsletter this run. Feed: {result.feed}")
+        # Mail queued earlier (a reader who joined since, a relay that was down) still went.
+        earlier = result.delivery.sent
+        went = f" {earlier} message(s) queued earlier delivered." if earlier else ""
+        click.echo(f"Nothing new {nothing}: no newsletter this run.{went} Feed: {result.feed}")
     else:
         click.echo(
             f"{result.novel} new paper(s). Feed: {result.feed}. "

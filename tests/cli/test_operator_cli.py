@@ -87,6 +87,19 @@ def test_quiet_prints_only_the_failure(tmp_path: Path) -> None:
     assert "new paper(s)" not in done.stdout
 
 
+def test_a_quiet_run_still_says_what_it_delivered_from_earlier(tmp_path: Path) -> None:
+    """A reader who joins after the day's mail gets it on the next run, which has nothing new."""
+    assert digest(tmp_path, "run", "--source", str(HF_DAY)).returncode == 0
+    assert digest(tmp_path, "subscribers", "add", "ada@example.org").returncode == 0
+    done = digest(tmp_path, "run", "--source", str(HF_DAY))
+    assert done.returncode == 0, done.stderr
+    assert "Nothing new today: no newsletter this run. 1 message(s) queued earlier delivered." in (
+        done.stdout
+    )
+    again = digest(tmp_path, "run", "--source", str(HF_DAY))
+    assert "Nothing new today: no newsletter this run. Feed:" in again.stdout
+
+
 def test_verbose_says_each_stage_on_stderr(tmp_path: Path) -> None:
     done = digest(tmp_path, "-v", "run", "--source", str(HF_DAY))
     assert done.returncode == 0
