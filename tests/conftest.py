@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
+from digest.clock import CLOCK_VARIABLE
 from digest.history import open_history
 
 from .support import CHROMIUM, CHROMIUM_ARGS
@@ -18,6 +19,21 @@ FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO.parent / "shared" / "seeds"
 NOW = datetime(2025, 3, 12, 8, 0, tzinfo=UTC)
+# What the machine's clock reads for the tests: later than any moment a test injects
+# (the latest is 2026-12-01), as the real clock was when they were written.
+MACHINE_CLOCK = datetime(2027, 1, 6, 8, 0, tzinfo=UTC)  # a Wednesday
+
+
+@pytest.fixture(autouse=True)
+def machine_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every `digest` a test starts without a clock of its own runs on MACHINE_CLOCK.
+
+    In-process (``clock.utc_now``) or as a child (DIGEST_CLOCK is inherited): tests
+    that care about the day pass their own DIGEST_CLOCK or inject a clock, and the
+    rest never read the machine's date (a run just before midnight UTC and one just
+    after would make two days of digests).
+    """
+    monkeypatch.setenv(CLOCK_VARIABLE, MACHINE_CLOCK.isoformat())
 
 
 @pytest.fixture

@@ -13,8 +13,10 @@ from click.testing import CliRunner
 
 from digest import history
 from digest.cli import main
+from digest.clock import CLOCK_VARIABLE
 from digest.config import SourceConfig, load_settings
 from digest.pipeline.backfill import Fetch, backfill, expand
+from tests.conftest import NOW
 from tests.servers import PageServer, Reply
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -22,10 +24,10 @@ FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 
 def cli(tmp_path: Path, *args: str) -> Any:
+    """The command in-process, on a clean environment and the fixed clock (a Wednesday)."""
     env = {key: "" for key in os.environ if key.startswith("DIGEST_")}
-    return CliRunner().invoke(
-        main, ["--data-dir", str(tmp_path), *args], env={**env, "DIGEST_CONFIG": ""}
-    )
+    env |= {"DIGEST_CONFIG": "", CLOCK_VARIABLE: NOW.isoformat()}
+    return CliRunner().invoke(main, ["--data-dir", str(tmp_path), *args], env=env)
 
 
 def test_status_shows_runs_sources_deliveries_and_the_next_run(tmp_path: Path) -> None:
