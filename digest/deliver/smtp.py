@@ -311,7 +311,8 @@ def _write_message(
     """What ``smtplib.SMTP.sendmail`` writes for one recipient, up to the final reply unread.
 
     The same commands, SIZE option, refusals and bytes on the wire as ``sendmail``
-    (see :func:`_data_body`), so splitting the send changes nothing the relay sees.
+    (see :func:`_data_body`), so splitting the send changes nothing the relay sees,
+    but for one RSET: after a refused DATA command (sendmail sends none there).
     ``meanwhile`` runs once MAIL is written, before its reply is read: the
     relay reads and answers MAIL while this process does that work.
     """
@@ -333,6 +334,9 @@ def _write_message(
     connection.putcmd("data")
     code, answer = connection.getreply()
     if code != 354:
+        # Unlike sendmail, end the transaction: a relay that refused DATA (a policy service,
+        # a rate limit) keeps MAIL and RCPT, and would answer the next MAIL "503 nested MAIL".
+        _closed_or_reset(connection, code)
         raise smtplib.SMTPDataError(code, answer)
     connection.send(_data_body(message))
 

@@ -16,7 +16,7 @@ only at the final dot, so a crash meanwhile still resends at most N. Any
 other outcome, or a stop request, is committed before N+1 is begun. So there
 is never more than one message in flight, and a message composed but not
 sent when the drain stops stays queued (what compose records for it,
-``delivery_papers``, is written again alike when it is composed next time).
+``delivery_papers``, is replaced by what it shows when it is composed next time).
 
 ``compose`` may answer :class:`Skip` instead of bytes: too few papers for this
 reader (``mail.min_papers``). The row becomes ``skipped`` — done, not a failure —
