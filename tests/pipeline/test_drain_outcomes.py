@@ -1,10 +1,15 @@
-"""Review findings on the delivery path: each test fails on main and shows one bug.
+"""What the drain records when a relay refuses part of a send, or a mail is composed twice.
 
-A real aiosmtpd relay on 127.0.0.1, a real ledger in a SQLite file, time from NOW.
+A refusal costs only what it is about: one recipient, one message, or (the sender
+or the login refused) nothing at all, the rest staying queued for `digest send`.
+A mail records the papers it showed when it went out, and a reader who left
+between queueing and sending gets nothing. A real aiosmtpd relay on 127.0.0.1, a
+real ledger in a SQLite file, time from NOW.
 """
 
 from __future__ import annotations
 
+import smtplib
 import sqlite3
 from collections import Counter
 from collections.abc import Iterator
@@ -19,7 +24,7 @@ from digest.config import Settings, load_settings
 from digest.deliver.smtp import SmtpTransport, parse_smtp_url
 from digest.history import create_digest, open_history, record_sightings
 from digest.history.follow_ups import Watch, due_events
-from digest.history.subscribers import add_subscriber
+from digest.history.subscribers import add_subscriber, remove_subscriber
 from digest.model import Paper, PaperDetails
 from digest.pipeline.drain import DrainReport, drain
 from digest.pipeline.newsletter import Newsletter
@@ -85,7 +90,7 @@ def _titles_in(raw: bytes) -> set[str]:
     return {paper.title for paper in PAPERS if paper.title in text}
 
 
-# --- 1. delivery_papers keeps what an earlier, unsent preparation showed -----------------
+# What a mail shows
 
 
 def test_a_mail_prepared_then_sent_later_records_only_the_papers_it_showed(
@@ -135,35 +140,90 @@ def test_a_mail_prepared_then_sent_later_records_only_the_papers_it_showed(
     assert recorded == shown_in_mail
 
 
-# --- 2. a DATA command refused leaves the transaction open: the next reader fails for good --
-
-
-def _refusing_data_for(refused: str) -> Any:
-    """An aiosmtpd relay whose DATA command answers 451 for ``refused`` (a rate limit or a
-    policy service in smtpd_data_restrictions), keeping the transaction open as Postfix does;
-    a MAIL inside an open transaction gets "503 nested MAIL command" (aiosmtpd, Postfix)."""
-    from aiosmtpd.smtp import SMTP
-
-    class Refusing(SMTP):
-        async def smtp_DATA(self, arg: str) -> None:
-            if self.envelope is not None and refused in self.envelope.rcpt_tos:
-                await self.push("451 4.7.1 Rate limit reached, try again later")
-                return
-            await super().smtp_DATA(arg)
-
-    return Refusing
+# Refusals
 
 
 def test_a_4xx_to_the_data_command_retries_that_reader_and_fails_nobody_else(
     tmp_path: Path, sink: SmtpSink
 ) -> None:
+    """A policy service or rate limit at DATA keeps the transaction open: RSET before the next."""
     box = Outbox(tmp_path)
-    server = _refusing_data_for(READERS[1])
-    controller = sink._controller
-    controller.factory = lambda: server(controller.handler, **controller.SMTP_kwargs)  # type: ignore[method-assign]
+    sink.data_command_script = lambda rcpts: (
+        "451 4.7.1 Rate limit reached, try again later" if READERS[1] in rcpts else None
+    )
     report = box.drain(sink)
     assert box.statuses() == {
         address: "retry" if address == READERS[1] else "sent" for address in READERS
     }, report.errors
     assert report.failed == 0
     assert Counter(sink.recipients()) == Counter(a for a in READERS if a != READERS[1])
+
+
+def test_a_relay_that_refuses_the_sender_keeps_every_mail_for_digest_send(
+    tmp_path: Path, sink: SmtpSink
+) -> None:
+    """530 at MAIL FROM is the relay's verdict on the sender, not on any reader."""
+    box = Outbox(tmp_path)
+    sink.mail_script = lambda sender: "530 5.7.0 Authentication required"
+    refused = box.drain(sink)
+    assert (refused.sent, refused.failed, refused.retry) == (0, 0, 1)
+    assert sorted(box.statuses().values()) == ["pending", "pending", "pending", "retry"]
+    assert refused.stopped is not None and "digest send" in refused.stopped
+    assert "530 5.7.0 Authentication required" in (refused.why() or "")
+    assert "mail.from_address" in (refused.why() or "")
+
+    sink.mail_script = None  # the operator fixed the login
+    fixed = box.drain(sink)
+    assert (fixed.sent, fixed.failed) == (len(READERS), 0)
+    assert Counter(sink.recipients()) == Counter(READERS)
+
+
+def test_a_message_too_big_for_the_relay_fails_alone(tmp_path: Path, sink: SmtpSink) -> None:
+    """552 at MAIL FROM (its SIZE) is about that message: the others go."""
+    box = Outbox(tmp_path)
+    addresses = iter(READERS)
+    # MAIL comes before RCPT: the relay refuses the second message it is offered.
+    sink.mail_script = lambda sender: (
+        "552 5.3.4 Message size exceeds fixed limit" if next(addresses) == READERS[1] else None
+    )
+    report = box.drain(sink)
+    assert (report.sent, report.failed, report.stopped) == (len(READERS) - 1, 1, None)
+    assert box.statuses()[READERS[1]] == "failed"
+
+
+def test_a_refused_login_stops_the_drain_and_keeps_the_rest_queued(tmp_path: Path) -> None:
+    box = Outbox(tmp_path)
+    attempts: list[str] = []
+
+    def refusing_login(settings: Any) -> Any:
+        attempts.append(settings.host)
+        raise smtplib.SMTPAuthenticationError(535, b"5.7.8 Authentication credentials invalid")
+
+    settings = parse_smtp_url("smtp://user:wrong@relay.example.org:587")
+    transport = SmtpTransport(settings, connect=refusing_login)
+    report = drain(
+        box.db, transport, box.newsletter.compose, sender="digest@localhost",
+        clock=lambda: NOW, prepare=box.newsletter.prepare,
+    )  # fmt: skip
+    assert attempts == ["relay.example.org"], "one login refused is enough to know"
+    assert (report.retry, report.failed) == (1, 0) and report.stopped is not None
+    assert "check mail.smtp_url credentials" in (report.why() or "")
+    assert sorted(box.statuses().values()) == ["pending", "pending", "pending", "retry"]
+
+
+# Readers who left
+
+
+def test_a_reader_who_unsubscribed_after_queueing_gets_nothing(
+    tmp_path: Path, sink: SmtpSink
+) -> None:
+    """The relay was down when the mail was queued; the reader unsubscribed before the retry."""
+    box = Outbox(tmp_path)
+    remove_subscriber(box.db, READERS[2], NOW + timedelta(minutes=5))
+    report = box.drain(sink)
+    assert (report.sent, report.skipped) == (len(READERS) - 1, 1)
+    assert READERS[2] not in sink.recipients()
+    assert box.statuses()[READERS[2]] == "skipped"
+    assert box.db.execute(
+        "SELECT last_error FROM deliveries WHERE recipient = ?", (READERS[2],)
+    ).fetchone() == ("the reader unsubscribed after this mail was queued",)
