@@ -131,5 +131,14 @@ class RelayTimeoutError(TransientDeliveryError):
     """The relay accepted the connection (or not) but did not answer within ``mail.smtp_timeout``."""
 
 
+class SenderRefusedError(TransientDeliveryError):
+    """The relay refuses the sender or the login, not this recipient: nothing goes until it is fixed.
+
+    A 5xx to MAIL FROM (530 authentication required, 553 sender not allowed) or a
+    refused login is the same for every message, so the drain stops at the first
+    one and keeps the rest queued for ``digest send``, instead of failing them all.
+    """
+
+
 class PermanentDeliveryError(DeliveryError):
     """Do not retry: the relay answered 5xx for this recipient."""

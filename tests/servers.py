@@ -161,11 +161,16 @@ class SmtpSink:
     message (a test fills the disk there). ``data_script(recipients)`` answers
     the end of DATA instead of 250 ("451 ...", "554 ...", or "drop" to cut the
     connection with the whole message read and no answer given); such a message
-    is not kept.
+    is not kept. ``mail_script(sender)`` answers MAIL FROM instead of 250 ("530
+    ...": a relay that wants a login). ``data_command_script(recipients)``
+    answers the DATA command itself instead of 354 (a policy service's "451
+    ..."), keeping the transaction open as Postfix does, so a MAIL before RSET
+    gets "503 nested MAIL command".
     """
 
     def __init__(self) -> None:
         from aiosmtpd.controller import Controller
+        from aiosmtpd.smtp import SMTP
 
         self.messages: list[tuple[str, list[str], bytes]] = []
         self.attempts: dict[str, int] = {}
@@ -177,6 +182,8 @@ class SmtpSink:
         self.release = threading.Event()
         self.after_accept: Callable[[int], None] | None = None
         self.data_script: Callable[[list[str]], str | None] | None = None
+        self.mail_script: Callable[[str], str | None] | None = None
+        self.data_command_script: Callable[[list[str]], str | None] | None = None
         sink = self
 
         class Handler:
@@ -187,6 +194,9 @@ class SmtpSink:
                     sink.drop_after = None
                     server.transport.close()
                     return "421 closing"
+                answer = sink.mail_script(address) if sink.mail_script else None
+                if answer:
+                    return answer
                 envelope.mail_from = address
                 return "250 OK"
 
@@ -226,8 +236,21 @@ class SmtpSink:
                     sink.after_accept(len(sink.messages))
                 return "250 Message accepted for delivery"
 
+        class Relay(SMTP):
+            async def smtp_DATA(self, arg: str) -> None:
+                script = sink.data_command_script
+                answer = script(list(self.envelope.rcpt_tos)) if script and self.envelope else None
+                if answer:
+                    await self.push(answer)
+                    return
+                await super().smtp_DATA(arg)
+
+        class RelayController(Controller):
+            def factory(self) -> SMTP:
+                return Relay(self.handler, **self.SMTP_kwargs)
+
         self.port = _free_port()
-        self._controller = Controller(
+        self._controller = RelayController(
             Handler(), hostname="127.0.0.1", port=self.port, decode_data=False
         )
 

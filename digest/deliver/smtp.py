@@ -4,7 +4,9 @@
 ``smtps://host:465`` is implicit TLS; ``smtp://host:25?tls=off`` is allowed only
 for a relay on a loopback address and never with credentials (a local Postfix).
 A 4xx answer or a dropped connection is transient (the ledger retries it); a
-5xx answer for a recipient is permanent, with the relay's words kept.
+5xx answer for a recipient is permanent, with the relay's words kept. A refused
+sender or login is neither (:class:`~digest.errors.SenderRefusedError`): no
+recipient is at fault, and the drain stops with every mail kept.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from ..errors import (
     ConfigError,
     PermanentDeliveryError,
     RelayTimeoutError,
+    SenderRefusedError,
     TransientDeliveryError,
 )
 
@@ -178,7 +181,9 @@ class SmtpTransport:
             except smtplib.SMTPRecipientsRefused as error:
                 code, answer = error.recipients.get(recipient, (550, b"refused"))
                 raise _classified(code, answer, recipient) from error
-            except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as error:
+            except smtplib.SMTPSenderRefused as error:
+                raise _sender_refused(error, recipient) from error
+            except smtplib.SMTPDataError as error:
                 raise _classified(error.smtp_code, error.smtp_error, recipient) from error
             except (OSError, smtplib.SMTPException) as error:
                 raise self._lost(error, recipient) from error
@@ -224,7 +229,7 @@ class SmtpTransport:
         try:
             self._connection = (self.connect or _connect)(self.settings)
         except smtplib.SMTPAuthenticationError as error:
-            raise TransientDeliveryError(
+            raise SenderRefusedError(
                 f"the relay refused the login ({error.smtp_code} {_text(error.smtp_error)}); "
                 "check mail.smtp_url credentials",
                 recipient=recipient,
@@ -311,7 +316,8 @@ def _write_message(
     """What ``smtplib.SMTP.sendmail`` writes for one recipient, up to the final reply unread.
 
     The same commands, SIZE option, refusals and bytes on the wire as ``sendmail``
-    (see :func:`_data_body`), so splitting the send changes nothing the relay sees.
+    (see :func:`_data_body`), so splitting the send changes nothing the relay sees,
+    but for one RSET: after a refused DATA command (sendmail sends none there).
     ``meanwhile`` runs once MAIL is written, before its reply is read: the
     relay reads and answers MAIL while this process does that work.
     """
@@ -333,6 +339,9 @@ def _write_message(
     connection.putcmd("data")
     code, answer = connection.getreply()
     if code != 354:
+        # Unlike sendmail, end the transaction: a relay that refused DATA (a policy service,
+        # a rate limit) keeps MAIL and RCPT, and would answer the next MAIL "503 nested MAIL".
+        _closed_or_reset(connection, code)
         raise smtplib.SMTPDataError(code, answer)
     connection.send(_data_body(message))
 
@@ -375,6 +384,24 @@ def _timed_out(error: BaseException) -> bool:
             return True
         seen = seen.__cause__ or seen.__context__
     return False
+
+
+def _sender_refused(
+    error: smtplib.SMTPSenderRefused, recipient: str
+) -> TransientDeliveryError | PermanentDeliveryError:
+    """A refused MAIL FROM: about this message only when it is too big (552, SIZE).
+
+    Any other 5xx there refuses the sender itself, whatever the message: it is
+    kept for a retry, and the drain stops (:class:`SenderRefusedError`).
+    """
+    code = error.smtp_code
+    if not 500 <= code < 600 or code == 552:
+        return _classified(code, error.smtp_error, recipient)
+    return SenderRefusedError(
+        f"the relay refuses the sender {_text(error.sender)} ({code} {_text(error.smtp_error)}); "
+        "check mail.from_address and the login in mail.smtp_url",
+        recipient=recipient,
+    )
 
 
 def _classified(

@@ -135,7 +135,13 @@ def paper_events(db: sqlite3.Connection, paper_ids: Sequence[int]) -> dict[int, 
 
 
 def record_received(db: sqlite3.Connection, delivery_id: int, paper_ids: Iterable[int]) -> None:
-    """Which papers a mail shows (written when it is composed; it counts once the mail is sent)."""
+    """Which papers a mail shows (written when it is composed; it counts once the mail is sent).
+
+    What an earlier composing of the same row recorded goes: a mail prepared or composed
+    but not sent (a stop, a 4xx) may rank other papers first when it is composed again,
+    and only what the mail that goes out shows may bring its reader follow-ups.
+    """
+    db.execute("DELETE FROM delivery_papers WHERE delivery_id = ?", (delivery_id,))
     db.executemany(
         "INSERT OR IGNORE INTO delivery_papers (delivery_id, paper_id) VALUES (?, ?)",
         [(delivery_id, paper_id) for paper_id in paper_ids],

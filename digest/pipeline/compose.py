@@ -123,6 +123,9 @@ class Composer:
     def _plan(self, delivery: Delivery) -> _Plan | Skip:
         """Everything about one mail but its bytes: the reader, the rendering, what it shows."""
         reader = get_subscriber(self.db, delivery.subscriber_id) if delivery.subscriber_id else None
+        if reader is not None and reader.status == "unsubscribed":
+            # Queued before they left (a relay down since, a retry): nothing more goes to them.
+            return Skip("the reader unsubscribed after this mail was queued")
         choice = self.topics_of(reader.topics if reader else (), who=delivery.recipient)
         if choice is None:
             return Skip(self.orphan_reason(reader.topics if reader else ()))

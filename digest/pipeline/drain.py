@@ -16,18 +16,20 @@ only at the final dot, so a crash meanwhile still resends at most N. Any
 other outcome, or a stop request, is committed before N+1 is begun. So there
 is never more than one message in flight, and a message composed but not
 sent when the drain stops stays queued (what compose records for it,
-``delivery_papers``, is written again alike when it is composed next time).
+``delivery_papers``, is replaced by what it shows when it is composed next time).
 
 ``compose`` may answer :class:`Skip` instead of bytes: too few papers for this
 reader (``mail.min_papers``). The row becomes ``skipped`` — done, not a failure —
 and its papers go into the reader's next mail (see ``skip_delivery``).
 
-Three things stop a drain early, each leaving the rest queued for the next one:
+Four things stop a drain early, each leaving the rest queued for the next one:
 a stop request (SIGINT/SIGTERM: the message in flight is finished and recorded
 first), a ledger that cannot be written (disk full, a write lock held too long:
 :class:`~digest.errors.LedgerError`, so at most the one message whose outcome
-was lost goes out twice), and a relay that timed out twice in a row (a hung
-relay must not cost ``mail.smtp_timeout`` per reader).
+was lost goes out twice), a relay that timed out twice in a row (a hung
+relay must not cost ``mail.smtp_timeout`` per reader), and a relay that refuses
+the sender or the login (:class:`~digest.errors.SenderRefusedError`: every
+message would be refused alike, and none of them is at fault).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from ..errors import (
     LedgerError,
     PermanentDeliveryError,
     RelayTimeoutError,
+    SenderRefusedError,
     TransientDeliveryError,
 )
 from ..history.deliveries import Delivery, mark_delivery, open_deliveries, skip_delivery
@@ -109,6 +112,7 @@ class _Tally:
     failed: int = 0
     skipped: int = 0
     timeouts: int = 0  # in a row
+    sender_refused: str | None = None  # the relay's reason: every message would get it
     errors: list[str] = field(default_factory=list)
     reasons: dict[str, None] = field(default_factory=dict)
 
@@ -203,6 +207,8 @@ def _why_stop(stop: Stop, tally: _Tally, *, stop_requested: bool = True) -> str 
     """Why the drain ends before the next message, if it does."""
     if stop_requested and stop.requested:
         return "stopped by request; the rest stay queued for the next drain"
+    if tally.sender_refused:
+        return "the relay refuses the sender; the rest stay queued: `digest send` once it is fixed"
     if tally.timeouts >= TIMEOUTS_IN_A_ROW:
         return (
             f"the relay timed out {tally.timeouts} times in a row; "
@@ -292,6 +298,8 @@ def _account(
     assert isinstance(error, TransientDeliveryError)
     tally.retry += 1
     tally.timeouts = tally.timeouts + 1 if isinstance(error, RelayTimeoutError) else 0
+    if isinstance(error, SenderRefusedError):
+        tally.sender_refused = error.reason
     log.info("deliver %s: will retry: %s", delivery.recipient, error)
 
 
