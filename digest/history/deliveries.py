@@ -228,13 +228,19 @@ def mark_delivery(
     now: datetime,
     error: str | None = None,
 ) -> None:
-    """Record one outcome in its own transaction: a crash after this line loses nothing."""
+    """Record one outcome in its own transaction: a crash after this line loses nothing.
+
+    A mail refused for good (``failed``: a spam filter's 554) gives its follow-ups
+    back, as a skipped one does: the reader's next mail that gets through tells them.
+    """
     with transaction(db):
         db.execute(
             "UPDATE deliveries SET status = ?, attempts = attempts + 1, last_error = ?, "
             "updated = ? WHERE id = ?",
             (status, error, iso_utc(now), delivery_id),
         )
+        if status == "failed":
+            release_events(db, delivery_id)
 
 
 def delivery_counts(db: sqlite3.Connection) -> dict[str, int]:

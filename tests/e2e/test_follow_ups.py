@@ -347,6 +347,28 @@ def test_a_new_version_a_venue_a_withdrawal_and_an_upvote_mark_are_one_update_ea
     assert all(updates_of(message) == [] for message in sink.parsed()[sent:])
 
 
+def test_an_update_in_a_mail_refused_for_good_rides_the_next_mail_that_goes(
+    tmp_path: Path, server: PageServer, sink: SmtpSink
+) -> None:
+    home = Home(tmp_path, server, sink, check=False)
+    day_one(home, server)
+    # Day 2: code for X, and ada's relay refuses that mail for good (a spam filter).
+    server.route("/api/daily_papers", hf_listing(hf_item(X, githubRepo=REPO), hf_item(Y)))
+    sink.data_script = lambda rcpts: (
+        "554 5.7.1 Rejected as spam" if "ada@example.org" in rcpts else None
+    )
+    refused = home.run(DAY2, exits=1)
+    assert refused["deliveries"]["failed"] == 1 and refused["follow_ups"]["delivered"] == 0
+
+    sink.data_script = None
+    sent = len(sink.messages)
+    server.route("/api/daily_papers", hf_listing(hf_item(Z)))
+    home.run(DAY3)
+    [ada] = mails_to(sink, "ada@example.org", sent)
+    assert updates_of(ada) == [f"Code released \u2014 {REPO.removeprefix('https://')}"]
+    assert TITLES[Z] in text_of(ada)
+
+
 def test_a_failing_check_is_a_failed_check_in_an_ok_run(
     tmp_path: Path, server: PageServer, sink: SmtpSink
 ) -> None:
