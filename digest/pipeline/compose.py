@@ -19,10 +19,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ..config import Settings, TopicConfig
+from ..errors import LedgerError
 from ..history.deliveries import Delivery
 from ..history.digests import digest_created, papers_between
 from ..history.follow_ups import delivery_events, record_received
-from ..history.schema import transaction
+from ..history.schema import database_path, transaction
 from ..history.search import SearchIndex
 from ..history.subscribers import Subscriber, get_subscriber
 from ..locations import urls
@@ -112,12 +113,20 @@ class Composer:
         not sent does; they count only once it is ``sent``.
         """
         plans = {delivery.id: self._plan(delivery) for delivery in deliveries}
-        with transaction(self.db):
-            for delivery_id, plan in plans.items():
-                if isinstance(plan, _Plan):
-                    # What this mail shows: once it is sent, later follow-ups on these reach
-                    # this reader.
-                    record_received(self.db, delivery_id, plan.shown)
+        try:
+            with transaction(self.db):
+                for delivery_id, plan in plans.items():
+                    if isinstance(plan, _Plan):
+                        # What this mail shows: once it is sent, later follow-ups on these
+                        # reach this reader.
+                        record_received(self.db, delivery_id, plan.shown)
+        except (sqlite3.Error, OSError) as error:
+            raise LedgerError(
+                f"the outbox ledger in {database_path(self.db)} could not record what the "
+                f"next {len(plans)} mail(s) show ({error}); they were not sent and stay "
+                "queued. Fix the cause (free disk space, stop the process holding the "
+                "database), then `digest send` delivers them"
+            ) from error
         self._prepared.update(plans)
 
     def _plan(self, delivery: Delivery) -> _Plan | Skip:

@@ -140,7 +140,8 @@ def drain(
     before the first of them is composed (the newsletter records what they show in
     one transaction there, not one per mail).
 
-    Raises :class:`~digest.errors.LedgerError` when an outcome cannot be recorded.
+    Raises :class:`~digest.errors.LedgerError` when an outcome cannot be recorded
+    (and ``prepare`` raises it when what the next mails show cannot be).
     """
     stop = stop or Stop()
     tally = _Tally()

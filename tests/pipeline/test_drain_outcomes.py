@@ -22,6 +22,7 @@ import pytest
 
 from digest.config import Settings, load_settings
 from digest.deliver.smtp import SmtpTransport, parse_smtp_url
+from digest.errors import LedgerError
 from digest.history import create_digest, open_history, record_sightings
 from digest.history.follow_ups import Watch, due_events
 from digest.history.subscribers import add_subscriber, remove_subscriber
@@ -227,3 +228,19 @@ def test_a_reader_who_unsubscribed_after_queueing_gets_nothing(
     assert box.db.execute(
         "SELECT last_error FROM deliveries WHERE recipient = ?", (READERS[2],)
     ).fetchone() == ("the reader unsubscribed after this mail was queued",)
+
+
+def test_a_ledger_that_cannot_record_what_mails_show_stops_before_sending_them(
+    tmp_path: Path, sink: SmtpSink
+) -> None:
+    """Another process holds the write lock: LedgerError names the file, and nothing goes."""
+    box = Outbox(tmp_path)
+    box.db.execute("PRAGMA busy_timeout = 0")
+    with sqlite3.connect(box.path, isolation_level=None) as other:
+        other.execute("BEGIN IMMEDIATE")
+        with pytest.raises(LedgerError) as raised:
+            box.drain(sink)
+        other.execute("ROLLBACK")
+    assert str(box.path) in str(raised.value) and "digest send" in str(raised.value)
+    assert sink.messages == [] and set(box.statuses().values()) == {"pending"}
+    assert box.drain(sink).sent == len(READERS)
