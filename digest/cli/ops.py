@@ -208,7 +208,10 @@ def _print_status(report: dict[str, Any]) -> None:
     if d["next_step"]:
         click.echo(f"  run `{d['next_step']}` to send the rest once the relay answers")
     elif d["failed"]:
-        click.echo("  failed deliveries are not retried: the relay refused them for good")
+        click.echo(
+            "  the relay refused the failed ones for good; once the cause is fixed, "
+            "`digest send --retry-failed` sends them again"
+        )
     if report["orphaned_topics"]:
         click.secho("Orphaned topics", bold=True)
         for orphan in report["orphaned_topics"]:

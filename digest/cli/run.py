@@ -16,6 +16,7 @@ import click
 from ..clock import utc_now
 from ..config import sample_config
 from ..errors import ConfigError
+from ..history.deliveries import queue_failed_again
 from ..pipeline.locks import exclusive
 from ..pipeline.newsletter import Newsletter
 from ..pipeline.run import RunResult, deliver, post_to_channels, run
@@ -151,19 +152,30 @@ def _locked(runtime: Runtime, wait: bool, wait_seconds: float | None) -> Any:
     metavar="SECONDS",
     help="Like --wait, but give up (exit 1) after this many seconds.",
 )
+@click.option(
+    "--retry-failed",
+    is_flag=True,
+    help="Also send again the mail the relay refused for good (5xx), once you fixed why.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as one JSON object.")
 @click.pass_context
-def send_command(ctx: click.Context, wait: bool, wait_seconds: float | None, as_json: bool) -> None:
+def send_command(
+    ctx: click.Context, wait: bool, wait_seconds: float | None, retry_failed: bool, as_json: bool
+) -> None:
     """Send what the outbox and the channels still hold (after an outage, say), nothing twice.
 
     \b
     Exit code 0 when everything went out, 1 when some mail is still to retry or failed.
     \b
-    Example:
+    Examples:
       DIGEST_MAIL_SMTP_URL=smtps://user:pass@smtp.example.org digest send
+      digest send --retry-failed
     """
     settings = settings_of(ctx)
     with open_runtime(settings, stop=stop_of(ctx)) as runtime, _locked(runtime, wait, wait_seconds):
+        if retry_failed:
+            again = queue_failed_again(runtime.db, runtime.clock())
+            say(ctx, f"{again} failed message(s) queued again.")
         newsletter = Newsletter(settings, runtime.db)
         with runtime.stop.deferred():  # a signal lets the message in flight finish first
             report = deliver(newsletter, runtime)

@@ -243,6 +243,24 @@ def mark_delivery(
             release_events(db, delivery_id)
 
 
+def queue_failed_again(db: sqlite3.Connection, now: datetime) -> int:
+    """Give every ``failed`` delivery of a reader still subscribed another try; how many.
+
+    A 5xx means the relay did not take the message, so sending it again never
+    doubles it. For the operator who fixed what the relay refused (a sender it
+    did not allow, a relay that wanted a login at RCPT): ``digest send --retry-failed``.
+    The relay's earlier answer stays in ``last_error`` until the next outcome.
+    """
+    with transaction(db):
+        cursor = db.execute(
+            "UPDATE deliveries SET status = 'retry', updated = ? WHERE status = 'failed' "
+            "AND (subscriber_id IS NULL OR subscriber_id IN "
+            "(SELECT id FROM subscribers WHERE status = 'active'))",
+            (iso_utc(now),),
+        )
+    return cursor.rowcount
+
+
 def delivery_counts(db: sqlite3.Connection) -> dict[str, int]:
     rows = db.execute("SELECT status, count(*) FROM deliveries GROUP BY status").fetchall()
     return {status: count for status, count in rows}

@@ -275,6 +275,35 @@ def test_a_dead_relay_is_said_in_one_line_and_status_names_digest_send(tmp_path:
     assert after["deliveries"]["problems"] == [] and after["deliveries"]["next_step"] is None
 
 
+def test_mail_refused_for_good_goes_again_only_when_the_operator_says_so(
+    tmp_path: Path,
+) -> None:
+    """A relay that wanted a login refused every RCPT; once fixed, --retry-failed sends them."""
+    readers = ("ada@example.org", "bob@example.org", "cy@example.org")
+    for address in readers:
+        assert digest(tmp_path, "--data-dir", "d", "subscribers", "add", address).returncode == 0
+    with SmtpSink() as relay:
+        env = {"DIGEST_MAIL_SMTP_URL": relay.url}
+        relay.rcpt_script = lambda address, attempt: "554 5.7.1 Relay access denied"
+        done = digest(tmp_path, "--data-dir", "d", "run", "--source", str(HF_DAY), env=env)
+        assert done.returncode == 1 and "3 failed" in done.stdout
+        status = digest(tmp_path, "--data-dir", "d", "status", env=env).stdout
+        assert "`digest send --retry-failed` sends them again" in status
+        remove = ("subscribers", "remove", "cy@example.org")
+        assert digest(tmp_path, "--data-dir", "d", *remove).returncode == 0
+
+        relay.rcpt_script = None  # the operator configured the login
+        plain = digest(tmp_path, "--data-dir", "d", "send", env=env)
+        assert plain.returncode == 0 and relay.messages == [], "failed stays failed unless asked"
+        again = digest(tmp_path, "--data-dir", "d", "send", "--retry-failed", env=env)
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert "2 failed message(s) queued again." in again.stdout
+        assert sorted(relay.recipients()) == ["ada@example.org", "bob@example.org"]
+        once_more = digest(tmp_path, "--data-dir", "d", "send", "--retry-failed", env=env)
+        assert "0 failed message(s) queued again." in once_more.stdout
+        assert len(relay.messages) == 2, "nothing twice"
+
+
 # Orphaned topics
 
 
