@@ -14,7 +14,7 @@ import socket
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO, cast
 
@@ -45,25 +45,33 @@ def sink() -> Iterator[SmtpSink]:
 
 
 class Outbox:
-    """Six readers with a queued digest each, in a real history database."""
+    """Readers (six by default) with a queued digest each, in a real history database."""
 
-    def __init__(self, tmp_path: Path, *, min_papers: int = 1) -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        *,
+        min_papers: int = 1,
+        mail: str = "",
+        readers: Sequence[str] = READERS,
+        papers: Sequence[Paper] = PAPERS,
+    ) -> None:
         tmp_path.mkdir(parents=True, exist_ok=True)
         self.path = tmp_path / "digest.db"
         config = tmp_path / "digest.toml"
-        config.write_text(f"[mail]\nmin_papers = {min_papers}\n")
+        config.write_text(f"[mail]\nmin_papers = {min_papers}\n{mail}")
         self.settings: Settings = load_settings(
             config, environ={}, overrides={"data_dir": str(tmp_path)}
         )
         self.db = open_history(self.path)
-        for address in READERS:
+        for address in readers:
             add_subscriber(self.db, address, now=NOW)
         record_sightings(
-            self.db, PAPERS, source="test", run_id=None, now=NOW, tag_authority="example.org"
+            self.db, papers, source="test", run_id=None, now=NOW, tag_authority="example.org"
         )
         digest = create_digest(self.db, run_id=None, now=NOW, day=NOW.date().isoformat())
         self.newsletter = Newsletter(self.settings, self.db, site_tokens(self.settings))
-        assert self.newsletter.queue(digest, NOW) == len(READERS)
+        assert self.newsletter.queue(digest, NOW) == len(readers)
 
     def drain(
         self, relay: SmtpSink, compose: Callable[[Delivery], bytes | Skip] | None = None, **kw: Stop

@@ -20,18 +20,18 @@ from typing import Any
 
 import pytest
 
-from digest.config import Settings, load_settings
 from digest.deliver.smtp import SmtpTransport, parse_smtp_url
 from digest.errors import LedgerError
-from digest.history import create_digest, open_history, record_sightings
+from digest.history import record_sightings
 from digest.history.follow_ups import Watch, due_events
-from digest.history.subscribers import add_subscriber, remove_subscriber
+from digest.history.subscribers import remove_subscriber
 from digest.model import Paper, PaperDetails
-from digest.pipeline.drain import DrainReport, drain
+from digest.pipeline.drain import drain
 from digest.pipeline.newsletter import Newsletter
 from digest.pipeline.site import site_tokens
 from digest.pipeline.stopping import Stop
 from tests.conftest import NOW
+from tests.pipeline.test_drain_hand_over import Outbox as QueuedOutbox
 from tests.servers import SmtpSink
 
 READERS = [f"reader{number}@example.org" for number in range(1, 5)]
@@ -49,30 +49,11 @@ def _paper(number: int, **kw: Any) -> Paper:
 PAPERS = [_paper(number) for number in range(4)]
 
 
-class Outbox:
-    def __init__(self, tmp_path: Path, config: str = "") -> None:
-        self.path = tmp_path / "digest.db"
-        toml = tmp_path / "digest.toml"
-        toml.write_text(f"[mail]\nmin_papers = 1\n{config}")
-        self.settings: Settings = load_settings(
-            toml, environ={}, overrides={"data_dir": str(tmp_path)}
-        )
-        self.db = open_history(self.path)
-        for address in READERS:
-            add_subscriber(self.db, address, now=NOW)
-        record_sightings(
-            self.db, PAPERS, source="test", run_id=None, now=NOW, tag_authority="example.org"
-        )
-        digest = create_digest(self.db, run_id=None, now=NOW, day=NOW.date().isoformat())
-        self.newsletter = Newsletter(self.settings, self.db, site_tokens(self.settings))
-        assert self.newsletter.queue(digest, NOW) == len(READERS)
+class Outbox(QueuedOutbox):
+    """Four readers and four papers (with arXiv ids), each reader's digest queued."""
 
-    def drain(self, relay: SmtpSink, **kw: Any) -> DrainReport:
-        transport = SmtpTransport(parse_smtp_url(relay.url))
-        return drain(
-            self.db, transport, self.newsletter.compose, sender="digest@localhost",
-            clock=lambda: NOW, prepare=self.newsletter.prepare, **kw,
-        )  # fmt: skip
+    def __init__(self, tmp_path: Path, config: str = "") -> None:
+        super().__init__(tmp_path, mail=config, readers=READERS, papers=PAPERS)
 
     def statuses(self) -> dict[str, str]:
         with sqlite3.connect(self.path) as other:
